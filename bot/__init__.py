@@ -1,0 +1,1 @@
+"""The Discord bot and the local console: thin adapters over the ``index`` engine."""

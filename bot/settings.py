@@ -1,0 +1,93 @@
+"""All settings, read once from the environment and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from dotenv import dotenv_values
+
+from index.bm25 import BM25Params
+from index.service import EngineConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    discord_token: str | None = None
+    data_dir: Path = Path("data")
+    database_path: Path | None = None
+    seeds_dir: Path = PROJECT_ROOT / "seeds"
+    console_guild_id: int = 0
+    results_per_answer: int = 3
+    bm25_k1: float = 1.5
+    bm25_b: float = 0.75
+    bm25_epsilon: float = 0.25
+    max_text_bytes: int = 2_000_000
+    log_level: str = "WARNING"
+
+    @property
+    def database(self) -> Path:
+        return self.database_path or self.data_dir / "newsbot.sqlite3"
+
+    def engine_config(self) -> EngineConfig:
+        return EngineConfig(
+            bm25=BM25Params(k1=self.bm25_k1, b=self.bm25_b, epsilon=self.bm25_epsilon),
+            results=self.results_per_answer,
+            max_text_bytes=self.max_text_bytes,
+        )
+
+    @classmethod
+    def load(
+        cls, env_file: str | Path | None = ".env", environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Settings from ``environ`` (the process environment by default) over ``env_file``."""
+        values: dict[str, str] = {}
+        if env_file is not None and Path(env_file).is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+
+        def get(name: str, parse: Callable[[str], T], default: T) -> T:
+            raw = values.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                return parse(raw)
+            except ValueError:
+                raise SettingsError(f"{name}={raw!r} is not a valid value") from None
+
+        defaults = cls()
+        settings = cls(
+            discord_token=get("DISCORD_TOKEN", str, None),
+            data_dir=get("DATA_DIR", Path, defaults.data_dir),
+            database_path=get("DATABASE_PATH", Path, None),
+            seeds_dir=get("SEEDS_DIR", Path, defaults.seeds_dir),
+            console_guild_id=get("CONSOLE_GUILD_ID", int, defaults.console_guild_id),
+            results_per_answer=get("RESULTS_PER_ANSWER", int, defaults.results_per_answer),
+            bm25_k1=get("BM25_K1", float, defaults.bm25_k1),
+            bm25_b=get("BM25_B", float, defaults.bm25_b),
+            bm25_epsilon=get("BM25_EPSILON", float, defaults.bm25_epsilon),
+            max_text_bytes=get("MAX_TEXT_BYTES", int, defaults.max_text_bytes),
+            log_level=get("LOG_LEVEL", str.upper, defaults.log_level),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if not 1 <= self.results_per_answer <= 10:
+            raise SettingsError("RESULTS_PER_ANSWER must be between 1 and 10")
+        if self.bm25_k1 < 0 or not 0 <= self.bm25_b <= 1 or self.bm25_epsilon < 0:
+            raise SettingsError("BM25_K1 must be >= 0, BM25_B within 0..1, BM25_EPSILON >= 0")
+        if self.max_text_bytes < 1_000:
+            raise SettingsError("MAX_TEXT_BYTES must be at least 1000")
+        if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise SettingsError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")

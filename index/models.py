@@ -1,0 +1,115 @@
+"""Plain data passed between the engine and its callers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleDraft:
+    """An article as parsed from its source, before it is stored."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+    fingerprint: str
+    source_url: str | None = None
+    canonical_url: str | None = None
+    note: str | None = None
+    site_name: str | None = None
+    author: str | None = None
+    published: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Who shared an article, where and when."""
+
+    poster_id: int | None = None
+    poster_name: str | None = None
+    channel_id: int | None = None
+    message_id: int | None = None
+    message_url: str | None = None
+    posted_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleInfo:
+    """A stored article, without its paragraphs."""
+
+    id: int
+    guild_id: int
+    title: str
+    source_url: str | None
+    canonical_url: str | None
+    fingerprint: str
+    note: str | None
+    poster_id: int | None
+    poster_name: str | None
+    message_url: str | None
+    posted_at: datetime
+    paragraph_count: int
+    site_name: str | None = None
+    author: str | None = None
+    published: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredParagraph:
+    id: int
+    article_id: int
+    position: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    status: Literal["added", "duplicate"]
+    article: ArticleInfo
+
+    @property
+    def added(self) -> bool:
+        return self.status == "added"
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One quoted paragraph (or the part of it around the matched words)."""
+
+    article: ArticleInfo
+    paragraph_id: int
+    position: int
+    text: str
+    """Exact substring of the stored paragraph: quote it word for word."""
+    highlights: tuple[tuple[int, int], ...]
+    """Character spans in ``text`` of words that matched the question."""
+    score: float
+    trimmed_start: bool = False
+    trimmed_end: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    passages: tuple[Passage, ...]
+    terms: tuple[str, ...]
+    """The analysed question terms, after stop words and stemming."""
+    article_id: int | None = None
+
+    @property
+    def found(self) -> bool:
+        return bool(self.passages)
+
+
+@dataclass(frozen=True, slots=True)
+class GuildStats:
+    articles: int
+    paragraphs: int
+    vocabulary: int
+    last_ingest: datetime | None
+    questions_answered: int

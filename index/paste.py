@@ -1,0 +1,166 @@
+"""Pasted articles: a message body or a ``message.txt`` attachment turned into an article.
+
+People paste an article as its title, then one paragraph per line, and usually glue the
+source link and a remark of their own onto the end. The parser separates those parts:
+the link becomes the article's source, the remark becomes the poster's note (kept, but
+not indexed), and the rest becomes the title and the paragraphs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from index.errors import IngestRefused
+from index.models import ArticleDraft
+from index.textio import clean_text
+from index.urls import FoundUrl, canonical_url, find_urls
+
+MIN_WORDS = 25
+MAX_TITLE_CHARS = 200
+MAX_NOTE_CHARS = 500
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
+_BLOCK_BREAK = re.compile(r"\n[ \t]*\n")
+_WORD = re.compile(r"\w+")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    start: int
+    end: int
+    text: str
+
+
+def parse_paste(text: str, *, min_words: int = MIN_WORDS) -> ArticleDraft:
+    """Parse pasted article text. Raises ``IngestRefused`` when there is no article in it."""
+    text = clean_text(text)
+    lines = _lines(text)
+    if not lines:
+        raise IngestRefused("there is no text in it")
+
+    body_text, source, note = _split_source_and_note(text, lines, find_urls(text))
+    paragraphs = _paragraphs(body_text)
+    if not paragraphs:
+        raise IngestRefused("there is no article text in it, only a link")
+
+    title = _title_line(paragraphs)
+    if title is not None:
+        paragraphs = paragraphs[1:]
+    if not paragraphs:
+        raise IngestRefused("there is no article text in it")
+    words = sum(len(_WORD.findall(p)) for p in paragraphs)
+    if words < min_words:
+        raise IngestRefused(f"it is too short to be an article (under {min_words} words)")
+    if title is None:
+        title = _title_from_text(paragraphs[0])
+
+    return ArticleDraft(
+        title=title,
+        paragraphs=tuple(paragraphs),
+        fingerprint=fingerprint(paragraphs),
+        source_url=source,
+        canonical_url=canonical_url(source) if source else None,
+        note=note,
+    )
+
+
+def fingerprint(paragraphs: list[str] | tuple[str, ...]) -> str:
+    """A hash of the article's words, blind to case, punctuation and spacing."""
+    digest = hashlib.sha256()
+    for paragraph in paragraphs:
+        digest.update(" ".join(_WORD.findall(paragraph.casefold())).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()[:32]
+
+
+def _lines(text: str) -> list[_Line]:
+    lines = []
+    position = 0
+    for raw in text.split("\n"):
+        stripped = raw.strip()
+        if stripped:
+            offset = raw.index(stripped[0])
+            lines.append(_Line(position + offset, position + offset + len(stripped), stripped))
+        position += len(raw) + 1
+    return lines
+
+
+def _split_source_and_note(
+    text: str, lines: list[_Line], urls: list[FoundUrl]
+) -> tuple[str, str | None, str | None]:
+    """Find the poster's source link and remark at the end (or start) of the paste.
+
+    Returns the article text without them, the source URL and the remark.
+    """
+    if not urls:
+        return text, None, None
+
+    # The usual shape: the link after the article, on the last line or on its own line
+    # followed by one short remark line. Words before the link on its line belong to the
+    # article ("...into this countryhttps://..."), words after it are the remark.
+    last = urls[-1]
+    last_line = lines[-1]
+    if last_line.start <= last.start < last_line.end + 1 and len(lines) > 1:
+        note = text[last.end : last_line.end]
+        return text[: last.start] + text[last_line.end :], last.url, _note(note)
+    if len(lines) > 2:
+        link_line = lines[-2]
+        link_alone = link_line.start == last.start and link_line.end == last.end
+        if link_alone and len(last_line.text) <= MAX_NOTE_CHARS:
+            return text[: link_line.start], last.url, _note(last_line.text)
+
+    # The other shape: the link first, with an optional remark on its line, then the article.
+    first = urls[0]
+    first_line = lines[0]
+    if first_line.start <= first.start < first_line.end and len(lines) > 1:
+        note = text[first_line.start : first.start] + " " + text[first.end : first_line.end]
+        return text[first_line.end :], first.url, _note(note)
+
+    return text, None, None
+
+
+def _note(text: str) -> str | None:
+    note = _SPACES.sub(" ", text).strip(" -—–:|")
+    return note[:MAX_NOTE_CHARS] or None
+
+
+def _paragraphs(text: str) -> list[str]:
+    """One paragraph per line, unless the text is hard-wrapped into blank-line blocks."""
+    blocks = [block for block in _BLOCK_BREAK.split(text) if block.strip()]
+    if _is_hard_wrapped(blocks):
+        units = [" ".join(line.strip() for line in block.split("\n")) for block in blocks]
+    else:
+        units = text.split("\n")
+    paragraphs = (_SPACES.sub(" ", unit).strip() for unit in units)
+    return [p for p in paragraphs if p]
+
+
+def _is_hard_wrapped(blocks: list[str]) -> bool:
+    """Blank-line blocks whose inner lines mostly stop mid-sentence at a similar width."""
+    inner = [
+        line.strip() for block in blocks for line in block.strip().split("\n")[:-1] if line.strip()
+    ]
+    if len(blocks) < 2 or len(inner) < 3:
+        return False
+    unfinished = sum(1 for line in inner if not _SENTENCE_END.search(line))
+    return unfinished >= 0.6 * len(inner) and max(len(line) for line in inner) <= 120
+
+
+def _title_line(paragraphs: list[str]) -> str | None:
+    """The first line is a title when it is short and does not read as a sentence."""
+    first = paragraphs[0]
+    if len(paragraphs) < 2 or len(first) > MAX_TITLE_CHARS:
+        return None
+    if first.endswith((".", ",", ";", ":")) and not first.endswith("..."):
+        return None
+    return first
+
+
+def _title_from_text(paragraph: str, limit: int = 100) -> str:
+    sentence = re.split(r"(?<=[.!?])\s", paragraph, maxsplit=1)[0]
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence.rfind(" ", 0, limit)
+    return sentence[: cut if cut > 0 else limit].rstrip(",;:") + "…"

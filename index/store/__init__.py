@@ -1,0 +1,6 @@
+"""Where articles live. The engine talks to a ``Store``; SQLite is the default behind it."""
+
+from index.store.base import DuplicateArticle, Store, StoreError
+from index.store.sqlite import SQLiteStore
+
+__all__ = ["DuplicateArticle", "SQLiteStore", "Store", "StoreError"]

@@ -1,0 +1,94 @@
+"""The storage interface the engine depends on. Implementations keep their SQL to themselves.
+
+Every method that reads or writes articles takes the guild first, and an implementation
+must never return or touch rows of another guild.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from index.models import ArticleDraft, ArticleInfo, Provenance, StoredParagraph
+
+
+class StoreError(Exception):
+    """The store could not do what was asked (disk full, database locked, damaged file)."""
+
+
+class DuplicateArticle(Exception):
+    """The guild already holds this article (same canonical URL or same text)."""
+
+    def __init__(self, existing: ArticleInfo) -> None:
+        super().__init__(f"already stored as article #{existing.id}")
+        self.existing = existing
+
+
+class Store(Protocol):
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def add_article(
+        self, guild_id: int, draft: ArticleDraft, provenance: Provenance
+    ) -> tuple[ArticleInfo, list[StoredParagraph]]:
+        """Store an article and its paragraphs in one transaction.
+
+        Raises ``DuplicateArticle`` if the guild already has the same canonical URL or
+        fingerprint; nothing is written then.
+        """
+        ...
+
+    async def find_duplicate(
+        self, guild_id: int, canonical_url: str | None, fingerprint: str
+    ) -> ArticleInfo | None: ...
+
+    async def get_article(self, guild_id: int, article_id: int) -> ArticleInfo | None: ...
+
+    async def list_articles(
+        self, guild_id: int, *, offset: int = 0, limit: int = 50
+    ) -> list[ArticleInfo]: ...
+
+    async def search_titles(
+        self, guild_id: int, text: str, limit: int = 25
+    ) -> list[ArticleInfo]: ...
+
+    async def remove_article(
+        self, guild_id: int, article_id: int
+    ) -> tuple[ArticleInfo, list[StoredParagraph]] | None:
+        """Delete an article; returns what was deleted, or None if there was none."""
+        ...
+
+    async def paragraphs(
+        self, guild_id: int, paragraph_ids: Sequence[int]
+    ) -> dict[int, StoredParagraph]: ...
+
+    async def articles_by_id(
+        self, guild_id: int, article_ids: Sequence[int]
+    ) -> dict[int, ArticleInfo]: ...
+
+    def iter_paragraphs(self, guild_id: int) -> AsyncIterator[StoredParagraph]:
+        """Every paragraph of the guild, grouped by article, in insertion order."""
+        ...
+
+    async def guild_ids(self) -> list[int]: ...
+
+    async def counts(self, guild_id: int) -> tuple[int, int, datetime | None]:
+        """Articles, paragraphs and the time of the last ingest."""
+        ...
+
+    async def get_setting(self, guild_id: int, key: str) -> str | None: ...
+
+    async def set_setting(self, guild_id: int, key: str, value: str | None) -> None: ...
+
+    async def get_counter(self, guild_id: int, key: str) -> int: ...
+
+    async def increment_counter(self, guild_id: int, key: str, by: int = 1) -> None: ...
+
+    async def article_paragraphs(self, guild_id: int, article_id: int) -> list[StoredParagraph]: ...
+
+    async def backup(self, target: str | Path) -> None:
+        """Write a consistent copy of everything to ``target`` while in use."""
+        ...

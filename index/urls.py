@@ -1,0 +1,142 @@
+"""Finding links in pasted text and making them canonical for de-duplication."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# A link starts at its scheme, wherever it is: pasted text often glues it to the word before.
+_URL_START = re.compile(r"https?://", re.IGNORECASE)
+# Characters that cannot be part of a link as people paste it.
+_URL_BODY = re.compile(r"[^\s<>\"'`\[\]{}|\\^]+")
+_TRAILING_PUNCT = ".,;:!?*_~"
+# A lower-case slug glued to a capitalised word: "...-boat-strikesNew update".
+_GLUED_WORD = re.compile(
+    r"^(?P<slug>[a-z0-9._~%-]*[-_.][a-z0-9._~%-]*[a-z0-9])(?P<word>[A-Z][a-z]+)$"
+)
+_TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "si",
+        "smid",
+        "smtyp",
+        "cmpid",
+        "ocid",
+        "ref_src",
+        "ref_url",
+        "_ga",
+        "_gl",
+        "spm",
+        "share",
+        "sharesource",
+        "mbid",
+        "cid",
+        "s_cid",
+        "icid",
+    }
+)
+_TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "oly_")
+
+
+@dataclass(frozen=True, slots=True)
+class FoundUrl:
+    url: str
+    start: int
+    end: int
+
+
+def find_urls(text: str) -> list[FoundUrl]:
+    """Every http(s) link in ``text`` with its span, cut where the surrounding words begin.
+
+    Handles links glued to the word before (``countryhttps://...``), links glued to a
+    capitalised word after a lower-case slug (``...-strikesNew update``), trailing
+    punctuation, and links wrapped in parentheses, angle brackets or markdown.
+    """
+    found: list[FoundUrl] = []
+    position = 0
+    while match := _URL_START.search(text, position):
+        start = match.start()
+        body = _URL_BODY.match(text, start)
+        end = body.end() if body else match.end()
+        end = _trim_end(text, start, end)
+        url = text[start:end]
+        position = max(end, match.end())
+        if _has_host(url):
+            found.append(FoundUrl(url, start, end))
+    return found
+
+
+def _trim_end(text: str, start: int, end: int) -> int:
+    # A link never contains a second scheme: "https://a.comhttps://b.com" is two links.
+    nxt = _URL_START.search(text, start + 1, end)
+    if nxt:
+        end = nxt.start()
+    while end > start:
+        ch = text[end - 1]
+        unbalanced = ch == ")" and text.count("(", start, end) < text.count(")", start, end)
+        if ch in _TRAILING_PUNCT or unbalanced:
+            end -= 1
+        else:
+            break
+    return _cut_glued_word(text, start, end)
+
+
+def _cut_glued_word(text: str, start: int, end: int) -> int:
+    """Cut a capitalised word glued onto a slug-like last path segment."""
+    url = text[start:end]
+    parts = urlsplit(url)
+    if parts.query or parts.fragment or not parts.path.strip("/"):
+        return end
+    last_segment = parts.path.rsplit("/", 1)[-1]
+    glued = _GLUED_WORD.match(last_segment)
+    if not glued:
+        return end
+    return end - len(glued.group("word"))
+
+
+def _has_host(url: str) -> bool:
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    return (bool(host) and "." in host) or host == "localhost"
+
+
+def canonical_url(url: str) -> str:
+    """A stable form of ``url`` for recognising the same page under different links.
+
+    Lower-cases scheme and host, drops default ports, credentials, the fragment and
+    tracking parameters, sorts the query, and removes a trailing slash from the path.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    port = parts.port
+    netloc = (
+        host
+        if port is None or (scheme, port) in (("http", 80), ("https", 443))
+        else f"{host}:{port}"
+    )
+    path = parts.path or "/"
+    if len(path) > 1:
+        path = path.rstrip("/")
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if key.lower() not in _TRACKING_PARAMS and not key.lower().startswith(_TRACKING_PREFIXES)
+    ]
+    query.sort()
+    return urlunsplit((scheme, netloc, path, urlencode(query), ""))
