@@ -29,7 +29,7 @@ class Settings:
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     console_guild_id: int = 0
     results_per_answer: int = 3
-    bm25_k1: float = 1.5
+    bm25_k1: float = 1.2
     bm25_b: float = 0.75
     bm25_epsilon: float = 0.25
     max_text_bytes: int = 2_000_000

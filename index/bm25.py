@@ -43,7 +43,7 @@ _DEAD = -1
 
 @dataclass(frozen=True, slots=True)
 class BM25Params:
-    k1: float = 1.5
+    k1: float = 1.2
     b: float = 0.75
     epsilon: float = 0.25
 

@@ -48,6 +48,9 @@ class EngineConfig:
     max_text_bytes: int = 2_000_000
     snippet_chars: int = 600
     min_words: int = MIN_WORDS
+    title_in_paragraphs: bool = True
+    """Index each paragraph with its article's title in front, a cheap title field:
+    a question naming the story finds its paragraphs. Measured on SQuAD (see README)."""
 
 
 class Engine:
@@ -89,10 +92,25 @@ class Engine:
                 self._indexes[guild_id] = index
         return index
 
+    def _terms(self, title: str, paragraphs: Sequence[str]) -> list[list[str]]:
+        """The tokenised paragraphs as the index holds them; BM25Okapi scores exactly these."""
+        title_terms = analyse(title) if self.config.title_in_paragraphs else []
+        return [title_terms + analyse(text) for text in paragraphs]
+
     async def _build_index(self, guild_id: int) -> BM25Index:
         rows = [row async for row in self.store.iter_paragraphs(guild_id)]
-        index = await asyncio.to_thread(_index_from_rows, rows, self.config.bm25)
+        index = await asyncio.to_thread(self._index_from_rows, rows)
         log.info("guild %s: indexed %d paragraphs", guild_id, index.paragraph_count)
+        return index
+
+    def _index_from_rows(self, rows: list[tuple[StoredParagraph, str]]) -> BM25Index:
+        index = BM25Index(self.config.bm25)
+        by_article: dict[int, tuple[str, list[StoredParagraph]]] = {}
+        for paragraph, title in rows:
+            by_article.setdefault(paragraph.article_id, (title, []))[1].append(paragraph)
+        for article_id, (title, paragraphs) in by_article.items():
+            terms = self._terms(title, [p.text for p in paragraphs])
+            index.add_article(article_id, zip((p.id for p in paragraphs), terms, strict=True))
         return index
 
     async def reindex(self, guild_id: int) -> int:
@@ -132,7 +150,7 @@ class Engine:
         existing = await self.store.find_duplicate(guild_id, draft.canonical_url, draft.fingerprint)
         if existing is not None:
             return IngestResult("duplicate", existing)
-        terms = await asyncio.to_thread(lambda: [analyse(p) for p in draft.paragraphs])
+        terms = await asyncio.to_thread(self._terms, draft.title, draft.paragraphs)
         index = await self._index(guild_id)
         async with self._lock(guild_id):
             try:
@@ -240,7 +258,7 @@ class Engine:
                 raise ArticleNotFound(guild_id, article_id)
             info, paragraphs = removed
             index = self._indexes.get(guild_id, index)
-            terms = await asyncio.to_thread(lambda: [analyse(p.text) for p in paragraphs])
+            terms = await asyncio.to_thread(self._terms, info.title, [p.text for p in paragraphs])
             index.remove_article(
                 info.id, ((p.id, t) for p, t in zip(paragraphs, terms, strict=True))
             )
@@ -261,21 +279,6 @@ class Engine:
 
     async def backup(self, target: str | Path) -> None:
         await self.store.backup(target)
-
-
-def _index_from_rows(rows: list[StoredParagraph], params: BM25Params) -> BM25Index:
-    index = BM25Index(params)
-    article: list[tuple[int, list[str]]] = []
-    current: int | None = None
-    for row in rows:
-        if row.article_id != current and article:
-            index.add_article(current, article)  # type: ignore[arg-type]
-            article = []
-        current = row.article_id
-        article.append((row.id, analyse(row.text)))
-    if article:
-        index.add_article(current, article)  # type: ignore[arg-type]
-    return index
 
 
 def _shown_name(filename: str) -> str:

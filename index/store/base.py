@@ -69,8 +69,8 @@ class Store(Protocol):
         self, guild_id: int, article_ids: Sequence[int]
     ) -> dict[int, ArticleInfo]: ...
 
-    def iter_paragraphs(self, guild_id: int) -> AsyncIterator[StoredParagraph]:
-        """Every paragraph of the guild, grouped by article, in insertion order."""
+    def iter_paragraphs(self, guild_id: int) -> AsyncIterator[tuple[StoredParagraph, str]]:
+        """Every paragraph of the guild with its article's title, by article and position."""
         ...
 
     async def guild_ids(self) -> list[int]: ...

@@ -307,15 +307,16 @@ class SQLiteStore:
         async with self._conn.execute(sql, (guild_id, *ids)) as cursor:
             return {row[0]: StoredParagraph(*row) async for row in cursor}
 
-    async def iter_paragraphs(self, guild_id: int) -> AsyncIterator[StoredParagraph]:
+    async def iter_paragraphs(self, guild_id: int) -> AsyncIterator[tuple[StoredParagraph, str]]:
         sql = (
-            "SELECT id, article_id, position, text FROM paragraphs "
-            "WHERE guild_id = ? ORDER BY article_id, position"
+            "SELECT p.id, p.article_id, p.position, p.text, a.title FROM paragraphs AS p "
+            "JOIN articles AS a ON a.id = p.article_id "
+            "WHERE p.guild_id = ? AND a.guild_id = ? ORDER BY p.article_id, p.position"
         )
-        async with self._conn.execute(sql, (guild_id,)) as cursor:
+        async with self._conn.execute(sql, (guild_id, guild_id)) as cursor:
             while rows := await cursor.fetchmany(_FETCH_BATCH):
-                for row in rows:
-                    yield StoredParagraph(*row)
+                for *row, title in rows:
+                    yield StoredParagraph(*row), title
 
     async def guild_ids(self) -> list[int]:
         async with self._conn.execute("SELECT DISTINCT guild_id FROM articles") as cursor:

@@ -1,0 +1,213 @@
+"""Measuring the engine with the same code the bot uses.
+
+python -m index.eval retrieval --squad PATH
+    Index every paragraph of a SQuAD-format file, ask every question, and print
+    Recall@1, Recall@3 and MRR@10 over the whole corpus and within each question's
+    own article.
+
+python -m index.eval seed --questions PATH [--seeds DIR]
+    Ingest the seed articles into a fresh store, ask each question, and check that
+    the first quoted passage holds the expected phrase (or that nothing is quoted
+    for NO_ANSWER). Exits 1 if any question fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.bm25 import BM25Params
+from index.models import ArticleDraft, Provenance
+from index.paste import fingerprint
+from index.service import Engine, EngineConfig
+
+PROJECT_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+NO_ANSWER = "NO_ANSWER"
+EVAL_GUILD = 1
+
+
+# -- retrieval ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalScores:
+    questions: int
+    recall_at_1: float
+    recall_at_3: float
+    mrr_at_10: float
+
+    def line(self, label: str) -> str:
+        return (
+            f"{label} R@1 {self.recall_at_1:.3f} R@3 {self.recall_at_3:.3f} "
+            f"MRR@10 {self.mrr_at_10:.3f}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SquadQuestion:
+    text: str
+    article: int
+    paragraph: int
+
+
+def load_squad(path: Path) -> tuple[list[tuple[str, list[str]]], list[SquadQuestion]]:
+    """Articles as (title, paragraphs) and the questions with their gold paragraph."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    articles = []
+    questions = []
+    for a, article in enumerate(data):
+        paragraphs = []
+        for p, paragraph in enumerate(article["paragraphs"]):
+            paragraphs.append(paragraph["context"])
+            questions += [SquadQuestion(qa["question"], a, p) for qa in paragraph["qas"]]
+        articles.append((article.get("title", f"article {a}").replace("_", " "), paragraphs))
+    return articles, questions
+
+
+def score_ranks(ranks: Sequence[int | None]) -> RetrievalScores:
+    """``ranks`` holds the 1-based rank of each question's gold paragraph, or None."""
+    n = len(ranks) or 1
+    return RetrievalScores(
+        questions=len(ranks),
+        recall_at_1=sum(1 for r in ranks if r is not None and r <= 1) / n,
+        recall_at_3=sum(1 for r in ranks if r is not None and r <= 3) / n,
+        mrr_at_10=sum(1 / r for r in ranks if r is not None and r <= 10) / n,
+    )
+
+
+async def evaluate_retrieval(
+    squad: Path, config: EngineConfig | None = None, workdir: Path | None = None
+) -> tuple[RetrievalScores, RetrievalScores]:
+    """Whole-corpus and per-article scores for a SQuAD-format file."""
+    articles, questions = load_squad(squad)
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        async with await Engine.open(Path(tmp) / "eval.sqlite3", config) as engine:
+            article_ids: list[int] = []
+            paragraph_ids: list[list[int]] = []
+            for title, paragraphs in articles:
+                draft = ArticleDraft(
+                    title=title, paragraphs=tuple(paragraphs), fingerprint=fingerprint(paragraphs)
+                )
+                result = await engine.ingest_draft(
+                    EVAL_GUILD, draft, Provenance(poster_name="eval")
+                )
+                stored = await engine.article_paragraphs(EVAL_GUILD, result.article.id)
+                article_ids.append(result.article.id)
+                paragraph_ids.append([p.id for p in stored])
+
+            whole: list[int | None] = []
+            scoped: list[int | None] = []
+            for question in questions:
+                gold = paragraph_ids[question.article][question.paragraph]
+                hits = await engine.rank(EVAL_GUILD, question.text, k=10)
+                whole.append(_rank_of(gold, [h.paragraph_id for h in hits]))
+                hits = await engine.rank(
+                    EVAL_GUILD, question.text, k=10, article_id=article_ids[question.article]
+                )
+                scoped.append(_rank_of(gold, [h.paragraph_id for h in hits]))
+    return score_ranks(whole), score_ranks(scoped)
+
+
+def _rank_of(gold: int, ranked: list[int]) -> int | None:
+    return ranked.index(gold) + 1 if gold in ranked else None
+
+
+# -- seed questions -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SeedOutcome:
+    question: str
+    expected: str
+    passed: bool
+    got: str
+
+
+def read_seed_questions(path: Path) -> list[tuple[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return [(row["question"].strip(), row["expected"].strip()) for row in rows]
+
+
+async def evaluate_seed(
+    questions: list[tuple[str, str]], seeds: Path, config: EngineConfig | None = None
+) -> list[SeedOutcome]:
+    outcomes = []
+    with tempfile.TemporaryDirectory() as tmp:
+        async with await Engine.open(Path(tmp) / "seed.sqlite3", config) as engine:
+            for path in sorted(seeds.glob("*.txt")):
+                await engine.ingest_file(EVAL_GUILD, path.name, path.read_bytes())
+            for question, expected in questions:
+                answer = await engine.ask(EVAL_GUILD, question)
+                first = answer.passages[0].text if answer.passages else ""
+                if expected == NO_ANSWER:
+                    passed = not answer.passages
+                else:
+                    passed = any(phrase in first for phrase in expected.split("|"))
+                outcomes.append(SeedOutcome(question, expected, passed, first))
+    return outcomes
+
+
+# -- command line -------------------------------------------------------------------------
+
+
+def _config(args: argparse.Namespace) -> EngineConfig:
+    return EngineConfig(bm25=BM25Params(k1=args.k1, b=args.b, epsilon=args.epsilon))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m index.eval",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    defaults = BM25Params()
+    parser.add_argument("--k1", type=float, default=defaults.k1)
+    parser.add_argument("--b", type=float, default=defaults.b)
+    parser.add_argument("--epsilon", type=float, default=defaults.epsilon)
+    commands = parser.add_subparsers(dest="command", required=True)
+    retrieval = commands.add_parser("retrieval", help="Recall@k and MRR on SQuAD-format data")
+    retrieval.add_argument("--squad", type=Path, required=True)
+    seed = commands.add_parser("seed", help="check the answers to the seed questions")
+    seed.add_argument("--questions", type=Path, required=True)
+    seed.add_argument("--seeds", type=Path, default=PROJECT_SEEDS)
+    args = parser.parse_args(argv)
+
+    if args.command == "retrieval":
+        path = args.squad
+        if path.is_dir():
+            candidates = sorted(path.glob("*.json"))
+            if len(candidates) != 1:
+                parser.error(f"{path} must hold exactly one .json file, or pass the file")
+            path = candidates[0]
+        started = time.perf_counter()
+        whole, scoped = asyncio.run(evaluate_retrieval(path, _config(args)))
+        print(whole.line("whole"))
+        print(scoped.line("per-article"))
+        print(f"{whole.questions} questions in {time.perf_counter() - started:.1f} s")
+        return 0
+
+    outcomes = asyncio.run(
+        evaluate_seed(read_seed_questions(args.questions), args.seeds, _config(args))
+    )
+    for outcome in outcomes:
+        mark = "PASS" if outcome.passed else "FAIL"
+        print(f"{mark}  {outcome.question}")
+        if not outcome.passed:
+            print(f"      expected: {outcome.expected}")
+            print(f"      first passage: {outcome.got or '(none)'}")
+    failed = sum(not o.passed for o in outcomes)
+    print(f"{len(outcomes) - failed}/{len(outcomes)} passed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
