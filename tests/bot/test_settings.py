@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import PROJECT_ROOT, Settings, SettingsError
+
+
+def test_defaults_without_environment():
+    settings = Settings.load(env_file=None, environ={})
+    assert settings.discord_token is None
+    assert settings.database == Path("data") / "newsbot.sqlite3"
+    assert settings.seeds_dir == PROJECT_ROOT / "seeds"
+    assert settings.engine_config().bm25.k1 == 1.2
+
+
+def test_env_file_and_environment_override(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("DISCORD_TOKEN=from-file\nRESULTS_PER_ANSWER=5\nBM25_B=0.5\n")
+    settings = Settings.load(env_file=env_file, environ={"RESULTS_PER_ANSWER": "2"})
+    assert settings.discord_token == "from-file"
+    assert settings.results_per_answer == 2
+    assert settings.engine_config().bm25.b == 0.5
+
+
+def test_example_file_documents_every_setting():
+    example = (PROJECT_ROOT / ".env.example").read_text()
+    documented = {line.split("=")[0] for line in example.splitlines() if "=" in line and
+                  not line.startswith("#")}
+    fields = {name.upper() for name in Settings.__dataclass_fields__}
+    assert documented == fields
+    # Every example value is accepted as it stands.
+    Settings.load(env_file=PROJECT_ROOT / ".env.example", environ={})
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [{"RESULTS_PER_ANSWER": "0"}, {"BM25_B": "2"}, {"LOG_LEVEL": "LOUD"}, {"CONSOLE_GUILD_ID": "x"}],
+)
+def test_invalid_values_are_refused(environ):
+    with pytest.raises(SettingsError):
+        Settings.load(env_file=None, environ=environ)

@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+import pytest
+from rank_bm25 import BM25Okapi
+
+from index import Engine, EngineConfig, IngestRefused, Provenance
+from index.analyzer import analyse, unique_terms
+from index.errors import ArticleNotFound
+from tests.conftest import SEED_URL
+
+GUILD, OTHER_GUILD = 100, 200
+ARTICLE_B = (
+    "Harbour reopens after storm\n"
+    "The city harbour reopened on Tuesday after a storm closed it for three days, the port "
+    "authority said.\n"
+    "Fishing boats returned to the docks as cranes resumed unloading grain from two ships.\n"
+    "Officials said repairs to the sea wall will cost about four million dollars.\n"
+    "https://news.example.org/harbour-reopensGood news for the fishermen"
+)
+
+
+@pytest.fixture
+async def engine(tmp_path):
+    engine = await Engine.open(tmp_path / "bot.sqlite3")
+    yield engine
+    await engine.close()
+
+
+async def test_seed_file_is_ingested_as_its_poster_meant(engine, seed_bytes):
+    result = await engine.ingest_file(
+        GUILD, "message.txt", seed_bytes, Provenance(poster_name="ann")
+    )
+    article = result.article
+    assert result.added
+    assert article.title == "Scoop: Trump ready to talk with Maduro over Venezuela drug strikes"
+    assert article.source_url == SEED_URL
+    assert article.note == "New update my fellas. War stuff"
+    assert article.poster_name == "ann"
+    paragraphs = await engine.article_paragraphs(GUILD, article.id)
+    assert paragraphs[-1].text.endswith("into this country")
+    assert not any("fellas" in p.text for p in paragraphs)
+    # The remark is not indexed: asking about it finds nothing.
+    assert not (await engine.ask(GUILD, "fellas")).found
+
+
+async def test_second_post_of_the_same_article_is_reported(engine, seed_bytes):
+    first = await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+    again = await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+    # Same text with the link glued on the last line and another remark: same fingerprint.
+    glued = seed_bytes.decode().replace("country\nhttps", "countryhttps").replace("War stuff", "!")
+    third = await engine.ingest_text(GUILD, glued)
+    assert (again.status, third.status) == ("duplicate", "duplicate")
+    assert again.article.id == third.article.id == first.article.id
+    assert (await engine.stats(GUILD)).articles == 1
+
+
+async def test_answers_quote_the_paragraph_with_title_link_and_poster(engine, seed_bytes):
+    await engine.ingest_file(GUILD, "message.txt", seed_bytes, Provenance(poster_name="ann"))
+    answer = await engine.ask(GUILD, "How many troops are stationed in Puerto Rico?")
+    top = answer.passages[0]
+    assert "as many as 10,000 troops" in top.text
+    assert top.article.source_url == SEED_URL and top.article.poster_name == "ann"
+    stored = {p.id: p.text for p in await engine.article_paragraphs(GUILD, top.article.id)}
+    assert top.text in stored[top.paragraph_id]  # word for word
+    marked = {analyse(top.text[s:e])[0] for s, e in top.highlights}
+    assert {"troop", "puerto", "rico"} <= marked <= set(answer.terms)
+    assert [p.score for p in answer.passages] == sorted(
+        (p.score for p in answer.passages), reverse=True
+    )
+
+
+async def test_nothing_relevant_gives_no_passages(engine, seed_bytes):
+    await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+    assert not (await engine.ask(GUILD, "What is the capital of Australia?")).found
+    stop_words_only = await engine.ask(GUILD, "what is the of and?")
+    assert not stop_words_only.found and stop_words_only.terms == ()
+
+
+async def test_empty_guild_answers_without_error(engine):
+    answer = await engine.ask(GUILD, "anything at all?")
+    assert not answer.found
+    assert (await engine.stats(GUILD)).articles == 0
+
+
+async def test_guilds_are_isolated(engine, seed_bytes):
+    await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+    assert not (await engine.ask(OTHER_GUILD, "boat strikes killed")).found
+    assert await engine.list_articles(OTHER_GUILD) == []
+    mine = (await engine.list_articles(GUILD))[0]
+    with pytest.raises(ArticleNotFound):
+        await engine.remove_article(OTHER_GUILD, mine.id)
+    with pytest.raises(ArticleNotFound):
+        await engine.ask(OTHER_GUILD, "boat", article_id=mine.id)
+    assert (await engine.ask(GUILD, "boat strikes killed")).found
+
+
+async def test_scope_paging_and_removal(engine, seed_bytes):
+    seed = (await engine.ingest_file(GUILD, "message.txt", seed_bytes)).article
+    harbour = (await engine.ingest_text(GUILD, ARTICLE_B)).article
+    assert harbour.source_url == "https://news.example.org/harbour-reopens"
+    assert harbour.note == "Good news for the fishermen"
+
+    scoped = await engine.ask(GUILD, "boats", article_id=harbour.id, limit=5)
+    assert scoped.passages and {p.article.id for p in scoped.passages} == {harbour.id}
+    both = await engine.ask(GUILD, "boats", limit=10)
+    assert {p.article.id for p in both.passages} == {seed.id, harbour.id}
+
+    page_one = await engine.ask(GUILD, "Maduro", limit=2)
+    page_two = await engine.ask(GUILD, "Maduro", limit=2, offset=2)
+    assert len(page_two.passages) == 2
+    assert not {p.paragraph_id for p in page_one.passages} & {
+        p.paragraph_id for p in page_two.passages
+    }
+
+    removed = await engine.remove_article(GUILD, harbour.id)
+    assert removed.id == harbour.id
+    assert {p.article.id for p in (await engine.ask(GUILD, "boats", limit=10)).passages} == {
+        seed.id
+    }
+    with pytest.raises(ArticleNotFound):
+        await engine.remove_article(GUILD, harbour.id)
+
+
+async def test_restart_loses_nothing(tmp_path, seed_bytes):
+    path = tmp_path / "bot.sqlite3"
+    async with await Engine.open(path) as engine:
+        await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+        await engine.ingest_text(GUILD, ARTICLE_B)
+        before = await engine.ask(GUILD, "harbour storm boats", limit=5)
+    async with await Engine.open(path) as engine:
+        after = await engine.ask(GUILD, "harbour storm boats", limit=5)
+        assert (await engine.stats(GUILD)).articles == 2
+    assert [(p.paragraph_id, p.score) for p in after.passages] == [
+        (p.paragraph_id, p.score) for p in before.passages
+    ]
+
+
+async def test_incremental_index_equals_a_rebuild(engine, seed_bytes):
+    seed = (await engine.ingest_file(GUILD, "message.txt", seed_bytes)).article
+    await engine.ingest_text(GUILD, ARTICLE_B)
+    await engine.remove_article(GUILD, seed.id)
+    await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+    question = "storm boats Maduro strikes harbour"
+    incremental = [(h.paragraph_id, h.score) for h in await engine.rank(GUILD, question, k=50)]
+    await engine.reindex(GUILD)
+    rebuilt = [(h.paragraph_id, h.score) for h in await engine.rank(GUILD, question, k=50)]
+    assert incremental == rebuilt and incremental
+
+
+async def test_engine_scores_equal_bm25okapi_on_its_tokenised_paragraphs(engine, seed_bytes):
+    await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+    await engine.ingest_text(GUILD, ARTICLE_B)
+    ids, corpus = [], []
+    for article in reversed(await engine.list_articles(GUILD)):
+        for paragraph in await engine.article_paragraphs(GUILD, article.id):
+            ids.append(paragraph.id)
+            corpus.append(analyse(article.title) + analyse(paragraph.text))
+    params = engine.config.bm25
+    reference = BM25Okapi(corpus, k1=params.k1, b=params.b, epsilon=params.epsilon)
+    question = "How many boats returned to the harbour after the strikes?"
+    expected = reference.get_scores(unique_terms(analyse(question)))
+    hits = await engine.rank(GUILD, question, k=len(ids))
+    assert hits
+    for hit in hits:
+        assert hit.score == pytest.approx(expected[ids.index(hit.paragraph_id)], rel=1e-12)
+
+
+async def test_long_paragraph_is_trimmed_to_the_matching_sentences(tmp_path):
+    filler = " ".join(f"Sentence number {i} talks about the weather in general." for i in range(40))
+    text = f"Long read\n{filler} The volcano erupted at dawn on Sunday. {filler}\nSecond paragraph."
+    async with await Engine.open(tmp_path / "b.sqlite3", EngineConfig(snippet_chars=300)) as engine:
+        await engine.ingest_text(GUILD, text)
+        passage = (await engine.ask(GUILD, "When did the volcano erupt?")).passages[0]
+    assert "The volcano erupted at dawn on Sunday." in passage.text
+    assert len(passage.text) <= 300
+    assert passage.trimmed_start and passage.trimmed_end
+    assert passage.text in text
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("report.pdf", b"%PDF-1.7", "not a text file"),
+        ("message.txt", b"", "empty"),
+        ("message.txt", b"   \n  ", "empty"),
+        ("message.txt", bytes(range(256)) * 20, "does not look like text"),
+        ("message.txt", b"word " * 600_000, "larger than"),
+        ("message.txt", b"Just a short remark.", "too short"),
+    ],
+)
+async def test_bad_files_are_refused_and_nothing_is_stored(engine, name, data, reason):
+    with pytest.raises(IngestRefused, match=reason):
+        await engine.ingest_file(GUILD, name, data)
+    assert (await engine.stats(GUILD)).articles == 0
+
+
+async def test_stats_count_answered_questions(engine, seed_bytes):
+    await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+    await engine.ask(GUILD, "boat strikes")
+    await engine.ask(GUILD, "sourdough bread")
+    stats = await engine.stats(GUILD)
+    assert (stats.articles, stats.paragraphs, stats.questions_answered) == (1, 27, 1)
+    assert stats.vocabulary > 100 and stats.last_ingest is not None
