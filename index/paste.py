@@ -23,6 +23,9 @@ MAX_NOTE_CHARS = 500
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 _BLOCK_BREAK = re.compile(r"\n[ \t]*\n")
 _WORD = re.compile(r"\w+")
+_OPENING_WRAPPERS = "(<[‹«"
+_CLOSING_WRAPPERS = ")>]›»"
+_PUNCTUATION = " .,;:!?-—–()<>[]\"'“”‘’‹›«»"
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 
 
@@ -103,11 +106,17 @@ def _split_source_and_note(
     last = urls[-1]
     last_line = lines[-1]
     if last_line.start <= last.start < last_line.end + 1 and len(lines) > 1:
+        # Brackets around the link ("(https://...)", "<https://...>") go with it.
+        body_end = last.start
+        while body_end > last_line.start and text[body_end - 1] in _OPENING_WRAPPERS:
+            body_end -= 1
         note = text[last.end : last_line.end]
-        return text[: last.start] + text[last_line.end :], last.url, _note(note)
+        return text[:body_end] + text[last_line.end :], last.url, _note(note)
     if len(lines) > 2:
         link_line = lines[-2]
-        link_alone = link_line.start == last.start and link_line.end == last.end
+        before = text[link_line.start : last.start].strip(_OPENING_WRAPPERS + " ")
+        after = text[last.end : link_line.end].strip(_CLOSING_WRAPPERS + " .,;:!?")
+        link_alone = link_line.start <= last.start < link_line.end and not before and not after
         if link_alone and len(last_line.text) <= MAX_NOTE_CHARS:
             return text[: link_line.start], last.url, _note(last_line.text)
 
@@ -122,7 +131,10 @@ def _split_source_and_note(
 
 
 def _note(text: str) -> str | None:
-    note = _SPACES.sub(" ", text).strip(" -—–:|")
+    """The poster's remark, or None when only punctuation is left around the link."""
+    note = _SPACES.sub(" ", text).strip(" -—–:|" + _CLOSING_WRAPPERS)
+    if not note.strip(_PUNCTUATION):
+        return None
     return note[:MAX_NOTE_CHARS] or None
 
 

@@ -13,7 +13,7 @@ _URL_BODY = re.compile(r"[^\s<>\"'`\[\]{}|\\^]+")
 _TRAILING_PUNCT = ".,;:!?*_~"
 # A lower-case slug glued to a capitalised word: "...-boat-strikesNew update".
 _GLUED_WORD = re.compile(
-    r"^(?P<slug>[a-z0-9._~%-]*[-_.][a-z0-9._~%-]*[a-z0-9])(?P<word>[A-Z][a-z]+)$"
+    r"^(?P<slug>[a-z0-9._~%-]*[-_.][a-z0-9._~%-]*[a-z0-9])(?P<word>[A-Z][a-z]*)$"
 )
 _TRACKING_PARAMS = frozenset(
     {
@@ -107,7 +107,9 @@ def _cut_glued_word(text: str, start: int, end: int) -> int:
 
 def _has_host(url: str) -> bool:
     try:
-        host = urlsplit(url).hostname
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
     except ValueError:
         return False
     return (bool(host) and "." in host) or host == "localhost"

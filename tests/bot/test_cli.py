@@ -15,8 +15,14 @@ def run_bot(*args: str, cwd, stdin: str = "", **env: str) -> subprocess.Complete
     environment = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     environment.update({"DATA_DIR": str(cwd / "data"), "SEEDS_DIR": str(PROJECT / "seeds")}, **env)
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=cwd, input=stdin, capture_output=True,
-        text=True, timeout=120, env=environment, check=False,
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+        check=False,
     )
 
 
@@ -40,13 +46,23 @@ def test_scripting_subcommands(tmp_path):
     ingest = run_bot("ingest", str(SEED), "--db", db, "--guild", "5", cwd=tmp_path)
     assert ingest.returncode == 0 and "Added article #1" in ingest.stdout
 
-    ask = run_bot("ask", "Who talked Trump out of military action in 2019?", "--db", db,
-                  "--guild", "5", "--results", "1", cwd=tmp_path)
+    ask = run_bot(
+        "ask",
+        "Who talked Trump out of military action in 2019?",
+        "--db",
+        db,
+        "--guild",
+        "5",
+        "--results",
+        "1",
+        cwd=tmp_path,
+    )
     assert ask.returncode == 0
     assert "Rubio talked the president out of it" in ask.stdout and "[2]" not in ask.stdout
 
-    nothing = run_bot("ask", "What is the capital of Australia?", "--db", db, "--guild", "5",
-                      cwd=tmp_path)
+    nothing = run_bot(
+        "ask", "What is the capital of Australia?", "--db", db, "--guild", "5", cwd=tmp_path
+    )
     assert nothing.returncode == 1 and "Nothing in the indexed articles" in nothing.stdout
 
     other_guild = run_bot("articles", "--db", db, "--guild", "6", cwd=tmp_path)

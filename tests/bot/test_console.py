@@ -20,8 +20,9 @@ async def engine(tmp_path):
 
 async def converse(engine: Engine, *lines: str) -> str:
     out = io.StringIO()
-    await run_console(engine, GUILD, stdin=io.StringIO("".join(f"{line}\n" for line in lines)),
-                      out=out)
+    await run_console(
+        engine, GUILD, stdin=io.StringIO("".join(f"{line}\n" for line in lines)), out=out
+    )
     return out.getvalue()
 
 

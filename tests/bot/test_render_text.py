@@ -8,9 +8,17 @@ from index.models import Answer, ArticleInfo, GuildStats, IngestResult, Passage
 
 def article(**changes) -> ArticleInfo:
     fields = dict(
-        id=3, guild_id=1, title="Harbour reopens", source_url="https://x.org/harbour",
-        canonical_url="https://x.org/harbour", fingerprint="f", note="nice", poster_id=None,
-        poster_name="ann", message_url=None, posted_at=datetime(2025, 11, 24, tzinfo=UTC),
+        id=3,
+        guild_id=1,
+        title="Harbour reopens",
+        source_url="https://x.org/harbour",
+        canonical_url="https://x.org/harbour",
+        fingerprint="f",
+        note="nice",
+        poster_id=None,
+        poster_name="ann",
+        message_url=None,
+        posted_at=datetime(2025, 11, 24, tzinfo=UTC),
         paragraph_count=4,
     )
     fields.update(changes)
@@ -19,8 +27,12 @@ def article(**changes) -> ArticleInfo:
 
 def passage(**changes) -> Passage:
     fields = dict(
-        article=article(), paragraph_id=9, position=0, text="The harbour reopened on Tuesday.",
-        highlights=((4, 11),), score=3.14159,
+        article=article(),
+        paragraph_id=9,
+        position=0,
+        text="The harbour reopened on Tuesday.",
+        highlights=((4, 11),),
+        score=3.14159,
     )
     fields.update(changes)
     return Passage(**fields)

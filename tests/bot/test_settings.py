@@ -26,8 +26,11 @@ def test_env_file_and_environment_override(tmp_path):
 
 def test_example_file_documents_every_setting():
     example = (PROJECT_ROOT / ".env.example").read_text()
-    documented = {line.split("=")[0] for line in example.splitlines() if "=" in line and
-                  not line.startswith("#")}
+    documented = {
+        line.split("=")[0]
+        for line in example.splitlines()
+        if "=" in line and not line.startswith("#")
+    }
     fields = {name.upper() for name in Settings.__dataclass_fields__}
     assert documented == fields
     # Every example value is accepted as it stands.
@@ -36,7 +39,12 @@ def test_example_file_documents_every_setting():
 
 @pytest.mark.parametrize(
     "environ",
-    [{"RESULTS_PER_ANSWER": "0"}, {"BM25_B": "2"}, {"LOG_LEVEL": "LOUD"}, {"CONSOLE_GUILD_ID": "x"}],
+    [
+        {"RESULTS_PER_ANSWER": "0"},
+        {"BM25_B": "2"},
+        {"LOG_LEVEL": "LOUD"},
+        {"CONSOLE_GUILD_ID": "x"},
+    ],
 )
 def test_invalid_values_are_refused(environ):
     with pytest.raises(SettingsError):
