@@ -12,12 +12,14 @@ import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
 
+import regex
 import Stemmer
 
 from index.stopwords import ENGLISH_STOP_WORDS
 
-# Letters and digits (any script), joined by inner apostrophes: "don't", "Trump's".
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# Letters and digits of any script with their combining marks (accents in decomposed
+# text, Indic vowel signs), joined by inner apostrophes: "don't", "Trump's".
+_WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['’][\p{L}\p{N}][\p{L}\p{N}\p{M}]*)*")
 _POSSESSIVE = re.compile(r"['’]s$")
 _APOSTROPHE = re.compile(r"['’]")
 _MAX_WORD_CHARS = 64

@@ -110,7 +110,10 @@ class BM25Index:
         if article_id in self._article_slots:
             raise IndexInconsistent(f"article {article_id} is already indexed")
         paragraphs = list(paragraphs)
-        for paragraph_id, _terms in paragraphs:
+        ids = [paragraph_id for paragraph_id, _terms in paragraphs]
+        if len(set(ids)) != len(ids):
+            raise IndexInconsistent(f"article {article_id} lists a paragraph twice")
+        for paragraph_id in ids:
             if paragraph_id in self._slot_of:
                 raise IndexInconsistent(f"paragraph {paragraph_id} is already indexed")
         slots = self._article_slots[article_id] = []

@@ -41,7 +41,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for match in _SENTENCE_BREAK.finditer(text):
         before = text[start : match.start()]
         last_word = before.rsplit(None, 1)[-1].rstrip(".").lower() if before.strip() else ""
-        if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+        after = text[match.end() : match.end() + 1]
+        if last_word == "no":  # "No. 5" goes on; "voters said no." ends
+            if after.isdigit():
+                continue
+        elif last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
             continue
         spans.append((start, match.start() + len(match.group().rstrip())))
         start = match.end()
@@ -59,7 +63,7 @@ def make_snippet(
     """The best run of whole sentences of ``paragraph`` within ``max_chars``.
 
     Sentences are worth the summed weight of the distinct question terms they contain;
-    the chosen run holds the most weight, preferring shorter runs and earlier ones.
+    the chosen run holds the most weight, preferring fewer sentences, then earlier ones.
     """
     terms = set(terms)
     matches = [(term, s, e) for term, s, e in term_spans(paragraph) if term in terms]
@@ -69,24 +73,25 @@ def make_snippet(
     sentences = sentence_spans(paragraph)
     weight = weights or {}
     sentence_terms = [{t for t, ms, me in matches if s <= ms and me <= e} for s, e in sentences]
-    best: tuple[float, int, int] | None = None  # (value, first, last)
+    # More weight first, then fewer sentences, then the earlier run.
+    best: tuple[float, int] | None = None
+    best_run = (0, 0)
     for first in range(len(sentences)):
         covered: set[str] = set()
         for last in range(first, len(sentences)):
-            if sentences[last][1] - sentences[first][0] > max_chars:
+            length = sentences[last][1] - sentences[first][0]
+            if length > max_chars:
                 break
             covered |= sentence_terms[last]
-            value = sum(max(weight.get(t, 1.0), 1e-6) for t in covered)
-            if best is None or value > best[0] + 1e-12:
-                best = (value, first, last)
-    if best is None:
-        # A single sentence longer than the limit: cut it at word boundaries.
+            value = round(sum(max(weight.get(t, 1.0), 1e-6) for t in covered), 9)
+            if best is None or (value, first - last) > best:
+                best, best_run = (value, first - last), (first, last)
+    if best is None or (matches and not any(sentence_terms)):
+        # No run of whole sentences fits (one sentence is longer than the limit), or the
+        # matches sit in no sentence: cut around the first match at word boundaries.
         return _window_in_sentence(paragraph, matches, max_chars)
-    _value, first, last = best
-    start, end = sentences[first][0], sentences[last][1]
-    if best[0] <= 1e-6 * len(terms) and matches:
-        return _window_in_sentence(paragraph, matches, max_chars)
-    return _snippet(paragraph, matches, start, end)
+    first, last = best_run
+    return _snippet(paragraph, matches, sentences[first][0], sentences[last][1])
 
 
 def _window_in_sentence(

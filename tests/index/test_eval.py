@@ -13,7 +13,11 @@ from tests.conftest import PROJECT, SEED_QUESTIONS, SQUAD
 def run_eval(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "index.eval", *args],
-        cwd=PROJECT, capture_output=True, text=True, timeout=300, check=False,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -44,17 +48,35 @@ def test_seed_eval_fails_on_a_wrong_expectation(tmp_path):
 def test_retrieval_on_a_small_squad_file(tmp_path, capsys):
     squad = {
         "data": [
-            {"title": "Volcanoes", "paragraphs": [
-                {"context": "The volcano erupted at dawn and ash covered the valley.",
-                 "qas": [{"question": "When did the volcano erupt?", "id": "1", "answers": []}]},
-                {"context": "Farmers moved their cattle to the northern pastures.",
-                 "qas": [{"question": "Where did farmers move cattle?", "id": "2", "answers": []}]},
-            ]},
-            {"title": "Rivers", "paragraphs": [
-                {"context": "The river flooded the town after weeks of rain.",
-                 "qas": [{"question": "What flooded the town?", "id": "3", "answers": []},
-                         {"question": "Who won the chess final?", "id": "4", "answers": []}]},
-            ]},
+            {
+                "title": "Volcanoes",
+                "paragraphs": [
+                    {
+                        "context": "The volcano erupted at dawn and ash covered the valley.",
+                        "qas": [
+                            {"question": "When did the volcano erupt?", "id": "1", "answers": []}
+                        ],
+                    },
+                    {
+                        "context": "Farmers moved their cattle to the northern pastures.",
+                        "qas": [
+                            {"question": "Where did farmers move cattle?", "id": "2", "answers": []}
+                        ],
+                    },
+                ],
+            },
+            {
+                "title": "Rivers",
+                "paragraphs": [
+                    {
+                        "context": "The river flooded the town after weeks of rain.",
+                        "qas": [
+                            {"question": "What flooded the town?", "id": "3", "answers": []},
+                            {"question": "Who won the chess final?", "id": "4", "answers": []},
+                        ],
+                    },
+                ],
+            },
         ]
     }
     path = tmp_path / "tiny.json"

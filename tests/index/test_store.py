@@ -41,7 +41,8 @@ async def test_open_sets_up_wal_foreign_keys_and_schema(tmp_path, store):
 async def test_add_get_list_and_remove(store):
     when = datetime(2025, 11, 24, 12, 0, tzinfo=UTC)
     info, paragraphs = await store.add_article(
-        7, draft("Title", "First.", "Second.", url="https://x.com/a"),
+        7,
+        draft("Title", "First.", "Second.", url="https://x.com/a"),
         Provenance(poster_id=5, poster_name="ann", posted_at=when, message_url="https://m/1"),
     )
     assert [p.text for p in paragraphs] == ["First.", "Second."]
