@@ -38,8 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
         "run", parents=[common], help="run on Discord, or the console without a token"
     )
     commands.add_parser("console", parents=[common], help="the local terminal chat")
-    ingest = commands.add_parser("ingest", parents=[common], help="index article files")
-    ingest.add_argument("sources", nargs="+", metavar="FILE", help=".txt or .md article files")
+    ingest = commands.add_parser("ingest", parents=[common], help="index article files or links")
+    ingest.add_argument(
+        "sources", nargs="+", metavar="FILE|URL", help=".txt, .md or .html files, or links"
+    )
     ask = commands.add_parser("ask", parents=[common], help="answer one question")
     ask.add_argument("question")
     ask.add_argument("--article", type=int, help="only search this article id")
@@ -103,17 +105,13 @@ async def _console(engine: Engine, guild: int, args: argparse.Namespace, setting
 async def _ingest(engine: Engine, guild: int, args: argparse.Namespace, settings: Settings) -> int:
     status = EXIT_OK
     for source in args.sources:
-        if find_urls(source) and find_urls(source)[0].url == source:
-            print(
-                f"{source}: not indexed: reading web pages is not supported here; save the "
-                "article's text to a .txt file instead"
-            )
-            status = EXIT_FAILED
-            continue
-        path = Path(source)
+        provenance = Provenance(poster_name="cli")
         try:
-            data = path.read_bytes()
-            result = await engine.ingest_file(guild, path.name, data, Provenance(poster_name="cli"))
+            if find_urls(source) and find_urls(source)[0].url == source:
+                result = await engine.ingest_url(guild, source, provenance)
+            else:
+                path = Path(source)
+                result = await engine.ingest_file(guild, path.name, path.read_bytes(), provenance)
         except OSError as error:
             print(f"{source}: cannot read it: {error.strerror or error}")
             status = EXIT_FAILED

@@ -1,7 +1,7 @@
 """The local console: a terminal chat over the same engine the Discord bot uses.
 
 Type a question to get quoted answers; paste an article (several lines at once, or a
-long line) to index it; commands start with a slash. When the input is not a terminal
+long line) or a link to index it; commands start with a slash. When the input is not a terminal
 (a pipe or a file), every line is its own input and ``/paste`` reads a multi-line
 article up to a line holding a single ``.``.
 """
@@ -34,7 +34,8 @@ Ask a question about the indexed articles, or paste an article to index it.
   QUESTION              quote the passages that answer it
   /in ID QUESTION       ask about one article only
   /paste                paste an article over several lines, end with a line "."
-  /ingest PATH          index a .txt or .md file
+  LINK [REMARK]         fetch the article a link points to and index it
+  /ingest PATH|URL      index a .txt, .md or .html file, or a link
   /articles [PAGE]      list the indexed articles, newest first
   /show ID              show an article's paragraphs
   /remove ID            remove an article
@@ -64,13 +65,8 @@ class Console:
             return True
         if text.startswith("/") and "\n" not in text:
             return await self._command(text)
-        if "\n" in text or len(text) > LONG_LINE_CHARS:
-            await self._ingest_text(text)
-        elif find_urls(text):
-            self.say(
-                "Reading web pages is not supported by this console; paste the article's text "
-                "(with its link) instead."
-            )
+        if "\n" in text or len(text) > LONG_LINE_CHARS or find_urls(text):
+            await self._ingest_message(text)
         else:
             await self._ask(text)
         return True
@@ -83,9 +79,17 @@ class Console:
             return
         self.say(render_text.answer_text(answer, color=self.color))
 
-    async def _ingest_text(self, text: str) -> None:
+    async def _ingest_message(self, text: str) -> None:
+        outcomes = await self.engine.ingest_message(self.guild_id, text, (), self._provenance())
+        if not outcomes:  # one long line, no links: it can only be a pasted article
+            outcomes = [
+                await self.engine.ingest_outcome("message", self.guild_id, text, self._provenance())
+            ]
+        self.say(render_text.outcomes_text(outcomes))
+
+    async def _ingest_url(self, url: str) -> None:
         try:
-            result = await self.engine.ingest_text(self.guild_id, text, self._provenance())
+            result = await self.engine.ingest_url(self.guild_id, url, self._provenance())
         except IngestRefused as refused:
             self.say(f"Not indexed: {refused.reason}.")
             return
@@ -131,7 +135,9 @@ class Console:
             await self._article_command(name, rest)
         elif name == "ingest":
             if not rest:
-                self.say("Usage: /ingest PATH")
+                self.say("Usage: /ingest PATH or /ingest URL")
+            elif find_urls(rest) and find_urls(rest)[0].url == rest:
+                await self._ingest_url(rest)
             else:
                 await self._ingest_file(Path(rest).expanduser())
         elif name == "paste":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.models import Answer, ArticleInfo, GuildStats, IngestResult, Passage
+from index.models import Answer, ArticleInfo, GuildStats, IngestOutcome, IngestResult, Passage
 
 BOLD = "\x1b[1m"
 RESET = "\x1b[0m"
@@ -65,6 +65,20 @@ def ingest_text(result: IngestResult) -> str:
     if article.note:
         lines.append(f"  note from the poster: {article.note}")
     return "\n".join(lines)
+
+
+def outcomes_text(outcomes: list[IngestOutcome]) -> str:
+    lines = []
+    for outcome in outcomes:
+        if outcome.result is not None:
+            lines.append(ingest_text(outcome.result))
+        else:
+            lines.append(f"Not indexed ({_short(outcome.source)}): {outcome.error}.")
+    return "\n".join(lines)
+
+
+def _short(source: str, limit: int = 80) -> str:
+    return source if len(source) <= limit else source[: limit - 1] + "…"
 
 
 def article_line(article: ArticleInfo) -> str:

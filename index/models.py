@@ -78,6 +78,28 @@ class IngestResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file that came with a message."""
+
+    filename: str
+    data: bytes
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    """What became of one source (a link, a file, the message text) of a message."""
+
+    source: str
+    result: IngestResult | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+@dataclass(frozen=True, slots=True)
 class Passage:
     """One quoted paragraph (or the part of it around the matched words)."""
 

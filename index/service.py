@@ -7,19 +7,24 @@ each guild has its own index, built from the store the first time the guild is u
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from index.analyzer import analyse, unique_terms
 from index.bm25 import BM25Index, BM25Params, Hit
 from index.errors import ArticleNotFound, IngestRefused
+from index.extract import Extractor, decode_html
+from index.fetch import Fetcher
 from index.models import (
     Answer,
     ArticleDraft,
     ArticleInfo,
+    Attachment,
     GuildStats,
+    IngestOutcome,
     IngestResult,
     Passage,
     Provenance,
@@ -27,12 +32,13 @@ from index.models import (
 )
 from index.paste import MIN_WORDS, parse_paste
 from index.snippets import make_snippet
+from index.sources import file_kind, message_sources, same_site
 from index.store import DuplicateArticle, SQLiteStore, Store
 from index.textio import decode_text
+from index.urls import canonical_url
 
 log = logging.getLogger(__name__)
 
-TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
 MAX_QUESTION_CHARS = 2000
 QUESTIONS_ANSWERED = "questions_answered"
 
@@ -54,21 +60,57 @@ class EngineConfig:
 
 
 class Engine:
-    def __init__(self, store: Store, config: EngineConfig | None = None) -> None:
+    """The engine. ``fetcher`` and ``extractor`` default to safe ones the engine owns."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: EngineConfig | None = None,
+        *,
+        fetcher: Fetcher | None = None,
+        extractor: Extractor | None = None,
+    ) -> None:
         self.store = store
         self.config = config or EngineConfig()
         self._indexes: dict[int, BM25Index] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._fetcher = fetcher
+        self._extractor = extractor
+        self._owns_fetcher = fetcher is None
+        self._owns_extractor = extractor is None
 
     @classmethod
-    async def open(cls, database: str | Path, config: EngineConfig | None = None) -> Engine:
+    async def open(
+        cls,
+        database: str | Path,
+        config: EngineConfig | None = None,
+        *,
+        fetcher: Fetcher | None = None,
+        extractor: Extractor | None = None,
+    ) -> Engine:
         store = SQLiteStore(database)
         await store.open()
-        return cls(store, config)
+        return cls(store, config, fetcher=fetcher, extractor=extractor)
 
     async def close(self) -> None:
+        if self._owns_fetcher and self._fetcher is not None:
+            await self._fetcher.close()
+        if self._owns_extractor and self._extractor is not None:
+            self._extractor.close()
         await self.store.close()
         self._indexes.clear()
+
+    @property
+    def fetcher(self) -> Fetcher:
+        if self._fetcher is None:
+            self._fetcher = Fetcher()
+        return self._fetcher
+
+    @property
+    def extractor(self) -> Extractor:
+        if self._extractor is None:
+            self._extractor = Extractor()
+        return self._extractor
 
     async def __aenter__(self) -> Engine:
         return self
@@ -130,16 +172,179 @@ class Engine:
         return await self.ingest_draft(guild_id, draft, provenance)
 
     async def ingest_file(
-        self, guild_id: int, filename: str, data: bytes, provenance: Provenance | None = None
+        self,
+        guild_id: int,
+        filename: str,
+        data: bytes,
+        provenance: Provenance | None = None,
+        *,
+        content_type: str | None = None,
+        source_url: str | None = None,
+        note: str | None = None,
     ) -> IngestResult:
-        """Ingest an uploaded text file such as Discord's ``message.txt``."""
-        suffix = PurePath(filename).suffix.lower()
-        if suffix not in TEXT_SUFFIXES:
+        """Ingest an uploaded file: text (such as Discord's ``message.txt``) or HTML.
+
+        ``source_url`` and ``note`` fill in what the file itself does not say.
+        """
+        draft = await self._draft_from_file(filename, data, content_type)
+        draft = _with_origin(draft, source_url, note)
+        return await self.ingest_draft(guild_id, draft, provenance)
+
+    async def _draft_from_file(
+        self, filename: str, data: bytes, content_type: str | None
+    ) -> ArticleDraft:
+        kind = file_kind(filename, content_type)
+        if kind == "other":
             raise IngestRefused(
-                f"{_shown_name(filename)} is not a text file (.txt or .md files can be read)"
+                f"{_shown_name(filename)} is not a file the bot can read "
+                "(.txt, .md and .html files can be read)"
             )
+        if len(data) > self.config.max_text_bytes:
+            limit = self.config.max_text_bytes / 1_000_000
+            raise IngestRefused(f"{_shown_name(filename)} is larger than {limit:g} MB")
+        if kind == "html":
+            if not data.strip():
+                raise IngestRefused(f"{_shown_name(filename)} is empty")
+            article = await self.extractor.extract(decode_html(data), None)
+            return article.to_draft()
         text = decode_text(data, max_bytes=self.config.max_text_bytes)
-        return await self.ingest_text(guild_id, text, provenance)
+        return await asyncio.to_thread(parse_paste, text, min_words=self.config.min_words)
+
+    async def ingest_url(
+        self,
+        guild_id: int,
+        url: str,
+        provenance: Provenance | None = None,
+        *,
+        note: str | None = None,
+        fallback_text: str | None = None,
+    ) -> IngestResult:
+        """Fetch a link and ingest the article on it.
+
+        A link already stored (tracking parameters and such aside) is not fetched again.
+        If the page cannot be fetched or read and ``fallback_text`` (the article's text,
+        sent along with the link) is given, that text is ingested under the link.
+        """
+        try:
+            early = canonical_url(url)
+        except ValueError:
+            raise IngestRefused("that is not a valid link") from None
+        existing = await self.store.find_duplicate(guild_id, early, None)
+        if existing is not None:
+            return IngestResult("duplicate", existing)
+        try:
+            draft = await self._draft_from_web(url)
+        except IngestRefused as refused:
+            if fallback_text is None:
+                raise
+            log.info("guild %s: %s: %s; using the text sent with it", guild_id, url, refused)
+            try:
+                draft = await asyncio.to_thread(
+                    parse_paste, fallback_text, min_words=self.config.min_words
+                )
+            except IngestRefused:
+                raise refused from None
+            draft = dataclasses.replace(draft, source_url=url, canonical_url=early)
+        return await self.ingest_draft(guild_id, _with_origin(draft, None, note), provenance)
+
+    async def _draft_from_web(self, url: str) -> ArticleDraft:
+        page = await self.fetcher.fetch(url)
+        text = decode_html(page.body, page.charset)
+        if page.is_html:
+            article = await self.extractor.extract(text, page.url)
+            declared = article.canonical_url
+            source = declared if same_site(declared, page.url) else page.url
+            draft = article.to_draft()
+        else:
+            draft = await asyncio.to_thread(parse_paste, text, min_words=self.config.min_words)
+            source = page.url
+        return dataclasses.replace(draft, source_url=source, canonical_url=canonical_url(source))
+
+    async def ingest_message(
+        self,
+        guild_id: int,
+        content: str,
+        attachments: Sequence[Attachment] = (),
+        provenance: Provenance | None = None,
+    ) -> list[IngestOutcome]:
+        """Ingest everything a message shares: links, a pasted article, attached files.
+
+        A message with one link and the article's text (pasted, or as ``message.txt``) is
+        one article: the link is fetched, and the text is used only if that fails.
+        Returns one outcome per source; an empty list means there was nothing to ingest.
+        """
+        sources = message_sources(content, min_words=self.config.min_words)
+        texts: list[Attachment] = []
+        outcomes: list[IngestOutcome] = []
+        for attachment in attachments:
+            if file_kind(attachment.filename, attachment.content_type) == "text" and sources.links:
+                texts.append(attachment)
+            else:
+                outcomes.append(
+                    await self._outcome(
+                        attachment.filename,
+                        self.ingest_file(
+                            guild_id,
+                            attachment.filename,
+                            attachment.data,
+                            provenance,
+                            content_type=attachment.content_type,
+                            source_url=sources.links[0] if len(sources.links) == 1 else None,
+                            note=sources.remark,
+                        ),
+                    )
+                )
+        if sources.pasted_article is not None:
+            outcomes.insert(
+                0,
+                await self._outcome(
+                    "message", self.ingest_text(guild_id, sources.pasted_article, provenance)
+                ),
+            )
+        fallback: str | None = None
+        if len(sources.links) == 1 and len(texts) == 1:
+            text_file = texts.pop()
+            try:
+                fallback = decode_text(text_file.data, max_bytes=self.config.max_text_bytes)
+            except IngestRefused as refused:
+                outcomes.append(IngestOutcome(text_file.filename, error=refused.reason))
+        for url in sources.links:
+            outcomes.append(
+                await self._outcome(
+                    url,
+                    self.ingest_url(
+                        guild_id, url, provenance, note=sources.remark, fallback_text=fallback
+                    ),
+                )
+            )
+        for attachment in texts:  # text files beside several links stand on their own
+            outcomes.append(
+                await self._outcome(
+                    attachment.filename,
+                    self.ingest_file(guild_id, attachment.filename, attachment.data, provenance),
+                )
+            )
+        if sources.extra_links:
+            outcomes.append(
+                IngestOutcome(
+                    f"{sources.extra_links} more link(s)",
+                    error=f"only the first {len(sources.links)} links of a message are read",
+                )
+            )
+        return outcomes
+
+    async def ingest_outcome(
+        self, source: str, guild_id: int, text: str, provenance: Provenance | None = None
+    ) -> IngestOutcome:
+        """``ingest_text`` with a refusal reported in the outcome instead of raised."""
+        return await self._outcome(source, self.ingest_text(guild_id, text, provenance))
+
+    @staticmethod
+    async def _outcome(source: str, ingest: Awaitable[IngestResult]) -> IngestOutcome:
+        try:
+            return IngestOutcome(source, result=await ingest)
+        except IngestRefused as refused:
+            return IngestOutcome(source, error=refused.reason)
 
     async def ingest_draft(
         self, guild_id: int, draft: ArticleDraft, provenance: Provenance | None = None
@@ -279,6 +484,16 @@ class Engine:
 
     async def backup(self, target: str | Path) -> None:
         await self.store.backup(target)
+
+
+def _with_origin(draft: ArticleDraft, source_url: str | None, note: str | None) -> ArticleDraft:
+    """Fill in a source link and the poster's note where the article has none."""
+    changes: dict[str, str] = {}
+    if source_url and not draft.source_url:
+        changes.update(source_url=source_url, canonical_url=canonical_url(source_url))
+    if note and not draft.note:
+        changes["note"] = note
+    return dataclasses.replace(draft, **changes) if changes else draft
 
 
 def _shown_name(filename: str) -> str:

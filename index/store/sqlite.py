@@ -216,12 +216,16 @@ class SQLiteStore:
         return info, paragraphs
 
     async def find_duplicate(
-        self, guild_id: int, canonical_url: str | None, fingerprint: str
+        self, guild_id: int, canonical_url: str | None, fingerprint: str | None
     ) -> ArticleInfo | None:
         return await self._duplicate(self._conn, guild_id, canonical_url, fingerprint)
 
     async def _duplicate(
-        self, db: aiosqlite.Connection, guild_id: int, canonical_url: str | None, fingerprint: str
+        self,
+        db: aiosqlite.Connection,
+        guild_id: int,
+        canonical_url: str | None,
+        fingerprint: str | None,
     ) -> ArticleInfo | None:
         rows = await self._articles(
             "WHERE guild_id = ? AND (fingerprint = ? OR canonical_url = ?) ORDER BY id LIMIT 1",

@@ -85,7 +85,8 @@ def test_scripting_subcommands(tmp_path):
     ("args", "message"),
     [
         (["ingest", "missing.txt"], "cannot read it"),
-        (["ingest", "https://example.com/story"], "reading web pages is not supported"),
+        (["ingest", "https://localhost/story"], "that address is not public"),
+        (["ingest", "http://169.254.169.254/latest/meta-data"], "that address is not public"),
     ],
 )
 def test_ingest_failures_are_explained(tmp_path, args, message):

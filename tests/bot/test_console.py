@@ -73,14 +73,14 @@ async def test_admin_commands_and_bad_input(engine, tmp_path):
         "/remove 1",
         "/remove 1",
         "/frobnicate",
-        "https://example.com/a-story",
+        "look at this https://localhost/a-story",
         "/help",
         "/quit",
         "this line is never read",
     )
     assert "Added article #1" in output
     assert "Already indexed as article #1" in output
-    assert "Not indexed: picture.png is not a text file" in output
+    assert "Not indexed: picture.png is not a file the bot can read" in output
     assert "Cannot read" in output
     assert "note from the poster: New update my fellas. War stuff" in output
     assert "as many as 10,000 troops" in output
@@ -88,7 +88,7 @@ async def test_admin_commands_and_bad_input(engine, tmp_path):
     assert "Usage: /remove ID" in output
     assert "Removed article #1" in output
     assert "Unknown command /frobnicate" in output
-    assert "Reading web pages is not supported" in output
+    assert "Not indexed (https://localhost/a-story): that address is not public." in output
     assert "/articles [PAGE]" in output
     assert "never read" not in output
     assert (await engine.stats(GUILD)).articles == 0

@@ -180,7 +180,7 @@ async def test_long_paragraph_is_trimmed_to_the_matching_sentences(tmp_path):
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
-        ("report.pdf", b"%PDF-1.7", "not a text file"),
+        ("report.pdf", b"%PDF-1.7", "not a file the bot can read"),
         ("message.txt", b"", "empty"),
         ("message.txt", b"   \n  ", "empty"),
         ("message.txt", bytes(range(256)) * 20, "does not look like text"),
