@@ -213,9 +213,10 @@ class Fetcher:
 
 
 def _content_type(response: aiohttp.ClientResponse, body: bytes) -> str:
-    """The declared type, or a sniffed one when the server sent none."""
-    if "Content-Type" in response.headers:
-        return response.content_type.lower()
+    """The declared type, or a sniffed one when the server sent none or a generic one."""
+    declared = response.content_type.lower() if "Content-Type" in response.headers else ""
+    if declared and declared != "application/octet-stream":
+        return declared
     head = body[:1024].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")):
         return "text/html"
