@@ -9,6 +9,14 @@ python -m index.eval seed --questions PATH [--seeds DIR]
     Ingest the seed articles into a fresh store, ask each question, and check that
     the first quoted passage holds the expected phrase (or that nothing is quoted
     for NO_ANSWER). Exits 1 if any question fails.
+
+python -m index.eval extraction --aeb DIR
+    Extract the article from every page of an article-extraction-benchmark folder
+    (DIR/html/*.html.gz, DIR/ground-truth.json) and score it against the ground truth
+    as the benchmark does: word 4-shingles, precision and recall per page, averaged
+    over pages, and the F1 of those averages; for the whole and for each half of the
+    pages (sorted by file name). Also prints the share of ground-truth paragraphs
+    reproduced exactly and the time per page.
 """
 
 from __future__ import annotations
@@ -16,15 +24,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import gzip
 import json
+import re
+import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.bm25 import BM25Params
+from index.errors import IngestRefused
+from index.extract import decode_html, extract_article
 from index.models import ArticleDraft, Provenance
 from index.paste import fingerprint
 from index.service import Engine, EngineConfig
@@ -156,6 +170,131 @@ async def evaluate_seed(
     return outcomes
 
 
+# -- extraction ---------------------------------------------------------------------------
+
+SHINGLE_WORDS = 4
+_SHINGLE_TOKEN = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractionScores:
+    pages: int
+    precision: float
+    recall: float
+
+    @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+    def line(self, label: str = "") -> str:
+        prefix = f"{label} " if label else ""
+        return f"{prefix}F1 {self.f1:.3f} precision {self.precision:.3f} recall {self.recall:.3f}"
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractionReport:
+    whole: ExtractionScores
+    first_half: ExtractionScores
+    second_half: ExtractionScores
+    exact_paragraphs: int
+    truth_paragraphs: int
+    milliseconds: tuple[float, ...]
+
+
+def shingles(text: str, n: int = SHINGLE_WORDS) -> Counter[tuple[str, ...]]:
+    """Word n-grams of ``text``, counted; words are lower-cased ``\\w+`` runs.
+
+    A text of fewer than ``n`` words is a single, shorter shingle, so it matches only a
+    text of exactly the same words.
+    """
+    words = _SHINGLE_TOKEN.findall(text.lower())
+    if len(words) < n:
+        return Counter([tuple(words)]) if words else Counter()
+    return Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+
+
+def shingle_scores(extracted: str, truth: str) -> tuple[float, float]:
+    """Precision and recall of the extracted text's shingles against the truth's.
+
+    Shingles are a multiset: one repeated in the extraction matches only as often as it
+    occurs in the truth. An empty side scores 0, unless both are empty (1 and 1).
+    """
+    got, want = shingles(extracted), shingles(truth)
+    if not got and not want:
+        return 1.0, 1.0
+    matched = sum((got & want).values())
+    precision = matched / got.total() if got else 0.0
+    recall = matched / want.total() if want else 0.0
+    return precision, recall
+
+
+def average_scores(pairs: Sequence[tuple[float, float]]) -> ExtractionScores:
+    n = len(pairs) or 1
+    return ExtractionScores(
+        pages=len(pairs),
+        precision=sum(p for p, _ in pairs) / n,
+        recall=sum(r for _, r in pairs) / n,
+    )
+
+
+def evaluate_extraction(aeb: Path) -> ExtractionReport:
+    """Score ``extract_article`` on every page of the benchmark folder that has a truth."""
+    truth = json.loads((aeb / "ground-truth.json").read_text(encoding="utf-8"))
+    suffix = ".html.gz"
+    names = sorted(
+        path.name[: -len(suffix)]
+        for path in (aeb / "html").glob(f"*{suffix}")
+        if path.name[: -len(suffix)] in truth
+    )
+    pairs: list[tuple[float, float]] = []
+    milliseconds: list[float] = []
+    exact = total = 0
+    for name in names:
+        data = gzip.decompress((aeb / "html" / f"{name}{suffix}").read_bytes())
+        started = time.perf_counter()
+        try:
+            paragraphs = extract_article(decode_html(data, None), truth[name].get("url")).paragraphs
+        except IngestRefused:
+            paragraphs = ()
+        milliseconds.append((time.perf_counter() - started) * 1000)
+        body = truth[name]["articleBody"]
+        pairs.append(shingle_scores("\n".join(paragraphs), body))
+        wanted = [line.strip() for line in body.split("\n") if line.strip()]
+        exact += sum(1 for line in wanted if line in set(paragraphs))
+        total += len(wanted)
+    half = len(names) // 2
+    return ExtractionReport(
+        whole=average_scores(pairs),
+        first_half=average_scores(pairs[:half]),
+        second_half=average_scores(pairs[half:]),
+        exact_paragraphs=exact,
+        truth_paragraphs=total,
+        milliseconds=tuple(milliseconds),
+    )
+
+
+def _percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def print_extraction(report: ExtractionReport) -> None:
+    print(report.whole.line())
+    print(report.first_half.line("first half"))
+    print(report.second_half.line("second half"))
+    share = report.exact_paragraphs / (report.truth_paragraphs or 1)
+    print(
+        f"exact paragraphs {share:.3f} "
+        f"({report.exact_paragraphs} of {report.truth_paragraphs} ground-truth paragraphs)"
+    )
+    median = statistics.median(report.milliseconds) if report.milliseconds else 0.0
+    print(
+        f"ms per page median {median:.0f} p95 {_percentile(report.milliseconds, 0.95):.0f} "
+        f"({report.whole.pages} pages)"
+    )
+
+
 # -- command line -------------------------------------------------------------------------
 
 
@@ -179,7 +318,17 @@ def main(argv: list[str] | None = None) -> int:
     seed = commands.add_parser("seed", help="check the answers to the seed questions")
     seed.add_argument("--questions", type=Path, required=True)
     seed.add_argument("--seeds", type=Path, default=PROJECT_SEEDS)
+    extraction = commands.add_parser(
+        "extraction", help="article extraction scores on an article-extraction-benchmark folder"
+    )
+    extraction.add_argument("--aeb", type=Path, required=True)
     args = parser.parse_args(argv)
+
+    if args.command == "extraction":
+        if not (args.aeb / "ground-truth.json").is_file() or not (args.aeb / "html").is_dir():
+            parser.error(f"{args.aeb} must hold ground-truth.json and html/")
+        print_extraction(evaluate_extraction(args.aeb))
+        return 0
 
     if args.command == "retrieval":
         path = args.squad
