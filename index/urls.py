@@ -78,10 +78,12 @@ def find_urls(text: str) -> list[FoundUrl]:
 
 
 def _trim_end(text: str, start: int, end: int) -> int:
-    # A link never contains a second scheme: "https://a.comhttps://b.com" is two links.
-    nxt = _URL_START.search(text, start + 1, end)
-    if nxt:
-        end = nxt.start()
+    # A second scheme glued onto a link starts another link ("https://a.com/xhttps://b.com"),
+    # unless it is a parameter's value ("...?url=https://b.com", ".../https://b.com").
+    for nxt in _URL_START.finditer(text, start + 1, end):
+        if text[nxt.start() - 1] not in "=&?/:(":
+            end = nxt.start()
+            break
     while end > start:
         ch = text[end - 1]
         unbalanced = ch == ")" and text.count("(", start, end) < text.count(")", start, end)

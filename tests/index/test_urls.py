@@ -297,3 +297,11 @@ def test_find_urls_spans_match_text(text: str) -> None:
     ends = [(f.start, f.end) for f in found]
     for (_, end), (start, _) in itertools.pairwise(ends):
         assert end <= start
+
+
+def test_a_link_as_a_parameter_value_stays_inside_its_link():
+    text = "see https://a.example/redirect?to=https://b.example/x and https://c.example/https://d"
+    assert [u.url for u in find_urls(text)] == [
+        "https://a.example/redirect?to=https://b.example/x",
+        "https://c.example/https://d",
+    ]
