@@ -103,11 +103,13 @@ class SQLiteStore:
             self._reader = await aiosqlite.connect(self.path, isolation_level=None)
             await self._reader.execute("PRAGMA busy_timeout = 5000")
             await self._reader.execute("PRAGMA query_only = ON")
-        except sqlite3.DatabaseError as error:
+        except BaseException as error:
             await self.close()
-            raise StoreError(
-                f"the database {self.path} is damaged or not a database: {error}"
-            ) from error
+            if isinstance(error, sqlite3.DatabaseError):
+                raise StoreError(
+                    f"the database {self.path} is damaged or not a database: {error}"
+                ) from error
+            raise
 
     async def close(self) -> None:
         if self._reader is not None:

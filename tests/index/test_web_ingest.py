@@ -1,0 +1,207 @@
+"""Links to articles, end to end: local server -> fetch -> extract -> store -> index -> answer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import pytest_asyncio
+
+from index import Engine
+from index.extract import Extractor
+from index.fetch import Fetcher, FetchLimits
+from index.models import Attachment, Provenance
+from index.netpolicy import AddressPolicy
+from tests.conftest import SEED, SEED_URL, SHARED
+from tests.support.web import PLAIN_ARTICLE, serve
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+GUILD = 42
+AEB = SHARED / "data" / "aeb-dev"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def web():
+    async with serve(AEB, pages=6) as server:
+        yield server
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def extractor():
+    async with Extractor(time_limit=30) as extractor:
+        yield extractor
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def engine(tmp_path, extractor):
+    fetcher = Fetcher(
+        AddressPolicy.allowing(["127.0.0.1/32"], any_port=True),
+        FetchLimits(total_seconds=3, read_seconds=2),
+    )
+    engine = await Engine.open(tmp_path / "web.sqlite3", fetcher=fetcher, extractor=extractor)
+    yield engine
+    await engine.close()
+    await fetcher.close()
+
+
+async def articles(engine: Engine) -> int:
+    return (await engine.stats(GUILD)).articles
+
+
+async def test_a_linked_article_is_fetched_extracted_and_answered(web, engine):
+    result = await engine.ingest_url(
+        GUILD, web.url("/article"), Provenance(poster_name="ann"), note="big news"
+    )
+    article = result.article
+    assert result.added
+    assert article.title == "Harbour reopens after storm"
+    assert article.source_url == web.url("/article")
+    assert (article.author, article.site_name, article.note) == (
+        "Jo Reporter",
+        "Coast Gazette",
+        "big news",
+    )
+    paragraphs = [p.text for p in await engine.article_paragraphs(GUILD, article.id)]
+    assert paragraphs[0].startswith("The city harbour reopened on Tuesday")
+    assert not any("Copyright" in p or p == "Home" for p in paragraphs)
+    answer = await engine.ask(GUILD, "How much will the sea wall repairs cost?")
+    assert "four million dollars" in answer.passages[0].text
+    assert answer.passages[0].article.source_url == web.url("/article")
+
+
+@pytest.mark.skipif(not AEB.exists(), reason="the extraction benchmark is not beside the project")
+async def test_benchmark_pages_served_locally_become_answerable_articles(web, engine):
+    for name, truth in web.pages.items():
+        result = await engine.ingest_url(GUILD, web.url(f"/aeb/{name}"))
+        assert result.added, name
+        # A sentence from the middle of the true article text is found, in that article.
+        body = [p for p in truth["articleBody"].split("\n") if len(p.split()) >= 12]
+        sentence = body[len(body) // 2]
+        answer = await engine.ask(GUILD, sentence, limit=1)
+        assert answer.passages and answer.passages[0].article.id == result.article.id, name
+    assert await articles(engine) == len(web.pages)
+
+
+async def test_the_same_story_under_other_links_is_stored_once(web, engine):
+    first = await engine.ingest_url(GUILD, web.url("/article"))
+    fetches = web.hits["/article"]
+    tracking = await engine.ingest_url(
+        GUILD, web.url("/article") + "?utm_source=twitter&fbclid=abc#comments"
+    )
+    assert tracking.status == "duplicate" and web.hits["/article"] == fetches  # not refetched
+    short = await engine.ingest_url(GUILD, web.url("/short"))
+    assert short.status == "duplicate" and short.article.id == first.article.id
+    assert await articles(engine) == 1
+
+
+async def test_plain_text_pages_are_parsed_like_pastes(web, engine):
+    result = await engine.ingest_url(GUILD, web.url("/plain"))
+    assert result.article.title == PLAIN_ARTICLE.splitlines()[0]
+    assert "ash" in (await engine.ask(GUILD, "What covered the valley?")).passages[0].text
+
+
+@pytest.mark.parametrize("path", ["/cp1252", "/meta-latin1"])
+async def test_pages_in_windows_1252_are_decoded(web, engine, path):
+    result = await engine.ingest_url(GUILD, web.url(path))
+    text = " ".join(p.text for p in await engine.article_paragraphs(GUILD, result.article.id))
+    assert "café" in text and "Ã" not in text
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/login", "no article text found on that page"),
+        ("/status/404", "the site answered 404 Not Found"),
+        ("/gzip-bomb", "the page is larger than 3 MB"),
+        ("/endless", "the page is larger than 3 MB"),
+        ("/drip", "the page took too long to answer"),
+        ("/image", "that link is not a web page (image/png)"),
+        ("/redirect?to=http://169.254.169.254/latest/meta-data/", "that address is not public"),
+        ("/loop", "the link redirects too many times"),
+    ],
+)
+async def test_refusals_leave_nothing_behind(web, engine, path, reason):
+    outcomes = await engine.ingest_message(GUILD, f"look at this {web.url(path)}")
+    assert [(o.ok, o.error) for o in outcomes] == [(False, reason)]
+    assert await articles(engine) == 0
+    assert await engine.list_articles(GUILD) == []
+
+
+async def test_an_unfetchable_link_with_its_text_attached_uses_the_text(web, engine):
+    link = web.url("/status/403")
+    outcomes = await engine.ingest_message(
+        GUILD,
+        f"Paywalled, text attached {link}",
+        [Attachment("message.txt", PLAIN_ARTICLE.encode(), None)],
+    )
+    (outcome,) = outcomes
+    assert outcome.ok and outcome.source == link
+    article = outcome.result.article
+    assert article.source_url == link and article.note == "Paywalled, text attached"
+    assert article.title == "Volcano erupts near village"
+
+
+async def test_a_fetchable_link_with_its_text_attached_is_one_article(web, engine):
+    outcomes = await engine.ingest_message(
+        GUILD, web.url("/article"), [Attachment("message.txt", PLAIN_ARTICLE.encode())]
+    )
+    assert [o.ok for o in outcomes] == [True]
+    assert await articles(engine) == 1
+
+
+async def test_message_shapes(web, engine):
+    text = (
+        f"Two stories: <{web.url('/article')}> and [the volcano]({web.url('/plain')}), "
+        f"plus the first again {web.url('/article')}?utm_medium=x"
+    )
+    outcomes = await engine.ingest_message(GUILD, text)
+    assert [o.source for o in outcomes] == [web.url("/article"), web.url("/plain")]
+    assert all(o.ok for o in outcomes)
+    note = outcomes[0].result.article.note
+    assert note is not None and "http" not in note
+
+
+async def test_too_many_links_are_reported_not_ignored(web, engine):
+    links = " ".join(web.url(f"/status/404?n={i}") for i in range(8))
+    outcomes = await engine.ingest_message(GUILD, links)
+    assert len(outcomes) == 6
+    assert outcomes[-1].error == "only the first 5 links of a message are read"
+
+
+async def test_attachments_seed_html_and_others(web, engine):
+    html = (await _page(web, "/article")).encode()
+    outcomes = await engine.ingest_message(
+        GUILD,
+        "",
+        [
+            Attachment("message.txt", SEED.read_bytes(), None),
+            Attachment("story.html", html, "text/html"),
+            Attachment("photo.png", b"\x89PNG", "image/png"),
+            Attachment("notes.txt", b"\x00\x01\x02" * 100, "text/plain"),
+        ],
+    )
+    assert [(o.source, o.ok) for o in outcomes] == [
+        ("message.txt", True),
+        ("story.html", True),
+        ("photo.png", False),
+        ("notes.txt", False),
+    ]
+    assert outcomes[0].result.article.source_url == SEED_URL
+    assert re.search(r"not a file the bot can read", outcomes[2].error)
+    assert outcomes[3].error == "the file does not look like text"
+    assert await articles(engine) == 2
+
+
+async def test_a_pasted_article_in_the_message_body(engine):
+    outcomes = await engine.ingest_message(GUILD, SEED.read_text(encoding="utf-8"))
+    assert len(outcomes) == 1 and outcomes[0].ok
+    assert outcomes[0].result.article.note == "New update my fellas. War stuff"
+
+
+async def test_a_short_remark_without_links_is_not_an_article(engine):
+    assert await engine.ingest_message(GUILD, "good morning everyone") == []
+
+
+async def _page(web, path: str) -> str:
+    async with Fetcher(AddressPolicy.allowing(["127.0.0.1/32"], any_port=True)) as fetcher:
+        return (await fetcher.fetch(web.url(path))).body.decode()
