@@ -34,6 +34,10 @@ class Settings:
     bm25_epsilon: float = 0.25
     max_text_bytes: int = 2_000_000
     log_level: str = "WARNING"
+    discord_api_base: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg"
+    discord_test_guild_id: int | None = None
+    questions_per_minute: int = 6
 
     @property
     def database(self) -> Path:
@@ -78,6 +82,10 @@ class Settings:
             bm25_epsilon=get("BM25_EPSILON", float, defaults.bm25_epsilon),
             max_text_bytes=get("MAX_TEXT_BYTES", int, defaults.max_text_bytes),
             log_level=get("LOG_LEVEL", str.upper, defaults.log_level),
+            discord_api_base=get("DISCORD_API_BASE", str, defaults.discord_api_base),
+            discord_gateway_url=get("DISCORD_GATEWAY_URL", str, defaults.discord_gateway_url),
+            discord_test_guild_id=get("DISCORD_TEST_GUILD_ID", int, None),
+            questions_per_minute=get("QUESTIONS_PER_MINUTE", int, defaults.questions_per_minute),
         )
         settings.validate()
         return settings
@@ -89,5 +97,10 @@ class Settings:
             raise SettingsError("BM25_K1 must be >= 0, BM25_B within 0..1, BM25_EPSILON >= 0")
         if self.max_text_bytes < 1_000:
             raise SettingsError("MAX_TEXT_BYTES must be at least 1000")
+        if self.questions_per_minute < 1:
+            raise SettingsError("QUESTIONS_PER_MINUTE must be at least 1")
+        for name in ("discord_api_base", "discord_gateway_url"):
+            if not getattr(self, name).startswith(("http://", "https://", "ws://", "wss://")):
+                raise SettingsError(f"{name.upper()} must be an http(s) or ws(s) URL")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")

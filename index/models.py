@@ -135,3 +135,12 @@ class GuildStats:
     vocabulary: int
     last_ingest: datetime | None
     questions_answered: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    user_id: int | None
+    user_name: str | None
+    action: str
+    detail: str | None
+    created_at: datetime

@@ -18,11 +18,13 @@ from index.bm25 import BM25Index, BM25Params, Hit
 from index.errors import ArticleNotFound, IngestRefused
 from index.extract import Extractor, decode_html
 from index.fetch import Fetcher
+from index.guild_config import GuildConfig
 from index.models import (
     Answer,
     ArticleDraft,
     ArticleInfo,
     Attachment,
+    AuditEntry,
     GuildStats,
     IngestOutcome,
     IngestResult,
@@ -74,6 +76,7 @@ class Engine:
         self.config = config or EngineConfig()
         self._indexes: dict[int, BM25Index] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._configs: dict[int, GuildConfig] = {}
         self._fetcher = fetcher
         self._extractor = extractor
         self._owns_fetcher = fetcher is None
@@ -229,6 +232,9 @@ class Engine:
             early = canonical_url(url)
         except ValueError:
             raise IngestRefused("that is not a valid link") from None
+        refusal = (await self.guild_config(guild_id)).domain_refusal(url)
+        if refusal:
+            raise IngestRefused(refusal)
         existing = await self.store.find_duplicate(guild_id, early, None)
         if existing is not None:
             return IngestResult("duplicate", existing)
@@ -395,13 +401,14 @@ class Engine:
         ``article_id`` limits the search to one article; ``offset`` skips the first
         passages, for paging through an answer.
         """
-        limit = max(1, min(limit or self.config.results, self.config.max_results))
+        guild = await self.guild_config(guild_id)
+        limit = max(1, min(limit or guild.results or self.config.results, self.config.max_results))
         terms = unique_terms(analyse(question[:MAX_QUESTION_CHARS]))
         if article_id is not None and await self.store.get_article(guild_id, article_id) is None:
             raise ArticleNotFound(guild_id, article_id)
-        hits = (await self.rank(guild_id, question, k=offset + limit, article_id=article_id))[
-            offset:
-        ]
+        hits = await self.rank(guild_id, question, k=offset + limit, article_id=article_id)
+        min_score = guild.min_score
+        hits = [h for h in hits[offset:] if min_score is None or h.score >= min_score]
         passages = await self._passages(guild_id, hits, terms)
         if passages and offset == 0:
             await self.store.increment_counter(guild_id, QUESTIONS_ANSWERED)
@@ -484,6 +491,76 @@ class Engine:
 
     async def backup(self, target: str | Path) -> None:
         await self.store.backup(target)
+
+    async def remember_question(
+        self, guild_id: int, user_id: int | None, question: str, article_id: int | None = None
+    ) -> int:
+        """Keep a question so its answer can be paged later, even after a restart."""
+        return await self.store.add_question(guild_id, user_id, question, article_id)
+
+    async def recall_question(
+        self, guild_id: int, question_id: int
+    ) -> tuple[int | None, str, int | None] | None:
+        return await self.store.get_question(guild_id, question_id)
+
+    async def find_by_message(self, guild_id: int, message_id: int) -> ArticleInfo | None:
+        return await self.store.find_by_message(guild_id, message_id)
+
+    # -- guild settings, audit, export, purge -----------------------------------------
+
+    async def guild_config(self, guild_id: int) -> GuildConfig:
+        config = self._configs.get(guild_id)
+        if config is None:
+            items = {}
+            for key in GuildConfig.__dataclass_fields__:
+                value = await self.store.get_setting(guild_id, f"config.{key}")
+                if value is not None:
+                    items[key] = value
+            config = self._configs[guild_id] = GuildConfig.from_items(items)
+        return config
+
+    async def update_guild_config(self, guild_id: int, **changes: object) -> GuildConfig:
+        config = (await self.guild_config(guild_id)).with_changes(**changes)
+        for key, value in config.to_items().items():
+            if key in changes:
+                await self.store.set_setting(guild_id, f"config.{key}", value)
+        self._configs[guild_id] = config
+        return config
+
+    async def audit(
+        self, guild_id: int, user_id: int | None, user_name: str | None, action: str, detail: str
+    ) -> None:
+        await self.store.add_audit(guild_id, user_id, user_name, action, detail)
+
+    async def audit_entries(self, guild_id: int, limit: int = 50) -> list[AuditEntry]:
+        return await self.store.audit_entries(guild_id, limit)
+
+    async def export(self, guild_id: int) -> dict[str, object]:
+        """All of a guild's articles with their paragraphs, as JSON-ready data."""
+        articles = []
+        offset = 0
+        while batch := await self.store.list_articles(guild_id, offset=offset, limit=200):
+            for info in batch:
+                paragraphs = await self.store.article_paragraphs(guild_id, info.id)
+                record = dataclasses.asdict(info)
+                record["posted_at"] = info.posted_at.isoformat()
+                record["paragraphs"] = [p.text for p in paragraphs]
+                articles.append(record)
+            offset += len(batch)
+        return {"guild_id": guild_id, "articles": articles}
+
+    async def purge(self, guild_id: int) -> int:
+        """Delete everything of a guild: articles, index, settings. Returns the articles."""
+        async with self._lock(guild_id):
+            count = await self.store.purge_guild(guild_id)
+            self._indexes.pop(guild_id, None)
+            self._configs.pop(guild_id, None)
+        return count
+
+    def unload(self, guild_id: int) -> None:
+        """Free a guild's index from memory (it is rebuilt from the store when needed)."""
+        self._indexes.pop(guild_id, None)
+        self._configs.pop(guild_id, None)
 
 
 def _with_origin(draft: ArticleDraft, source_url: str | None, note: str | None) -> ArticleDraft:

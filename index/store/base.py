@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from index.models import ArticleDraft, ArticleInfo, Provenance, StoredParagraph
+from index.models import ArticleDraft, ArticleInfo, AuditEntry, Provenance, StoredParagraph
 
 
 class StoreError(Exception):
@@ -82,6 +82,32 @@ class Store(Protocol):
     async def get_setting(self, guild_id: int, key: str) -> str | None: ...
 
     async def set_setting(self, guild_id: int, key: str, value: str | None) -> None: ...
+
+    async def find_by_message(self, guild_id: int, message_id: int) -> ArticleInfo | None:
+        """The article shared by a given message."""
+        ...
+
+    async def add_question(
+        self, guild_id: int, user_id: int | None, question: str, article_id: int | None
+    ) -> int:
+        """Remember a question (for paging its answer later); returns its id."""
+        ...
+
+    async def get_question(
+        self, guild_id: int, question_id: int
+    ) -> tuple[int | None, str, int | None] | None:
+        """(asker, question, article) of a remembered question."""
+        ...
+
+    async def purge_guild(self, guild_id: int) -> int:
+        """Delete all of a guild's data; returns how many articles were deleted."""
+        ...
+
+    async def add_audit(
+        self, guild_id: int, user_id: int | None, user_name: str | None, action: str, detail: str
+    ) -> None: ...
+
+    async def audit_entries(self, guild_id: int, limit: int = 50) -> list[AuditEntry]: ...
 
     async def get_counter(self, guild_id: int, key: str) -> int: ...
 

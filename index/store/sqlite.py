@@ -12,7 +12,14 @@ from pathlib import Path
 
 import aiosqlite
 
-from index.models import ArticleDraft, ArticleInfo, Provenance, StoredParagraph, utc_now
+from index.models import (
+    ArticleDraft,
+    ArticleInfo,
+    AuditEntry,
+    Provenance,
+    StoredParagraph,
+    utc_now,
+)
 from index.store.base import DuplicateArticle, StoreError
 
 # Each entry upgrades the schema by one version; PRAGMA user_version records how far.
@@ -62,6 +69,27 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             value INTEGER NOT NULL,
             PRIMARY KEY (guild_id, key)
         ) WITHOUT ROWID""",
+    ),
+    (
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER,
+            user_name TEXT,
+            action TEXT NOT NULL,
+            detail TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX audit_by_guild ON audit_log (guild_id, id)",
+        "CREATE INDEX articles_by_message ON articles (guild_id, message_id)",
+        """CREATE TABLE questions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER,
+            question TEXT NOT NULL,
+            article_id INTEGER,
+            created_at TEXT NOT NULL
+        )""",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -270,6 +298,65 @@ class SQLiteStore:
         sql = f"SELECT {_ARTICLE_COLUMNS} FROM articles {where}"
         async with (db or self._conn).execute(sql, params) as cursor:
             return [_article(row) async for row in cursor]
+
+    async def find_by_message(self, guild_id: int, message_id: int) -> ArticleInfo | None:
+        rows = await self._articles(
+            "WHERE guild_id = ? AND message_id = ? ORDER BY id LIMIT 1", (guild_id, message_id)
+        )
+        return rows[0] if rows else None
+
+    async def add_question(
+        self, guild_id: int, user_id: int | None, question: str, article_id: int | None
+    ) -> int:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                """INSERT INTO questions (guild_id, user_id, question, article_id, created_at)
+                   VALUES (?, ?, ?, ?, ?)""",
+                (guild_id, user_id, question, article_id, _timestamp(utc_now())),
+            )
+            return cursor.lastrowid
+
+    async def get_question(
+        self, guild_id: int, question_id: int
+    ) -> tuple[int | None, str, int | None] | None:
+        sql = "SELECT user_id, question, article_id FROM questions WHERE guild_id = ? AND id = ?"
+        async with self._conn.execute(sql, (guild_id, question_id)) as cursor:
+            row = await cursor.fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    async def purge_guild(self, guild_id: int) -> int:
+        """Delete every article, setting and counter of the guild; returns the articles."""
+        async with self._transaction() as db:
+            count = await self._scalar(
+                "SELECT count(*) FROM articles WHERE guild_id = ?", (guild_id,), db=db
+            )
+            await db.execute("DELETE FROM paragraphs WHERE guild_id = ?", (guild_id,))
+            await db.execute("DELETE FROM articles WHERE guild_id = ?", (guild_id,))
+            await db.execute("DELETE FROM guild_settings WHERE guild_id = ?", (guild_id,))
+            await db.execute("DELETE FROM guild_counters WHERE guild_id = ?", (guild_id,))
+            await db.execute("DELETE FROM questions WHERE guild_id = ?", (guild_id,))
+        return count
+
+    async def add_audit(
+        self, guild_id: int, user_id: int | None, user_name: str | None, action: str, detail: str
+    ) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                """INSERT INTO audit_log (guild_id, user_id, user_name, action, detail, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                (guild_id, user_id, user_name, action, detail, _timestamp(utc_now())),
+            )
+
+    async def audit_entries(self, guild_id: int, limit: int = 50) -> list[AuditEntry]:
+        sql = (
+            "SELECT user_id, user_name, action, detail, created_at FROM audit_log "
+            "WHERE guild_id = ? ORDER BY id DESC LIMIT ?"
+        )
+        async with self._conn.execute(sql, (guild_id, limit)) as cursor:
+            return [
+                AuditEntry(uid, name, action, detail, _parse_timestamp(when))
+                async for uid, name, action, detail, when in cursor
+            ]
 
     async def remove_article(
         self, guild_id: int, article_id: int

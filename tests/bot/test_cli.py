@@ -105,7 +105,14 @@ def test_bad_settings_and_damaged_database_are_reported(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_token_means_discord_mode_which_this_version_does_not_run(tmp_path):
-    result = run_bot(cwd=tmp_path, DISCORD_TOKEN="abc.def.ghi")
-    assert result.returncode == 2
+def test_token_means_discord_mode_and_failures_do_not_leak_it(tmp_path):
+    result = run_bot(
+        cwd=tmp_path,
+        DISCORD_TOKEN="abc.def.ghi",
+        DISCORD_API_BASE="http://127.0.0.1:1/api/v10",
+        LOG_LEVEL="DEBUG",
+    )
+    assert result.returncode == 1
+    assert "Could not reach Discord" in result.stderr
     assert "abc.def.ghi" not in result.stdout + result.stderr
+    assert "News console" not in result.stdout

@@ -1,0 +1,190 @@
+"""Answering: /ask, a mention, or a reply (with a mention) to an article's message."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.render_discord import RenderedAnswer, render_answer
+from bot.ui import NONE, more_view
+from index.errors import ArticleNotFound
+from index.models import Answer
+
+QUICK_ANSWER_SECONDS = 2.0
+DM_POINTER = (
+    "I answer questions about the news articles shared in a server. Ask me there: "
+    "`/ask`, or mention me with your question."
+)
+
+
+class Questions(commands.Cog):
+    def __init__(self, bot) -> None:
+        self.bot = bot
+
+    # -- /ask -------------------------------------------------------------------------
+
+    @app_commands.command(name="ask", description="Ask about the articles shared here")
+    @app_commands.describe(
+        question="Your question",
+        article="Only search this article",
+        results="How many passages to quote (1-10)",
+    )
+    @app_commands.guild_only()
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, 1, 1000],
+        article: int | None = None,
+        results: app_commands.Range[int, 1, 10] | None = None,
+    ) -> None:
+        wait = self.bot.question_cooldown.retry_after(interaction.user.id)
+        if wait:
+            await interaction.response.send_message(_cooldown_text(wait), ephemeral=True)
+            return
+        work = asyncio.ensure_future(
+            self.bot.engine.ask(interaction.guild_id, question, article_id=article, limit=results)
+        )
+        # Answer directly when the engine is quick (so "nothing found" can be private);
+        # defer within Discord's 3 seconds when it is not (a guild's first question).
+        done, _ = await asyncio.wait({work}, timeout=QUICK_ANSWER_SECONDS)
+        deferred = not done
+        if deferred:
+            await interaction.response.defer(thinking=True)
+        try:
+            answer = await work
+        except ArticleNotFound:
+            await _reply(
+                interaction,
+                deferred,
+                "That article is not in this server's list; pick one from the suggestions.",
+                ephemeral=True,
+            )
+            return
+        rendered, view = await self._answer_message(interaction.guild_id, interaction.user, answer)
+        if not answer.found:
+            await _reply(interaction, deferred, rendered.content, ephemeral=True)
+            return
+        await _reply(interaction, deferred, rendered.content, embeds=rendered.embeds, view=view)
+
+    @ask.autocomplete("article")
+    async def article_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        articles = await self.bot.engine.find_articles(interaction.guild_id, current, limit=25)
+        return [app_commands.Choice(name=_choice_name(a.id, a.title), value=a.id) for a in articles]
+
+    # -- mentions ---------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or self.bot.user not in message.mentions:
+            return
+        if message.guild is None:
+            await message.reply(DM_POINTER, mention_author=False, allowed_mentions=NONE)
+            return
+        question = _without_mentions(message.content, self.bot.user.id)
+        if not question:
+            await message.reply(
+                "Ask me a question after the mention, for example: "
+                f"{self.bot.user.mention} who was indicted?",
+                mention_author=False,
+                allowed_mentions=NONE,
+            )
+            return
+        wait = self.bot.question_cooldown.retry_after(message.author.id)
+        if wait:
+            await message.reply(_cooldown_text(wait), mention_author=False, allowed_mentions=NONE)
+            return
+        article_id = await self._replied_article(message)
+        async with message.channel.typing():
+            answer = await self.bot.engine.ask(message.guild.id, question, article_id=article_id)
+            rendered, view = await self._answer_message(message.guild.id, message.author, answer)
+        await message.reply(
+            rendered.content,
+            embeds=rendered.embeds,
+            view=view,
+            mention_author=False,
+            allowed_mentions=NONE,
+        )
+
+    async def _replied_article(self, message: discord.Message) -> int | None:
+        """The article shared by the message this one replies to, if any."""
+        reference = message.reference
+        if reference is None or reference.message_id is None:
+            return None
+        article = await self.bot.engine.find_by_message(message.guild.id, reference.message_id)
+        return article.id if article else None
+
+    # -- answers and paging -----------------------------------------------------------
+
+    async def _answer_message(
+        self, guild_id: int, user: discord.abc.User, answer: Answer, offset: int = 0
+    ) -> tuple[RenderedAnswer, discord.ui.View | discord.utils.MISSING]:
+        rendered = render_answer(answer, first_number=offset + 1)
+        if not answer.found:
+            return rendered, discord.utils.MISSING
+        question_id = await self.bot.engine.remember_question(
+            guild_id, user.id, answer.question, answer.article_id
+        )
+        next_offset = offset + len(answer.passages)
+        return rendered, more_view(question_id, next_offset)
+
+    async def show_more(
+        self, interaction: discord.Interaction, question_id: int, offset: int
+    ) -> None:
+        remembered = await self.bot.engine.recall_question(interaction.guild_id, question_id)
+        if remembered is None:
+            await interaction.response.send_message(
+                "That answer is no longer available; ask again.", ephemeral=True
+            )
+            return
+        asker, question, article_id = remembered
+        if asker is not None and interaction.user.id != asker:
+            await interaction.response.send_message(
+                "Only the person who asked can page through this answer. Ask your own with `/ask`.",
+                ephemeral=True,
+            )
+            return
+        await interaction.response.defer()
+        try:
+            answer = await self.bot.engine.ask(
+                interaction.guild_id, question, article_id=article_id, offset=offset
+            )
+        except ArticleNotFound:
+            answer = Answer(question, (), ())
+        if not answer.found:
+            await interaction.followup.send("There are no more passages.", ephemeral=True)
+            return
+        rendered = render_answer(answer, first_number=offset + 1)
+        view = more_view(question_id, offset + len(answer.passages))
+        await interaction.edit_original_response(
+            content=rendered.content, embeds=rendered.embeds, view=view, allowed_mentions=NONE
+        )
+
+
+async def _reply(interaction: discord.Interaction, deferred: bool, content: str, **options) -> None:
+    if deferred:
+        await interaction.followup.send(content, allowed_mentions=NONE, **options)
+    else:
+        await interaction.response.send_message(content, allowed_mentions=NONE, **options)
+
+
+def _without_mentions(content: str, bot_id: int) -> str:
+    return re.sub(rf"<@!?{bot_id}>", " ", content).strip()
+
+
+def _choice_name(article_id: int, title: str) -> str:
+    name = f"#{article_id} {title}"
+    return name if len(name) <= 100 else name[:99] + "…"
+
+
+def _cooldown_text(wait: float) -> str:
+    return f"You are asking quickly; please wait {max(1, round(wait))} s and ask again."
+
+
+async def setup(bot) -> None:
+    await bot.add_cog(Questions(bot))

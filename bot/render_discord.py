@@ -1,0 +1,154 @@
+"""Answers as Discord messages: pure functions, within Discord's limits, pinging nobody.
+
+Article text is shown as text: markdown, masked links and mentions in it are escaped,
+so an article containing ``@everyone`` or ``[click](https://evil)`` renders literally.
+Long passages are shortened at a word boundary, never through a word or a link.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import discord
+
+from index.models import Answer, ArticleInfo, IngestOutcome, Passage
+
+MESSAGE_LIMIT = 2000
+EMBED_DESCRIPTION_LIMIT = 4096
+EMBED_TITLE_LIMIT = 256
+EMBED_FOOTER_LIMIT = 2048
+EMBEDS_TOTAL_LIMIT = 6000
+QUOTE_LIMIT = 1400
+"""Characters of quoted text per passage: three passages stay well inside 6,000."""
+COLOUR = discord.Colour.blurple()
+NO_ANSWER = "I found nothing in this server's articles that answers that."
+NO_TERMS = "That question has no words I can search for; try a few more words."
+
+# Characters Discord reads as markdown, and "<" which starts mentions, channels and emoji;
+# "#" and "-" only matter at the start of a line (headings, lists).
+_MARKDOWN = re.compile(r"([\\*_~`|>\[\]()<])|^([#-])", re.MULTILINE)
+_MENTION = re.compile(r"@(everyone|here|[!&]?\d+)")
+_ZERO_WIDTH = "\u200b"
+
+
+def escape(text: str) -> str:
+    """Text that Discord shows literally: no formatting, links, mentions or pings."""
+    text = _MARKDOWN.sub(lambda m: "\\" + (m.group(1) or m.group(2)), text)
+    return _MENTION.sub(lambda m: "@" + _ZERO_WIDTH + m.group(1), text)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedAnswer:
+    content: str
+    embeds: list[discord.Embed]
+
+
+def render_answer(answer: Answer, *, first_number: int = 1) -> RenderedAnswer:
+    """The message for an answer: a line naming the question, one embed per passage."""
+    question = _shorten(answer.question.strip(), 300)
+    if not answer.passages:
+        return RenderedAnswer(NO_TERMS if not answer.terms else NO_ANSWER, [])
+    content = f"**Q:** {escape(question)}"
+    budget = min(QUOTE_LIMIT, (EMBEDS_TOTAL_LIMIT - 600) // len(answer.passages) - 400)
+    embeds = [
+        passage_embed(number, passage, budget)
+        for number, passage in enumerate(answer.passages, first_number)
+    ]
+    return RenderedAnswer(content[:MESSAGE_LIMIT], embeds)
+
+
+def passage_embed(number: int, passage: Passage, quote_limit: int = QUOTE_LIMIT) -> discord.Embed:
+    article = passage.article
+    embed = discord.Embed(
+        title=_shorten(f"{number}. {article.title}", EMBED_TITLE_LIMIT),
+        url=article.source_url if _is_web_link(article.source_url) else None,
+        description=quote(passage, quote_limit),
+        colour=COLOUR,
+    )
+    embed.set_footer(text=_shorten(footer(article), EMBED_FOOTER_LIMIT))
+    return embed
+
+
+def footer(article: ArticleInfo) -> str:
+    who = article.poster_name or "someone"
+    return f"shared by {who} on {article.posted_at:%Y-%m-%d} · article #{article.id}"
+
+
+def quote(passage: Passage, limit: int = QUOTE_LIMIT) -> str:
+    """The passage as a Discord block quote, matched words in bold, within ``limit``."""
+    text, highlights = passage.text, passage.highlights
+    trimmed_end = passage.trimmed_end
+    while True:
+        body = _bolded(text, highlights)
+        rendered = (
+            "> "
+            + ("… " if passage.trimmed_start else "")
+            + body.replace("\n", "\n> ")
+            + (" …" if trimmed_end else "")
+        )
+        if len(rendered) <= limit or not text:
+            return rendered
+        # Shorten the raw text at a space (escaping may have lengthened it) and try again.
+        cut = text.rfind(" ", 0, max(1, int(len(text) * limit / len(rendered)) - 4))
+        text = text[: cut if cut > 0 else 0].rstrip()
+        highlights = tuple((s, e) for s, e in highlights if e <= len(text))
+        trimmed_end = True
+
+
+def _bolded(text: str, highlights: tuple[tuple[int, int], ...]) -> str:
+    parts = []
+    cursor = 0
+    for start, end in sorted(highlights):
+        if start < cursor:
+            continue
+        parts.append(escape(text[cursor:start]))
+        parts.append(f"**{escape(text[start:end])}**")
+        cursor = end
+    parts.append(escape(text[cursor:]))
+    return "".join(parts)
+
+
+def ingest_summary(outcomes: list[IngestOutcome]) -> str | None:
+    """A short reply for failed or duplicate ingests; None when all went well."""
+    lines = []
+    for outcome in outcomes:
+        source = escape(_shorten(outcome.source, 80))
+        if outcome.result is None:
+            lines.append(f"Could not index {source}: {escape(outcome.error or 'unknown error')}.")
+        elif not outcome.result.added:
+            article = outcome.result.article
+            lines.append(
+                f"Already indexed as article #{article.id}: {escape(_shorten(article.title, 120))}"
+            )
+    if not lines:
+        return None
+    return _shorten("\n".join(lines), MESSAGE_LIMIT)
+
+
+def article_line(article: ArticleInfo) -> str:
+    title = escape(_shorten(article.title, 120))
+    link = f" <{article.source_url}>" if _is_web_link(article.source_url) else ""
+    return f"`#{article.id}` {title}{link} · {article.paragraph_count} ¶ · {footer(article)}"
+
+
+def article_page(articles: list[ArticleInfo], page: int, pages: int) -> str:
+    if not articles:
+        return "No articles are indexed in this server yet."
+    lines = [article_line(a) for a in articles]
+    text = "\n".join(lines)
+    while len(text) > MESSAGE_LIMIT - 40 and lines:
+        lines.pop()
+        text = "\n".join(lines)
+    return f"{text}\n-# page {page} of {pages}"
+
+
+def _is_web_link(url: str | None) -> bool:
+    return bool(url) and url.startswith(("http://", "https://")) and len(url) <= 2000
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit - 1)
+    return text[: cut if cut > limit // 2 else limit - 1].rstrip() + "…"
