@@ -13,36 +13,37 @@ NONE = discord.AllowedMentions.none()
 
 class MoreButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"newsbot:more:(?P<question>\d+):(?P<offset>\d+)",
+    template=r"newsbot:more:(?P<question>\d+):(?P<offset>\d+):(?P<size>\d+)",
 ):
     """Pages an answer to its next passages. Its state lives in its custom id, so it keeps
     working after a restart; the question itself is kept in the store."""
 
-    def __init__(self, question_id: int, offset: int) -> None:
+    def __init__(self, question_id: int, offset: int, size: int) -> None:
         super().__init__(
             discord.ui.Button(
                 label="More",
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"newsbot:more:{question_id}:{offset}",
+                custom_id=f"newsbot:more:{question_id}:{offset}:{size}",
             )
         )
         self.question_id = question_id
         self.offset = offset
+        self.size = size
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> MoreButton:
-        return cls(int(match["question"]), int(match["offset"]))
+        return cls(int(match["question"]), int(match["offset"]), int(match["size"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         questions = interaction.client.get_cog("Questions")  # type: ignore[attr-defined]
-        await questions.show_more(interaction, self.question_id, self.offset)
+        await questions.show_more(interaction, self.question_id, self.offset, self.size)
 
 
-def more_view(question_id: int, offset: int) -> discord.ui.View:
+def more_view(question_id: int, offset: int, size: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(MoreButton(question_id, offset))
+    view.add_item(MoreButton(question_id, offset, size))
     return view
 
 

@@ -81,10 +81,12 @@ class Questions(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        if message.author.bot or self.bot.user not in message.mentions:
+        if message.author.bot:
             return
         if message.guild is None:
             await message.reply(DM_POINTER, mention_author=False, allowed_mentions=NONE)
+            return
+        if self.bot.user not in message.mentions:
             return
         question = _without_mentions(message.content, self.bot.user.id)
         if not question:
@@ -130,11 +132,11 @@ class Questions(commands.Cog):
         question_id = await self.bot.engine.remember_question(
             guild_id, user.id, answer.question, answer.article_id
         )
-        next_offset = offset + len(answer.passages)
-        return rendered, more_view(question_id, next_offset)
+        size = len(answer.passages)
+        return rendered, more_view(question_id, offset + size, size)
 
     async def show_more(
-        self, interaction: discord.Interaction, question_id: int, offset: int
+        self, interaction: discord.Interaction, question_id: int, offset: int, size: int
     ) -> None:
         remembered = await self.bot.engine.recall_question(interaction.guild_id, question_id)
         if remembered is None:
@@ -152,7 +154,7 @@ class Questions(commands.Cog):
         await interaction.response.defer()
         try:
             answer = await self.bot.engine.ask(
-                interaction.guild_id, question, article_id=article_id, offset=offset
+                interaction.guild_id, question, article_id=article_id, offset=offset, limit=size
             )
         except ArticleNotFound:
             answer = Answer(question, (), ())
@@ -160,7 +162,7 @@ class Questions(commands.Cog):
             await interaction.followup.send("There are no more passages.", ephemeral=True)
             return
         rendered = render_answer(answer, first_number=offset + 1)
-        view = more_view(question_id, offset + len(answer.passages))
+        view = more_view(question_id, offset + len(answer.passages), size)
         await interaction.edit_original_response(
             content=rendered.content, embeds=rendered.embeds, view=view, allowed_mentions=NONE
         )
