@@ -283,3 +283,21 @@ async def test_cooldown_and_direct_messages(fake, engine, errors):
         await fake.user_dm(ALICE, f"<@{BOT_ID}> hello")
         dm = await fake.wait_for_message(None, lambda m: "I answer questions" in m["content"])
         assert "/ask" in dm["content"]
+
+
+async def test_ingest_command_and_index_this_article_menu(fake, engine, errors):
+    async with running(fake, engine) as bot:
+        await bot.engine.update_guild_config(GUILD, auto_ingest=False)
+        async with serve() as web:
+            ingested = await fake.slash(GUILD, NEWS, ALICE, "ingest", {"url": web.url("/article")})
+            reply = await fake.wait_for_reply(ingested)
+            assert "indexed as article #1: Harbour reopens after storm" in reply["content"]
+            refused = await fake.slash(GUILD, NEWS, ALICE, "ingest", {"url": web.url("/image")})
+            assert "not a web page" in (await fake.wait_for_reply(refused))["content"]
+        attachment = fake.add_attachment("message.txt", SEED.read_bytes(), None)
+        posted = await fake.user_message(GUILD, NEWS, BOB, "", attachments=[attachment])
+        menu = await fake.message_command(GUILD, NEWS, ALICE, "Index this article", posted)
+        reply = await fake.wait_for_reply(menu)
+        assert "indexed as article #2" in reply["content"] and menu.callback.ephemeral
+        await fake.wait_for_reaction(int(posted["id"]), "✅")
+        assert (await bot.engine.find_by_message(GUILD, int(posted["id"]))) is not None

@@ -211,3 +211,17 @@ async def test_no_cookies_and_an_honest_user_agent(web, fetcher):
         await runner.cleanup()
     assert "Cookie" not in seen[1]
     assert seen[0]["User-Agent"].startswith("newsbot/")
+
+
+async def test_a_redirect_to_127_0_0_1_is_refused():
+    """With only 127.0.0.2 allowed, a page there that redirects to 127.0.0.1 is refused."""
+    async with serve(host="127.0.0.2") as web, serve() as local:
+        policy = AddressPolicy.allowing(["127.0.0.2/32"], any_port=True)
+        async with Fetcher(policy) as fetcher:
+            assert (await fetcher.fetch(web.url("/article"))).status == 200
+            target = local.url("/article")
+            with pytest.raises(FetchRefused, match="that address is not public"):
+                await fetcher.fetch(web.url("/redirect") + "?to=" + target)
+            with pytest.raises(FetchRefused, match="that address is not public"):
+                await fetcher.fetch(web.url("/redirect") + "?to=http://localhost:1/")
+        assert local.hits == {}

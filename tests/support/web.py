@@ -57,8 +57,10 @@ def _count(request: web.Request, hits: dict[str, int]) -> None:
 
 
 @asynccontextmanager
-async def serve(aeb_dir: Path | None = None, pages: int = 6) -> AsyncIterator[WebServer]:
-    """Serve on 127.0.0.1 on a free port until the block ends."""
+async def serve(
+    aeb_dir: Path | None = None, pages: int = 6, host: str = "127.0.0.1"
+) -> AsyncIterator[WebServer]:
+    """Serve on ``host`` (a loopback address) on a free port until the block ends."""
     hits: dict[str, int] = {}
     truth: dict[str, dict] = {}
     if aeb_dir is not None and (aeb_dir / "ground-truth.json").exists():
@@ -201,15 +203,15 @@ async def serve(aeb_dir: Path | None = None, pages: int = 6) -> AsyncIterator[We
 
     runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, host, 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{host}:{port}"
     state["base"] = base
-    raw = await asyncio.start_server(_raw_response, "127.0.0.1", 0)
+    raw = await asyncio.start_server(_raw_response, host, 0)
     raw_port = raw.sockets[0].getsockname()[1]
     try:
-        yield WebServer(base, hits, truth, f"http://127.0.0.1:{raw_port}")
+        yield WebServer(base, hits, truth, f"http://{host}:{raw_port}")
     finally:
         raw.close()
         await raw.wait_closed()
