@@ -39,6 +39,7 @@ import numpy as np
 from index.analyzer import unique_terms
 
 _DEAD = -1
+_MAX_QUERY_TERMS = 1000  # the count per paragraph is kept in 16 bits
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,9 @@ class BM25Index:
         self._total_len = 0
         self._df_histogram: Counter[int] = Counter()
         self._mean_idf_cache: tuple[int, float] | None = None
+        self._norms: np.ndarray | None = None
+        self._scratch_scores = np.zeros(0, dtype=np.float64)
+        self._scratch_matched = np.zeros(0, dtype=np.uint16)
 
     # -- size -------------------------------------------------------------------------
 
@@ -135,6 +139,7 @@ class BM25Index:
                 postings.tfs.append(tf)
                 self._df_histogram[len(postings.slots)] += 1
         self._mean_idf_cache = None
+        self._norms = None
 
     def remove_article(
         self, article_id: int, paragraphs: Iterable[tuple[int, Sequence[str]]]
@@ -182,6 +187,7 @@ class BM25Index:
         del self._article_slots[article_id]
         self._df_histogram = +self._df_histogram  # drop zero counts
         self._mean_idf_cache = None
+        self._norms = None
         if len(self._doc_len) > 1024 and self.paragraph_count < len(self._doc_len) // 2:
             self._compact()
 
@@ -231,31 +237,71 @@ class BM25Index:
         self._mean_idf_cache = (key, mean)
         return mean
 
+    def _length_norms(self) -> np.ndarray:
+        """``k1 * (1 - b + b * |d| / avgdl)`` for every slot, kept until the corpus changes.
+
+        rank_bm25 computes the same expression, in the same order, for each query word.
+        """
+        if self._norms is None or len(self._norms) != len(self._doc_len):
+            k1, b = self.params.k1, self.params.b
+            avgdl = self._total_len / self.paragraph_count
+            doc_len = np.frombuffer(self._doc_len, dtype=np.int32).astype(np.float64)
+            self._norms = k1 * (1 - b + b * doc_len / avgdl)
+        return self._norms
+
+    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
+        size = len(self._doc_len)
+        if len(self._scratch_scores) < size:
+            capacity = max(size, 2 * len(self._scratch_scores), 1024)
+            self._scratch_scores = np.zeros(capacity, dtype=np.float64)
+            self._scratch_matched = np.zeros(capacity, dtype=np.uint16)
+        return self._scratch_scores, self._scratch_matched
+
     def _accumulate(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Touched slots with their summed scores and matched-term counts."""
-        query = [t for t in unique_terms(list(terms)) if t in self._postings]
+        """Touched slots with their summed scores and matched-term counts.
+
+        Each term's postings hold a slot once, so adding a term's shares into a scratch
+        array by fancy indexing sums each paragraph's shares in question order, starting
+        from 0.0, exactly as rank_bm25 does. Only touched entries are read and reset, so a
+        query costs what its postings cost, not the size of the corpus.
+        """
+        query = [t for t in unique_terms(list(terms)) if t in self._postings][:_MAX_QUERY_TERMS]
         if not query or self._total_len == 0:
             return None
-        k1, b = self.params.k1, self.params.b
-        avgdl = self._total_len / self.paragraph_count
-        doc_len = np.frombuffer(self._doc_len, dtype=np.int32)
-        all_slots = []
-        all_shares = []
+        norms = self._length_norms()
+        totals, matched = self._scratch()
+        try:
+            return self._sum_shares(query, norms, totals, matched)
+        except BaseException:
+            # Never leave partial sums behind for the next question.
+            self._scratch_scores = np.zeros(0, dtype=np.float64)
+            self._scratch_matched = np.zeros(0, dtype=np.uint16)
+            raise
+
+    def _sum_shares(
+        self, query: list[str], norms: np.ndarray, totals: np.ndarray, matched: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        k1 = self.params.k1
+        touched_parts = []
         for term in query:
             postings = self._postings[term]
             slots = np.frombuffer(postings.slots, dtype=np.int32)
             tf = np.frombuffer(postings.tfs, dtype=np.int32).astype(np.float64)
-            length = doc_len[slots].astype(np.float64)
             # Same operations in the same order as rank_bm25's get_scores.
-            share = self.idf(term) * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)))
-            all_slots.append(slots)
-            all_shares.append(share)
-        joined = np.concatenate(all_slots)
-        size = len(self._doc_len)
-        scores = np.bincount(joined, weights=np.concatenate(all_shares), minlength=size)
-        matched = np.bincount(joined, minlength=size)
-        touched = np.flatnonzero(matched)
-        return touched, scores[touched], matched[touched]
+            totals[slots] += self.idf(term) * (tf * (k1 + 1) / (tf + norms[slots]))
+            matched[slots] += 1
+            touched_parts.append(slots)
+        total_postings = sum(len(part) for part in touched_parts)
+        if total_postings * 32 < len(self._doc_len):
+            # Few postings: sorting them is cheaper than scanning the whole corpus.
+            touched = np.unique(np.concatenate(touched_parts))
+        else:
+            touched = np.flatnonzero(matched[: len(self._doc_len)])
+        scores = totals[touched]
+        count = matched[touched].astype(np.int64)
+        totals[touched] = 0.0
+        matched[touched] = 0
+        return touched, scores, count
 
     def scores(self, terms: Sequence[str]) -> dict[int, float]:
         """Score of every paragraph that contains a question term, by paragraph id."""
@@ -280,6 +326,12 @@ class BM25Index:
         article = np.frombuffer(self._article, dtype=np.int64)
         if article_id is not None:
             keep = article[touched] == article_id
+            touched, scores, matched = touched[keep], scores[keep], matched[keep]
+        if len(scores) > 4 * k:
+            # Keep every paragraph scoring at least the k-th best score (ties included),
+            # then order only those.
+            kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+            keep = scores >= kth
             touched, scores, matched = touched[keep], scores[keep], matched[keep]
         order = np.lexsort((touched, -matched, -scores))[:k]
         paragraph = np.frombuffer(self._paragraph, dtype=np.int64)
