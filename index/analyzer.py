@@ -56,7 +56,8 @@ def _fold_accents(word: str) -> str:
 
 def analyse(text: str) -> list[str]:
     """The terms of ``text`` in order, repeats included."""
-    return [term for term, _start, _end in term_spans(text)]
+    terms = map(_term, _WORD.findall(text))
+    return [term for term in terms if term is not None]
 
 
 def term_spans(text: str) -> Iterator[tuple[str, int, int]]:
