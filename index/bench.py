@@ -275,24 +275,34 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def memory_of_index(data: Path, size: int, params: BM25Params) -> float:
-    """Peak resident MiB of a fresh process that builds the corpus and holds only our index."""
+def memory_of_index(tokens: list[list[str]], params: BM25Params) -> float:
+    """Peak resident MiB of a fresh process that holds only our index of ``tokens``.
+
+    The child reads the tokenised paragraphs from a file a line at a time, so its peak is
+    the interpreter, numpy and the index, not the corpus.
+    """
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
+        for terms in tokens:
+            f.write(" ".join(terms) + "\n")
+        corpus_file = f.name
     code = (
-        "import sys, gc\n"
-        "from pathlib import Path\n"
-        "from index import bench\n"
-        "from index.bm25 import BM25Params\n"
-        f"p, q = bench.load_sources(Path({str(data)!r}))\n"
-        f"tokens = [bench.analyse(t) for t in bench.build_corpus(p, {size})]\n"
-        "del p, q; gc.collect()\n"
-        f"index, _ = bench.ours(tokens, BM25Params({params.k1}, {params.b}, {params.epsilon}))\n"
-        "del tokens; gc.collect()\n"
-        "import resource\n"
+        "import resource, sys\n"
+        "from index.bm25 import BM25Index, BM25Params\n"
+        f"index = BM25Index(BM25Params({params.k1}, {params.b}, {params.epsilon}))\n"
+        "article, batch = 0, []\n"
+        f"for i, line in enumerate(open({corpus_file!r}, encoding='utf-8')):\n"
+        "    batch.append((i, line.split()))\n"
+        f"    if len(batch) == {ARTICLE_SIZE}:\n"
+        "        index.add_article(article, batch); article += 1; batch = []\n"
+        "if batch: index.add_article(article, batch)\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=3600
-    )
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=3600
+        )
+    finally:
+        os.unlink(corpus_file)
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -357,7 +367,7 @@ def run_size(
 
     exact = check_exact(index, tokens, question_terms, params) if size <= 20_000 else None
     add_ms, remove_ms = time_changes(index, tokens)
-    memory = None if args.no_memory else memory_of_index(args.data, size, params)
+    memory = None if args.no_memory else memory_of_index(tokens, params)
     cold = None
     if not args.no_cold_start:
         with tempfile.TemporaryDirectory() as tmp:
