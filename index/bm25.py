@@ -39,7 +39,6 @@ import numpy as np
 from index.analyzer import unique_terms
 
 _DEAD = -1
-_MAX_QUERY_TERMS = 1000  # the count per paragraph is kept in 16 bits
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +59,16 @@ class Hit:
 
 class IndexInconsistent(RuntimeError):
     """The index was asked to remove something it does not hold as described."""
+
+
+@dataclass(slots=True)
+class _Summed:
+    slots: np.ndarray
+    """Touched slots, one entry per (term, paragraph) pair."""
+    scores: np.ndarray
+    """The paragraph's total score, at each of its entries."""
+    parts: list[np.ndarray]
+    """Each term's postings slots, in question order."""
 
 
 class _Postings:
@@ -86,8 +95,7 @@ class BM25Index:
         self._df_histogram: Counter[int] = Counter()
         self._mean_idf_cache: tuple[int, float] | None = None
         self._norms: np.ndarray | None = None
-        self._scratch_scores = np.zeros(0, dtype=np.float64)
-        self._scratch_matched = np.zeros(0, dtype=np.uint16)
+        self._totals = np.zeros(0, dtype=np.float64)
 
     # -- size -------------------------------------------------------------------------
 
@@ -249,68 +257,50 @@ class BM25Index:
             self._norms = k1 * (1 - b + b * doc_len / avgdl)
         return self._norms
 
-    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
+    def _scratch(self) -> np.ndarray:
         size = len(self._doc_len)
-        if len(self._scratch_scores) < size:
-            capacity = max(size, 2 * len(self._scratch_scores), 1024)
-            self._scratch_scores = np.zeros(capacity, dtype=np.float64)
-            self._scratch_matched = np.zeros(capacity, dtype=np.uint16)
-        return self._scratch_scores, self._scratch_matched
+        if len(self._totals) < size:
+            self._totals = np.zeros(max(size, 2 * len(self._totals), 1024), dtype=np.float64)
+        return self._totals
 
-    def _accumulate(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Touched slots with their summed scores and matched-term counts.
+    def _sum_shares(self, terms: Sequence[str]) -> _Summed | None:
+        """Each question term's share added into every paragraph that holds it.
 
-        Each term's postings hold a slot once, so adding a term's shares into a scratch
-        array by fancy indexing sums each paragraph's shares in question order, starting
-        from 0.0, exactly as rank_bm25 does. Only touched entries are read and reset, so a
-        query costs what its postings cost, not the size of the corpus.
+        A term's postings hold a paragraph once, so adding its shares into a scratch array
+        by fancy indexing sums each paragraph's shares in question order, starting from
+        0.0, exactly as rank_bm25 does. Only touched entries are read and later reset, so
+        a question costs what its postings cost, not the size of the corpus.
         """
-        query = [t for t in unique_terms(list(terms)) if t in self._postings][:_MAX_QUERY_TERMS]
+        query = [t for t in unique_terms(list(terms)) if t in self._postings]
         if not query or self._total_len == 0:
             return None
-        norms = self._length_norms()
-        totals, matched = self._scratch()
-        try:
-            return self._sum_shares(query, norms, totals, matched)
-        except BaseException:
-            # Never leave partial sums behind for the next question.
-            self._scratch_scores = np.zeros(0, dtype=np.float64)
-            self._scratch_matched = np.zeros(0, dtype=np.uint16)
-            raise
-
-    def _sum_shares(
-        self, query: list[str], norms: np.ndarray, totals: np.ndarray, matched: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         k1 = self.params.k1
-        touched_parts = []
-        for term in query:
-            postings = self._postings[term]
-            slots = np.frombuffer(postings.slots, dtype=np.int32)
-            tf = np.frombuffer(postings.tfs, dtype=np.int32).astype(np.float64)
-            # Same operations in the same order as rank_bm25's get_scores.
-            totals[slots] += self.idf(term) * (tf * (k1 + 1) / (tf + norms[slots]))
-            matched[slots] += 1
-            touched_parts.append(slots)
-        total_postings = sum(len(part) for part in touched_parts)
-        if total_postings * 32 < len(self._doc_len):
-            # Few postings: sorting them is cheaper than scanning the whole corpus.
-            touched = np.unique(np.concatenate(touched_parts))
-        else:
-            touched = np.flatnonzero(matched[: len(self._doc_len)])
-        scores = totals[touched]
-        count = matched[touched].astype(np.int64)
-        totals[touched] = 0.0
-        matched[touched] = 0
-        return touched, scores, count
+        norms = self._length_norms()
+        totals = self._scratch()
+        parts = []
+        try:
+            for term in query:
+                postings = self._postings[term]
+                slots = np.frombuffer(postings.slots, dtype=np.int32)
+                tf = np.frombuffer(postings.tfs, dtype=np.int32)
+                # Same operations in the same order as rank_bm25's get_scores (the int
+                # counts turn into float64 exactly, as its int64 ones do).
+                totals[slots] += self.idf(term) * (tf * (k1 + 1) / (tf + norms[slots]))
+                parts.append(slots)
+            joined = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            return _Summed(joined, totals[joined], parts)
+        finally:
+            for part in parts:  # leave the scratch array zeroed for the next question
+                totals[part] = 0.0
 
     def scores(self, terms: Sequence[str]) -> dict[int, float]:
         """Score of every paragraph that contains a question term, by paragraph id."""
-        result = self._accumulate(terms)
-        if result is None:
+        summed = self._sum_shares(terms)
+        if summed is None:
             return {}
-        touched, scores, _matched = result
+        touched, first = np.unique(summed.slots, return_index=True)
         paragraph = np.frombuffer(self._paragraph, dtype=np.int64)
-        return dict(zip(paragraph[touched].tolist(), scores.tolist(), strict=True))
+        return dict(zip(paragraph[touched].tolist(), summed.scores[first].tolist(), strict=True))
 
     def search(self, terms: Sequence[str], k: int, article_id: int | None = None) -> list[Hit]:
         """The ``k`` best paragraphs containing at least one of ``terms``.
@@ -319,20 +309,33 @@ class BM25Index:
         """
         if k <= 0:
             return []
-        result = self._accumulate(terms)
-        if result is None:
+        summed = self._sum_shares(terms)
+        if summed is None:
             return []
-        touched, scores, matched = result
+        slots, scores = summed.slots, summed.scores
         article = np.frombuffer(self._article, dtype=np.int64)
         if article_id is not None:
-            keep = article[touched] == article_id
-            touched, scores, matched = touched[keep], scores[keep], matched[keep]
-        if len(scores) > 4 * k:
-            # Keep every paragraph scoring at least the k-th best score (ties included),
-            # then order only those.
+            keep = article[slots] == article_id
+            slots, scores = slots[keep], scores[keep]
+        # ``slots`` repeats a paragraph once per term it holds, with the same total each
+        # time; the best k * terms entries hold at least k distinct paragraphs, so every
+        # paragraph scoring at least the k-th best (ties included) is among those at or
+        # above that entry's score.
+        depth = k * len(summed.parts)
+        if len(scores) > depth:
+            threshold = np.partition(scores, len(scores) - depth)[len(scores) - depth]
+            keep = scores >= threshold
+            slots, scores = slots[keep], scores[keep]
+        touched, first = np.unique(slots, return_index=True)
+        scores = scores[first]
+        if len(touched) > k:
             kth = np.partition(scores, len(scores) - k)[len(scores) - k]
             keep = scores >= kth
-            touched, scores, matched = touched[keep], scores[keep], matched[keep]
+            touched, scores = touched[keep], scores[keep]
+        matched = np.zeros(len(touched), dtype=np.int64)
+        for part in summed.parts:  # each term's postings are sorted by slot
+            at = np.minimum(np.searchsorted(part, touched), len(part) - 1)
+            matched += part[at] == touched
         order = np.lexsort((touched, -matched, -scores))[:k]
         paragraph = np.frombuffer(self._paragraph, dtype=np.int64)
         return [
