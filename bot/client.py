@@ -72,7 +72,7 @@ class NewsBot(commands.Bot):
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         # The guild's data stays until a moderator purges it; only memory is freed.
-        self.engine.unload(guild.id)
+        await self.engine.unload(guild.id)
 
     async def close(self) -> None:
         await super().close()

@@ -17,6 +17,9 @@ import Stemmer
 
 from index.stopwords import ENGLISH_STOP_WORDS
 
+VERSION = 1
+"""Raised whenever a change here changes the terms of some text (saved indexes then rebuild)."""
+
 # Letters and digits of any script with their combining marks (accents in decomposed
 # text, Indic vowel signs), joined by inner apostrophes: "don't", "Trump's".
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['’][\p{L}\p{N}][\p{L}\p{N}\p{M}]*)*")

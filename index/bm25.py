@@ -238,9 +238,11 @@ class BM25Index:
         key = n
         if self._mean_idf_cache is not None and self._mean_idf_cache[0] == key:
             return self._mean_idf_cache[1]
-        total = 0.0
-        for df, count in self._df_histogram.items():
-            total += count * (math.log(n - df + 0.5) - math.log(df + 0.5))
+        # fsum: the same total whatever order the histogram is in (a reloaded index too).
+        total = math.fsum(
+            count * (math.log(n - df + 0.5) - math.log(df + 0.5))
+            for df, count in self._df_histogram.items()
+        )
         mean = total / len(self._postings) if self._postings else 0.0
         self._mean_idf_cache = (key, mean)
         return mean
@@ -347,3 +349,63 @@ class BM25Index:
             )
             for i in order
         ]
+
+
+# -- snapshots ----------------------------------------------------------------------------
+
+
+def index_to_arrays(index: BM25Index) -> dict[str, np.ndarray]:
+    """The index as flat arrays (postings in CSR form), for saving to a file."""
+    postings = list(index._postings.items())
+    lengths = np.fromiter((len(p.slots) for _t, p in postings), dtype=np.int64, count=len(postings))
+    pointers = np.zeros(len(postings) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=pointers[1:])
+    return {
+        "terms": np.frombuffer("\n".join(t for t, _p in postings).encode(), dtype=np.uint8),
+        "pointers": pointers,
+        "slots": np.frombuffer(b"".join(p.slots.tobytes() for _t, p in postings), np.int32),
+        "tfs": np.frombuffer(b"".join(p.tfs.tobytes() for _t, p in postings), np.int32),
+        "doc_len": np.frombuffer(index._doc_len, dtype=np.int32).copy(),
+        "paragraph": np.frombuffer(index._paragraph, dtype=np.int64).copy(),
+        "article": np.frombuffer(index._article, dtype=np.int64).copy(),
+    }
+
+
+def index_from_arrays(arrays: dict[str, np.ndarray], params: BM25Params) -> BM25Index:
+    """Rebuild an index from ``index_to_arrays``; raises ``ValueError`` if they disagree."""
+    terms = arrays["terms"].tobytes().decode().split("\n") if len(arrays["terms"]) else []
+    pointers, slots, tfs = arrays["pointers"], arrays["slots"], arrays["tfs"]
+    doc_len, paragraph, article = arrays["doc_len"], arrays["paragraph"], arrays["article"]
+    if (
+        len(pointers) != len(terms) + 1
+        or int(pointers[-1]) != len(slots)
+        or len(tfs) != len(slots)
+        or not len(doc_len) == len(paragraph) == len(article)
+        or (len(slots) and (slots.min() < 0 or slots.max() >= len(doc_len)))
+        or (len(pointers) > 1 and np.any(np.diff(pointers) <= 0))
+    ):
+        raise ValueError("the index arrays do not fit together")
+    index = BM25Index(params)
+    slot_bytes, tf_bytes = slots.astype(np.int32).tobytes(), tfs.astype(np.int32).tobytes()
+    for number, term in enumerate(terms):
+        start, end = int(pointers[number]) * 4, int(pointers[number + 1]) * 4
+        postings = _Postings()
+        postings.slots = array("i", slot_bytes[start:end])
+        postings.tfs = array("i", tf_bytes[start:end])
+        index._postings[term] = postings
+    index._df_histogram = Counter(np.diff(pointers).tolist())
+    index._doc_len = array("i", doc_len.astype(np.int32).tobytes())
+    index._paragraph = array("q", paragraph.astype(np.int64).tobytes())
+    index._article = array("q", article.astype(np.int64).tobytes())
+    alive = np.flatnonzero(paragraph != _DEAD)
+    index._slot_of = dict(zip(paragraph[alive].tolist(), alive.tolist(), strict=True))
+    for slot, article_id in zip(alive.tolist(), article[alive].tolist(), strict=True):
+        index._article_slots.setdefault(article_id, []).append(slot)
+    index._total_len = int(doc_len[alive].sum())
+    return index
+
+
+def index_signature(index: BM25Index) -> tuple[int, int, int]:
+    """(paragraphs, largest paragraph id, sum of ids): what the store must also hold."""
+    ids = list(index._slot_of)
+    return len(ids), max(ids, default=0), sum(ids)

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
+from index import analyzer
 from index.analyzer import analyse, unique_terms
 from index.bm25 import BM25Index, BM25Params, Hit
 from index.errors import ArticleNotFound, IngestRefused
@@ -33,6 +34,7 @@ from index.models import (
     StoredParagraph,
 )
 from index.paste import MIN_WORDS, parse_paste
+from index.snapshot import load_snapshot, save_snapshot, snapshot_path
 from index.snippets import make_snippet
 from index.sources import file_kind, message_sources, same_site
 from index.store import DuplicateArticle, SQLiteStore, Store
@@ -71,8 +73,11 @@ class Engine:
         *,
         fetcher: Fetcher | None = None,
         extractor: Extractor | None = None,
+        snapshot_dir: Path | None = None,
     ) -> None:
         self.store = store
+        self.snapshot_dir = snapshot_dir
+        self._dirty: set[int] = set()
         self.config = config or EngineConfig()
         self._indexes: dict[int, BM25Index] = {}
         self._locks: dict[int, asyncio.Lock] = {}
@@ -90,12 +95,18 @@ class Engine:
         *,
         fetcher: Fetcher | None = None,
         extractor: Extractor | None = None,
+        snapshots: bool = True,
     ) -> Engine:
+        """An engine over the SQLite file ``database``; index snapshots are kept beside it
+        (in ``<database>.index/``) unless ``snapshots`` is False."""
         store = SQLiteStore(database)
         await store.open()
-        return cls(store, config, fetcher=fetcher, extractor=extractor)
+        path = Path(database)
+        snapshot_dir = path.with_name(path.name + ".index") if snapshots else None
+        return cls(store, config, fetcher=fetcher, extractor=extractor, snapshot_dir=snapshot_dir)
 
     async def close(self) -> None:
+        await self.save_snapshots()
         if self._owns_fetcher and self._fetcher is not None:
             await self._fetcher.close()
         if self._owns_extractor and self._extractor is not None:
@@ -142,11 +153,53 @@ class Engine:
         title_terms = analyse(title) if self.config.title_in_paragraphs else []
         return [title_terms + analyse(text) for text in paragraphs]
 
-    async def _build_index(self, guild_id: int) -> BM25Index:
+    def _snapshot_settings(self) -> dict[str, object]:
+        params = self.config.bm25
+        return {
+            "k1": params.k1,
+            "b": params.b,
+            "epsilon": params.epsilon,
+            "title_in_paragraphs": self.config.title_in_paragraphs,
+            "analyser": analyzer.VERSION,
+        }
+
+    async def _build_index(self, guild_id: int, *, use_snapshot: bool = True) -> BM25Index:
+        """The guild's index from its snapshot when that is current, else from the store.
+        Called with the guild's lock held."""
+        if self.snapshot_dir is not None and use_snapshot:
+            signature = await self.store.paragraph_signature(guild_id)
+            path = snapshot_path(self.snapshot_dir, guild_id)
+            index = await asyncio.to_thread(
+                load_snapshot, path, self.config.bm25, self._snapshot_settings(), signature
+            )
+            if index is not None:
+                log.info("guild %s: loaded %d paragraphs", guild_id, index.paragraph_count)
+                return index
         rows = [row async for row in self.store.iter_paragraphs(guild_id)]
         index = await asyncio.to_thread(self._index_from_rows, rows)
         log.info("guild %s: indexed %d paragraphs", guild_id, index.paragraph_count)
+        await self._save_snapshot(guild_id, index)
         return index
+
+    async def _save_snapshot(self, guild_id: int, index: BM25Index) -> None:
+        if self.snapshot_dir is None:
+            return
+        path = snapshot_path(self.snapshot_dir, guild_id)
+        try:
+            await asyncio.to_thread(save_snapshot, path, index, self._snapshot_settings())
+        except OSError as error:  # a snapshot only saves time; the store has everything
+            log.warning("guild %s: could not save the index snapshot: %s", guild_id, error)
+        else:
+            self._dirty.discard(guild_id)
+
+    async def save_snapshots(self) -> None:
+        """Save the indexes that changed since they were loaded (done on close)."""
+        for guild_id in sorted(self._dirty):
+            index = self._indexes.get(guild_id)
+            if index is None:
+                continue
+            async with self._lock(guild_id):
+                await self._save_snapshot(guild_id, index)
 
     def _index_from_rows(self, rows: list[tuple[StoredParagraph, str]]) -> BM25Index:
         index = BM25Index(self.config.bm25)
@@ -161,7 +214,7 @@ class Engine:
     async def reindex(self, guild_id: int) -> int:
         """Rebuild the guild's index from the store; returns the number of paragraphs."""
         async with self._lock(guild_id):
-            index = await self._build_index(guild_id)
+            index = await self._build_index(guild_id, use_snapshot=False)
             self._indexes[guild_id] = index
         return index.paragraph_count
 
@@ -372,6 +425,7 @@ class Engine:
                 return IngestResult("duplicate", duplicate.existing)
             index = self._indexes.get(guild_id, index)
             index.add_article(info.id, ((p.id, t) for p, t in zip(paragraphs, terms, strict=True)))
+            self._dirty.add(guild_id)
         log.info("guild %s: added article %d (%d paragraphs)", guild_id, info.id, len(paragraphs))
         return IngestResult("added", info)
 
@@ -474,6 +528,7 @@ class Engine:
             index.remove_article(
                 info.id, ((p.id, t) for p, t in zip(paragraphs, terms, strict=True))
             )
+            self._dirty.add(guild_id)
         log.info("guild %s: removed article %d", guild_id, info.id)
         return info
 
@@ -554,11 +609,17 @@ class Engine:
         async with self._lock(guild_id):
             count = await self.store.purge_guild(guild_id)
             self._indexes.pop(guild_id, None)
+            self._dirty.discard(guild_id)
+            if self.snapshot_dir is not None:
+                snapshot_path(self.snapshot_dir, guild_id).unlink(missing_ok=True)
             self._configs.pop(guild_id, None)
         return count
 
-    def unload(self, guild_id: int) -> None:
-        """Free a guild's index from memory (it is rebuilt from the store when needed)."""
+    async def unload(self, guild_id: int) -> None:
+        """Free a guild's index from memory, saving it first if it changed."""
+        if guild_id in self._dirty and guild_id in self._indexes:
+            async with self._lock(guild_id):
+                await self._save_snapshot(guild_id, self._indexes[guild_id])
         self._indexes.pop(guild_id, None)
         self._configs.pop(guild_id, None)
 

@@ -75,6 +75,10 @@ class Store(Protocol):
 
     async def guild_ids(self) -> list[int]: ...
 
+    async def paragraph_signature(self, guild_id: int) -> tuple[int, int, int]:
+        """(paragraphs, largest paragraph id, sum of ids) of the guild, to check snapshots."""
+        ...
+
     async def counts(self, guild_id: int) -> tuple[int, int, datetime | None]:
         """Articles, paragraphs and the time of the last ingest."""
         ...

@@ -411,6 +411,15 @@ class SQLiteStore:
                 for *row, title in rows:
                     yield StoredParagraph(*row), title
 
+    async def paragraph_signature(self, guild_id: int) -> tuple[int, int, int]:
+        sql = (
+            "SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0) FROM paragraphs "
+            "WHERE guild_id = ?"
+        )
+        async with self._conn.execute(sql, (guild_id,)) as cursor:
+            count, largest, total = await cursor.fetchone()
+        return count, largest, total
+
     async def guild_ids(self) -> list[int]:
         async with self._conn.execute("SELECT DISTINCT guild_id FROM articles") as cursor:
             return [row[0] async for row in cursor]
