@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import discord
 
 from index.models import Answer, ArticleInfo, IngestOutcome, Passage
+from index.textio import shorten
 
 MESSAGE_LIMIT = 2000
 EMBED_DESCRIPTION_LIMIT = 4096
@@ -46,7 +47,7 @@ class RenderedAnswer:
 
 def render_answer(answer: Answer, *, first_number: int = 1) -> RenderedAnswer:
     """The message for an answer: a line naming the question, one embed per passage."""
-    question = _shorten(answer.question.strip(), 300)
+    question = shorten(answer.question.strip(), 300)
     if not answer.passages:
         return RenderedAnswer(NO_TERMS if not answer.terms else NO_ANSWER, [])
     content = f"**Q:** {escape(question)}"
@@ -61,12 +62,12 @@ def render_answer(answer: Answer, *, first_number: int = 1) -> RenderedAnswer:
 def passage_embed(number: int, passage: Passage, quote_limit: int = QUOTE_LIMIT) -> discord.Embed:
     article = passage.article
     embed = discord.Embed(
-        title=_shorten(f"{number}. {escape(article.title)}", EMBED_TITLE_LIMIT),
+        title=shorten(f"{number}. {escape(article.title)}", EMBED_TITLE_LIMIT),
         url=article.source_url if _is_web_link(article.source_url) else None,
         description=quote(passage, quote_limit),
         colour=COLOUR,
     )
-    embed.set_footer(text=_shorten(footer(article), EMBED_FOOTER_LIMIT))
+    embed.set_footer(text=shorten(footer(article), EMBED_FOOTER_LIMIT))
     return embed
 
 
@@ -113,21 +114,21 @@ def ingest_summary(outcomes: list[IngestOutcome]) -> str | None:
     """A short reply for failed or duplicate ingests; None when all went well."""
     lines = []
     for outcome in outcomes:
-        source = escape(_shorten(outcome.source, 80))
+        source = escape(shorten(outcome.source, 80))
         if outcome.result is None:
             lines.append(f"Could not index {source}: {escape(outcome.error or 'unknown error')}.")
         elif not outcome.result.added:
             article = outcome.result.article
             lines.append(
-                f"Already indexed as article #{article.id}: {escape(_shorten(article.title, 120))}"
+                f"Already indexed as article #{article.id}: {escape(shorten(article.title, 120))}"
             )
     if not lines:
         return None
-    return _shorten("\n".join(lines), MESSAGE_LIMIT)
+    return shorten("\n".join(lines), MESSAGE_LIMIT)
 
 
 def article_line(article: ArticleInfo) -> str:
-    title = escape(_shorten(article.title, 120))
+    title = escape(shorten(article.title, 120))
     link = f" <{article.source_url}>" if _is_web_link(article.source_url) else ""
     return f"`#{article.id}` {title}{link} · {article.paragraph_count} ¶ · {footer(article)}"
 
@@ -145,10 +146,3 @@ def article_page(articles: list[ArticleInfo], page: int, pages: int) -> str:
 
 def _is_web_link(url: str | None) -> bool:
     return bool(url) and url.startswith(("http://", "https://")) and len(url) <= 2000
-
-
-def _shorten(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit - 1)
-    return text[: cut if cut > limit // 2 else limit - 1].rstrip() + "…"

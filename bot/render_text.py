@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from index.models import Answer, ArticleInfo, GuildStats, IngestOutcome, IngestResult, Passage
+from index.textio import shorten
 
 BOLD = "\x1b[1m"
 RESET = "\x1b[0m"
@@ -73,12 +74,8 @@ def outcomes_text(outcomes: list[IngestOutcome]) -> str:
         if outcome.result is not None:
             lines.append(ingest_text(outcome.result))
         else:
-            lines.append(f"Not indexed ({_short(outcome.source)}): {outcome.error}.")
+            lines.append(f"Not indexed ({shorten(outcome.source, 80)}): {outcome.error}.")
     return "\n".join(lines)
-
-
-def _short(source: str, limit: int = 80) -> str:
-    return source if len(source) <= limit else source[: limit - 1] + "…"
 
 
 def article_line(article: ArticleInfo) -> str:

@@ -59,7 +59,7 @@ from trafilatura import bare_extraction, load_html
 from index.errors import IngestRefused
 from index.models import ArticleDraft
 from index.paste import fingerprint
-from index.textio import clean_text
+from index.textio import clean_text, first_sentence, shorten
 from index.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,6 @@ TOO_LARGE = "the page is too large to read"
 UNREADABLE = "the page could not be read"
 
 _WORD = re.compile(r"\w+")
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 # Links to other stories, set as a line of their own: "READ MORE: ...", "Related: ...",
 # or a bare heading such as "DON'T MISS".
@@ -200,9 +199,13 @@ def extract_article(html: str, url: str | None = None) -> ExtractedArticle:
         raise IngestRefused(NO_ARTICLE)
 
     # trafilatura reads the <title> too, so it is rarely what rescues a missing title.
-    title = title or _clean_line(tree.findtext(".//title")) or _first_sentence(paragraphs[0])
+    title = (
+        title
+        or _clean_line(tree.findtext(".//title"))
+        or first_sentence(paragraphs[0], FALLBACK_TITLE_CHARS)
+    )
     return ExtractedArticle(
-        title=_shorten(title, MAX_TITLE_CHARS),
+        title=shorten(title, MAX_TITLE_CHARS),
         paragraphs=tuple(paragraphs),
         author=_clean_line(document.author),
         published=document.date or None,
@@ -253,17 +256,6 @@ def _clean_line(text: str | None) -> str | None:
     if not text:
         return None
     return " ".join(clean_text(text).split()) or None
-
-
-def _first_sentence(paragraph: str) -> str:
-    return _shorten(_SENTENCE_BREAK.split(paragraph, maxsplit=1)[0], FALLBACK_TITLE_CHARS)
-
-
-def _shorten(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > 0 else limit].rstrip(",;:") + "…"
 
 
 def _declared_url(tree: HtmlElement, base: str | None) -> str | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from index.errors import IngestRefused
 from index.models import ArticleDraft
-from index.textio import clean_text
+from index.textio import clean_text, first_sentence
 from index.urls import FoundUrl, canonical_url, find_urls
 
 MIN_WORDS = 25
@@ -57,7 +57,7 @@ def parse_paste(text: str, *, min_words: int = MIN_WORDS) -> ArticleDraft:
     if words < min_words:
         raise IngestRefused(f"it is too short to be an article (under {min_words} words)")
     if title is None:
-        title = _title_from_text(paragraphs[0])
+        title = first_sentence(paragraphs[0])
 
     return ArticleDraft(
         title=title,
@@ -168,11 +168,3 @@ def _title_line(paragraphs: list[str]) -> str | None:
     if first.endswith((".", ",", ";", ":")) and not first.endswith("..."):
         return None
     return first
-
-
-def _title_from_text(paragraph: str, limit: int = 100) -> str:
-    sentence = re.split(r"(?<=[.!?])\s", paragraph, maxsplit=1)[0]
-    if len(sentence) <= limit:
-        return sentence
-    cut = sentence.rfind(" ", 0, limit)
-    return sentence[: cut if cut > 0 else limit].rstrip(",;:") + "…"

@@ -102,3 +102,20 @@ def _human_size(n: int) -> str:
     if n >= 1_000:
         return f"{n / 1_000:g} kB"
     return f"{n} bytes"
+
+
+_FIRST_SENTENCE = re.compile(r"(?<=[.!?])\s")
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a space, marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit - 1)
+    kept = text[: cut if cut > limit // 2 else limit - 1]
+    return kept.rstrip(" ,;:") + "…"
+
+
+def first_sentence(paragraph: str, limit: int = 100) -> str:
+    """A paragraph's first sentence, shortened: a title for an article that has none."""
+    return shorten(_FIRST_SENTENCE.split(paragraph, maxsplit=1)[0], limit)
