@@ -285,8 +285,9 @@ def memory_of_index(tokens: list[list[str]], params: BM25Params) -> float:
         for terms in tokens:
             f.write(" ".join(terms) + "\n")
         corpus_file = f.name
+    # VmHWM, not ru_maxrss: the latter carries the parent's peak over fork and exec.
     code = (
-        "import resource, sys\n"
+        "import re, resource, sys\n"
         "from index.bm25 import BM25Index, BM25Params\n"
         f"index = BM25Index(BM25Params({params.k1}, {params.b}, {params.epsilon}))\n"
         "article, batch = 0, []\n"
@@ -295,7 +296,8 @@ def memory_of_index(tokens: list[list[str]], params: BM25Params) -> float:
         f"    if len(batch) == {ARTICLE_SIZE}:\n"
         "        index.add_article(article, batch); article += 1; batch = []\n"
         "if batch: index.add_article(article, batch)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(int(re.search(r'VmHWM:\\s+(\\d+)', status).group(1)) / 1024)\n"
     )
     try:
         out = subprocess.run(
