@@ -37,7 +37,7 @@ from index.paste import MIN_WORDS, parse_paste
 from index.snapshot import load_snapshot, save_snapshot, snapshot_path
 from index.snippets import make_snippet
 from index.sources import file_kind, message_sources, same_site
-from index.store import DuplicateArticle, SQLiteStore, Store
+from index.store import DuplicateArticle, SQLiteStore, Store, StoreError
 from index.textio import decode_text
 from index.urls import canonical_url
 
@@ -465,7 +465,10 @@ class Engine:
         hits = [h for h in hits[offset:] if min_score is None or h.score >= min_score]
         passages = await self._passages(guild_id, hits, terms)
         if passages and offset == 0:
-            await self.store.increment_counter(guild_id, QUESTIONS_ANSWERED)
+            try:
+                await self.store.increment_counter(guild_id, QUESTIONS_ANSWERED)
+            except StoreError as error:  # a statistic must not cost the asker the answer
+                log.warning("guild %s: could not count the question: %s", guild_id, error)
         return Answer(question, tuple(passages), tuple(terms), article_id)
 
     async def _passages(

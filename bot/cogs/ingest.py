@@ -13,6 +13,7 @@ from bot.ui import NONE
 from index import Provenance
 from index.models import Attachment, IngestOutcome
 from index.sources import file_kind, message_sources
+from index.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ class Ingest(commands.Cog):
         await _react(message, WORKING)
         try:
             outcomes = await self.ingest(message)
+        except StoreError as error:
+            log.error("could not store what message %s shared: %s", message.id, error)
+            outcomes = [IngestOutcome("message", error=str(error))]
         finally:
             await _unreact(message, WORKING)
         if any(o.result is not None and o.result.added for o in outcomes):

@@ -201,3 +201,15 @@ async def test_stats_count_answered_questions(engine, seed_bytes):
     stats = await engine.stats(GUILD)
     assert (stats.articles, stats.paragraphs, stats.questions_answered) == (1, 27, 1)
     assert stats.vocabulary > 100 and stats.last_ingest is not None
+
+
+async def test_a_failing_statistic_does_not_cost_the_answer(engine, seed_bytes, monkeypatch):
+    from index.store import StoreError
+
+    await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+
+    async def full_disk(*args, **kwargs):
+        raise StoreError("the disk is full; nothing was saved")
+
+    monkeypatch.setattr(engine.store, "increment_counter", full_disk)
+    assert (await engine.ask(GUILD, "boat strikes")).found
