@@ -79,11 +79,6 @@ class _Postings:
         self.tfs = array("i")
 
 
-def _without(values: array, positions: list[int]) -> array:
-    kept = np.delete(np.frombuffer(values, dtype=np.int32), positions)
-    return array("i", kept.tobytes())
-
-
 class BM25Index:
     """Paragraphs of one guild, grouped by article, searchable with BM25Okapi's scores."""
 
@@ -168,8 +163,7 @@ class BM25Index:
         paragraphs = list(paragraphs)
         if sorted(self._slot_of.get(pid, _DEAD) for pid, _ in paragraphs) != sorted(slots):
             raise IndexInconsistent(f"paragraphs given for article {article_id} do not match")
-        # The article's slots to drop from each term's postings, found and checked first.
-        removals: dict[str, list[int]] = {}
+        removals: list[tuple[_Postings, int]] = []
         for paragraph_id, terms in paragraphs:
             slot = self._slot_of[paragraph_id]
             if len(terms) != self._doc_len[slot]:
@@ -181,21 +175,18 @@ class BM25Index:
                     raise IndexInconsistent(f"paragraph {paragraph_id} does not hold {term!r}")
                 if postings.tfs[at] != tf:
                     raise IndexInconsistent(f"paragraph {paragraph_id} has {term!r} {tf} times?")
-                removals.setdefault(term, []).append(at)
+                removals.append((postings, slot))
 
-        for term, positions in removals.items():
-            postings = self._postings[term]
+        for postings, slot in removals:
+            at = bisect_left(postings.slots, slot)
             self._df_histogram[len(postings.slots)] -= 1
-            if len(positions) == len(postings.slots):
+            del postings.slots[at]
+            del postings.tfs[at]
+            if postings.slots:
+                self._df_histogram[len(postings.slots)] += 1
+        for term in {term for _pid, terms in paragraphs for term in terms}:
+            if not self._postings[term].slots:
                 del self._postings[term]
-                continue
-            if len(positions) == 1:
-                del postings.slots[positions[0]]
-                del postings.tfs[positions[0]]
-            else:  # one pass over a long postings list instead of one per paragraph
-                postings.slots = _without(postings.slots, positions)
-                postings.tfs = _without(postings.tfs, positions)
-            self._df_histogram[len(postings.slots)] += 1
         for paragraph_id, _terms in paragraphs:
             slot = self._slot_of.pop(paragraph_id)
             self._total_len -= self._doc_len[slot]
