@@ -23,7 +23,7 @@ from bot.settings import Settings, SettingsError
 from index import Engine, IngestRefused, Provenance
 from index.errors import ArticleNotFound
 from index.store import StoreError
-from index.urls import find_urls
+from index.urls import is_link
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -131,7 +131,7 @@ async def _ingest(engine: Engine, guild: int, args: argparse.Namespace, settings
     for source in args.sources:
         provenance = Provenance(poster_name="cli")
         try:
-            if find_urls(source) and find_urls(source)[0].url == source:
+            if is_link(source):
                 result = await engine.ingest_url(guild, source, provenance)
             else:
                 path = Path(source)

@@ -21,7 +21,7 @@ from typing import TextIO
 from bot import render_text
 from index import Engine, IngestRefused, Provenance
 from index.errors import ArticleNotFound
-from index.urls import find_urls
+from index.urls import find_urls, is_link
 
 # Lines that arrive within this time of each other are one paste.
 PASTE_GAP_SECONDS = 0.05
@@ -136,7 +136,7 @@ class Console:
         elif name == "ingest":
             if not rest:
                 self.say("Usage: /ingest PATH or /ingest URL")
-            elif find_urls(rest) and find_urls(rest)[0].url == rest:
+            elif is_link(rest):
                 await self._ingest_url(rest)
             else:
                 await self._ingest_file(Path(rest).expanduser())

@@ -23,6 +23,7 @@ EMBEDS_TOTAL_LIMIT = 6000
 QUOTE_LIMIT = 1400
 """Characters of quoted text per passage: three passages stay well inside 6,000."""
 COLOUR = discord.Colour.blurple()
+ADDED, ALREADY, FAILED = "✅", "🔁", "❌"
 NO_ANSWER = "I found nothing in this server's articles that answers that."
 NO_TERMS = "That question has no words I can search for; try a few more words."
 
@@ -124,6 +125,20 @@ def ingest_summary(outcomes: list[IngestOutcome]) -> str | None:
             )
     if not lines:
         return None
+    return shorten("\n".join(lines), MESSAGE_LIMIT)
+
+
+def outcomes_text(outcomes: list[IngestOutcome]) -> str:
+    """One line per source: indexed, already indexed, or why not."""
+    lines = []
+    for outcome in outcomes:
+        if outcome.result is None:
+            lines.append(f"{FAILED} {escape(outcome.source)}: {escape(outcome.error or '')}")
+            continue
+        article = outcome.result.article
+        mark = ADDED if outcome.result.added else ALREADY
+        state = "indexed" if outcome.result.added else "already indexed"
+        lines.append(f"{mark} {state} as article #{article.id}: {escape(article.title)}")
     return shorten("\n".join(lines), MESSAGE_LIMIT)
 
 

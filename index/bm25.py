@@ -93,7 +93,7 @@ class BM25Index:
         self._article_slots: dict[int, list[int]] = {}
         self._total_len = 0
         self._df_histogram: Counter[int] = Counter()
-        self._mean_idf_cache: tuple[int, float] | None = None
+        self._mean_idf_cache: float | None = None  # reset by every change
         self._norms: np.ndarray | None = None
         self._totals = np.zeros(0, dtype=np.float64)
 
@@ -234,17 +234,16 @@ class BM25Index:
         return raw
 
     def _mean_idf(self) -> float:
+        if self._mean_idf_cache is not None:
+            return self._mean_idf_cache
         n = self.paragraph_count
-        key = n
-        if self._mean_idf_cache is not None and self._mean_idf_cache[0] == key:
-            return self._mean_idf_cache[1]
         # fsum: the same total whatever order the histogram is in (a reloaded index too).
         total = math.fsum(
             count * (math.log(n - df + 0.5) - math.log(df + 0.5))
             for df, count in self._df_histogram.items()
         )
         mean = total / len(self._postings) if self._postings else 0.0
-        self._mean_idf_cache = (key, mean)
+        self._mean_idf_cache = mean
         return mean
 
     def _length_norms(self) -> np.ndarray:

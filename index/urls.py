@@ -94,6 +94,12 @@ def _trim_end(text: str, start: int, end: int) -> int:
     return _cut_glued_word(text, start, end)
 
 
+def is_link(text: str) -> bool:
+    """Whether ``text`` is exactly one link and nothing else."""
+    found = find_urls(text)
+    return len(found) == 1 and found[0].url == text
+
+
 def _cut_glued_word(text: str, start: int, end: int) -> int:
     """Cut a capitalised word glued onto a slug-like last path segment."""
     url = text[start:end]

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.render_discord import escape, ingest_summary
+from bot.render_discord import ADDED, ALREADY, FAILED, ingest_summary, outcomes_text
 from bot.ui import NONE
 from index import Provenance
 from index.models import Attachment, IngestOutcome
@@ -17,7 +17,7 @@ from index.store import StoreError
 
 log = logging.getLogger(__name__)
 
-WORKING, ADDED, ALREADY, FAILED = "⏳", "✅", "🔁", "❌"
+WORKING = "⏳"
 
 
 class Ingest(commands.Cog):
@@ -120,7 +120,7 @@ class Ingest(commands.Cog):
                 "That does not look like a link.", ephemeral=True, allowed_mentions=NONE
             )
             return
-        await interaction.followup.send(_outcomes_text(outcomes), allowed_mentions=NONE)
+        await interaction.followup.send(outcomes_text(outcomes), allowed_mentions=NONE)
 
     async def index_message_menu(
         self, interaction: discord.Interaction, message: discord.Message
@@ -132,7 +132,7 @@ class Ingest(commands.Cog):
             )
             return
         outcomes = await self.ingest_with_reactions(message)
-        await interaction.followup.send(_outcomes_text(outcomes), ephemeral=True)
+        await interaction.followup.send(outcomes_text(outcomes), ephemeral=True)
 
 
 def shares_something(message: discord.Message) -> bool:
@@ -141,19 +141,6 @@ def shares_something(message: discord.Message) -> bool:
         return True
     sources = message_sources(message.content)
     return bool(sources.links or sources.pasted_article)
-
-
-def _outcomes_text(outcomes: list[IngestOutcome]) -> str:
-    lines = []
-    for outcome in outcomes:
-        if outcome.result is None:
-            lines.append(f"{FAILED} {escape(outcome.source)}: {escape(outcome.error or '')}")
-            continue
-        article = outcome.result.article
-        mark = ADDED if outcome.result.added else ALREADY
-        state = "indexed" if outcome.result.added else "already indexed"
-        lines.append(f"{mark} {state} as article #{article.id}: {escape(article.title)}")
-    return "\n".join(lines)[:2000]
 
 
 async def _react(message: discord.Message, emoji: str) -> None:
