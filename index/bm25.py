@@ -28,6 +28,7 @@ contains, and a word repeated in the question counts once.
 from __future__ import annotations
 
 import math
+import threading
 from array import array
 from bisect import bisect_left
 from collections import Counter
@@ -37,8 +38,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.analyzer import unique_terms
+from index.bm25_kernels import BLOCK, best_k, every_score
 
 _DEAD = -1
+_SMALL_K = 64
+"""Up to this many results are kept in a sorted buffer while scanning; more are sorted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,31 +65,52 @@ class IndexInconsistent(RuntimeError):
     """The index was asked to remove something it does not hold as described."""
 
 
-@dataclass(slots=True)
-class _Summed:
-    slots: np.ndarray
-    """Touched slots, one entry per (term, paragraph) pair."""
-    scores: np.ndarray
-    """The paragraph's total score, at each of its entries."""
-    parts: list[np.ndarray]
-    """Each term's postings slots, in question order."""
-
-
 class _Postings:
-    __slots__ = ("slots", "tfs")
+    """One term's postings, in slot order: the paragraph's slot, the term's count in it,
+    and the paragraph's length. Keeping the length here, not only per slot, lets a
+    question read its postings front to back without a lookup per posting in an array as
+    long as the corpus, which at a million paragraphs cost more than all the arithmetic.
+    A removed paragraph's entries stay, with length -1, until the next compaction;
+    ``live`` counts the others: the term's df."""
+
+    __slots__ = ("lens", "live", "slots", "tfs")
 
     def __init__(self) -> None:
         self.slots = array("i")
         self.tfs = array("i")
+        self.lens = array("i")
+        self.live = 0
+
+
+class _Scratch:
+    """One block's accumulators (see ``bm25_kernels``); zero between questions."""
+
+    def __init__(self, block: int) -> None:
+        self.totals = np.zeros(block, dtype=np.float64)
+        self.matched = np.zeros(block, dtype=np.int32)
+        self.touched = np.zeros(block, dtype=np.int32)
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    slots: np.ndarray
+    tfs: np.ndarray
+    lens: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    idfs: np.ndarray
 
 
 class BM25Index:
     """Paragraphs of one guild, grouped by article, searchable with BM25Okapi's scores."""
 
-    def __init__(self, params: BM25Params | None = None) -> None:
+    def __init__(self, params: BM25Params | None = None, *, block: int = BLOCK) -> None:
+        """``block`` is how many slots a question adds up at a time; tests make it small
+        so that a handful of paragraphs spans many blocks."""
         self.params = params or BM25Params()
         self._postings: dict[str, _Postings] = {}
-        # Per slot; a removed paragraph leaves a dead slot until the next compaction.
+        # Per slot. A removed paragraph leaves a dead slot (length -1, ids _DEAD) until
+        # the next compaction, so removing costs the article, not the postings it is in.
         self._doc_len = array("i")
         self._paragraph = array("q")
         self._article = array("q")
@@ -93,9 +118,12 @@ class BM25Index:
         self._article_slots: dict[int, list[int]] = {}
         self._total_len = 0
         self._df_histogram: Counter[int] = Counter()
-        self._mean_idf_cache: float | None = None  # reset by every change
+        self._longest = 0
+        # Reset by every change: N and avgdl move with each paragraph.
+        self._mean_idf_cache: float | None = None
         self._norms: np.ndarray | None = None
-        self._totals = np.zeros(0, dtype=np.float64)
+        self._scratch = _Scratch(block)
+        self._scratch_lock = threading.Lock()
 
     # -- size -------------------------------------------------------------------------
 
@@ -129,6 +157,7 @@ class BM25Index:
             if paragraph_id in self._slot_of:
                 raise IndexInconsistent(f"paragraph {paragraph_id} is already indexed")
         slots = self._article_slots[article_id] = []
+        histogram = self._df_histogram
         for paragraph_id, terms in paragraphs:
             slot = len(self._doc_len)
             slots.append(slot)
@@ -137,15 +166,18 @@ class BM25Index:
             self._paragraph.append(paragraph_id)
             self._article.append(article_id)
             self._total_len += len(terms)
+            self._longest = max(self._longest, len(terms))
             for term, tf in Counter(terms).items():
                 postings = self._postings.get(term)
                 if postings is None:
                     postings = self._postings[term] = _Postings()
                 else:
-                    self._df_histogram[len(postings.slots)] -= 1
+                    histogram[postings.live] -= 1
                 postings.slots.append(slot)
                 postings.tfs.append(tf)
-                self._df_histogram[len(postings.slots)] += 1
+                postings.lens.append(len(terms))
+                postings.live += 1
+                histogram[postings.live] += 1
         self._mean_idf_cache = None
         self._norms = None
 
@@ -163,7 +195,7 @@ class BM25Index:
         paragraphs = list(paragraphs)
         if sorted(self._slot_of.get(pid, _DEAD) for pid, _ in paragraphs) != sorted(slots):
             raise IndexInconsistent(f"paragraphs given for article {article_id} do not match")
-        removals: list[tuple[_Postings, int]] = []
+        emptied: list[tuple[str, _Postings, int]] = []
         for paragraph_id, terms in paragraphs:
             slot = self._slot_of[paragraph_id]
             if len(terms) != self._doc_len[slot]:
@@ -175,38 +207,43 @@ class BM25Index:
                     raise IndexInconsistent(f"paragraph {paragraph_id} does not hold {term!r}")
                 if postings.tfs[at] != tf:
                     raise IndexInconsistent(f"paragraph {paragraph_id} has {term!r} {tf} times?")
-                removals.append((postings, slot))
+                emptied.append((term, postings, at))
 
-        for postings, slot in removals:
-            at = bisect_left(postings.slots, slot)
-            self._df_histogram[len(postings.slots)] -= 1
-            del postings.slots[at]
-            del postings.tfs[at]
-            if postings.slots:
-                self._df_histogram[len(postings.slots)] += 1
-        for term in {term for _pid, terms in paragraphs for term in terms}:
-            if not self._postings[term].slots:
+        histogram = self._df_histogram
+        for term, postings, at in emptied:
+            postings.lens[at] = _DEAD
+            histogram[postings.live] -= 1
+            postings.live -= 1
+            if postings.live:
+                histogram[postings.live] += 1
+            else:
                 del self._postings[term]
         for paragraph_id, _terms in paragraphs:
             slot = self._slot_of.pop(paragraph_id)
             self._total_len -= self._doc_len[slot]
+            self._doc_len[slot] = _DEAD
             self._paragraph[slot] = _DEAD
             self._article[slot] = _DEAD
         del self._article_slots[article_id]
-        self._df_histogram = +self._df_histogram  # drop zero counts
+        self._df_histogram = +histogram  # drop zero counts
         self._mean_idf_cache = None
         self._norms = None
         if len(self._doc_len) > 1024 and self.paragraph_count < len(self._doc_len) // 2:
             self._compact()
 
     def _compact(self) -> None:
-        """Renumber slots so dead ones stop taking space. Order, hence scores, is kept."""
+        """Drop dead slots and their postings. Order, hence every score, is kept."""
         paragraph = np.frombuffer(self._paragraph, dtype=np.int64)
         alive = paragraph != _DEAD
-        new_slot = np.cumsum(alive, dtype=np.int64) - 1
+        new_slot = (np.cumsum(alive, dtype=np.int64) - 1).astype(np.int32)
         for postings in self._postings.values():
             old = np.frombuffer(postings.slots, dtype=np.int32)
-            postings.slots = array("i", new_slot[old].astype(np.int32).tobytes())
+            keep = alive[old]
+            tfs = np.frombuffer(postings.tfs, dtype=np.int32)[keep]
+            lens = np.frombuffer(postings.lens, dtype=np.int32)[keep]
+            postings.slots = array("i", new_slot[old[keep]].tobytes())
+            postings.tfs = array("i", tfs.tobytes())
+            postings.lens = array("i", lens.tobytes())
         doc_len = np.frombuffer(self._doc_len, dtype=np.int32)[alive]
         article = np.frombuffer(self._article, dtype=np.int64)[alive]
         kept_paragraphs = paragraph[alive]
@@ -218,6 +255,7 @@ class BM25Index:
         self._article_slots = {}
         for slot, article_id in enumerate(article.tolist()):
             self._article_slots.setdefault(article_id, []).append(slot)
+        self._longest = int(doc_len.max(initial=0))
 
     # -- scoring ----------------------------------------------------------------------
 
@@ -227,7 +265,7 @@ class BM25Index:
         if postings is None:
             return 0.0
         n = self.paragraph_count
-        df = len(postings.slots)
+        df = postings.live
         raw = math.log(n - df + 0.5) - math.log(df + 0.5)
         if raw < 0:
             return self.params.epsilon * self._mean_idf()
@@ -246,62 +284,58 @@ class BM25Index:
         self._mean_idf_cache = mean
         return mean
 
-    def _length_norms(self) -> np.ndarray:
-        """``k1 * (1 - b + b * |d| / avgdl)`` for every slot, kept until the corpus changes.
-
-        rank_bm25 computes the same expression, in the same order, for each query word.
-        """
-        if self._norms is None or len(self._norms) != len(self._doc_len):
+    def _norm_of_length(self) -> np.ndarray:
+        """``k1 * (1 - b + b * |d| / avgdl)`` for every length up to the longest paragraph,
+        as rank_bm25 computes it for an int64 array of lengths; kept until a change."""
+        if self._norms is None:
             k1, b = self.params.k1, self.params.b
             avgdl = self._total_len / self.paragraph_count
-            doc_len = np.frombuffer(self._doc_len, dtype=np.int32).astype(np.float64)
-            self._norms = k1 * (1 - b + b * doc_len / avgdl)
+            lengths = np.arange(self._longest + 1, dtype=np.int64)
+            self._norms = k1 * (1 - b + b * lengths / avgdl)
         return self._norms
 
-    def _scratch(self) -> np.ndarray:
-        size = len(self._doc_len)
-        if len(self._totals) < size:
-            self._totals = np.zeros(max(size, 2 * len(self._totals), 1024), dtype=np.float64)
-        return self._totals
-
-    def _sum_shares(self, terms: Sequence[str]) -> _Summed | None:
-        """Each question term's share added into every paragraph that holds it.
-
-        A term's postings hold a paragraph once, so adding its shares into a scratch array
-        by fancy indexing sums each paragraph's shares in question order, starting from
-        0.0, exactly as rank_bm25 does. Only touched entries are read and later reset, so
-        a question costs what its postings cost, not the size of the corpus.
-        """
+    def _query(self, terms: Sequence[str]) -> _Query | None:
+        """The known question terms' postings joined, with their idfs, in question order."""
         query = [t for t in unique_terms(list(terms)) if t in self._postings]
         if not query or self._total_len == 0:
             return None
-        k1 = self.params.k1
-        norms = self._length_norms()
-        totals = self._scratch()
-        parts = []
-        try:
-            for term in query:
-                postings = self._postings[term]
-                slots = np.frombuffer(postings.slots, dtype=np.int32)
-                tf = np.frombuffer(postings.tfs, dtype=np.int32)
-                # Same operations in the same order as rank_bm25's get_scores (the int
-                # counts turn into float64 exactly, as its int64 ones do).
-                totals[slots] += self.idf(term) * (tf * (k1 + 1) / (tf + norms[slots]))
-                parts.append(slots)
-            joined = np.concatenate(parts) if len(parts) > 1 else parts[0]
-            return _Summed(joined, totals[joined], parts)
-        finally:
-            for part in parts:  # leave the scratch array zeroed for the next question
-                totals[part] = 0.0
+        postings = [self._postings[t] for t in query]
+        lengths = np.fromiter((len(p.slots) for p in postings), dtype=np.int64, count=len(query))
+        ends = np.cumsum(lengths)
+        return _Query(
+            slots=np.concatenate([np.frombuffer(p.slots, dtype=np.int32) for p in postings]),
+            tfs=np.concatenate([np.frombuffer(p.tfs, dtype=np.int32) for p in postings]),
+            lens=np.concatenate([np.frombuffer(p.lens, dtype=np.int32) for p in postings]),
+            starts=ends - lengths,
+            ends=ends,
+            idfs=np.array([self.idf(t) for t in query], dtype=np.float64),
+        )
 
     def scores(self, terms: Sequence[str]) -> dict[int, float]:
         """Score of every paragraph that contains a question term, by paragraph id."""
-        summed = self._sum_shares(terms)
-        if summed is None:
+        found = self._every_score(terms)
+        if found is None:
             return {}
-        touched, first = np.unique(summed.slots, return_index=True)
+        slots, totals, _matched = found
         paragraph = np.frombuffer(self._paragraph, dtype=np.int64)
-        return dict(zip(paragraph[touched].tolist(), summed.scores[first].tolist(), strict=True))
+        return dict(zip(paragraph[slots].tolist(), totals.tolist(), strict=True))
+
+    def _every_score(self, terms: Sequence[str]) -> tuple[np.ndarray, ...] | None:
+        query = self._query(terms)
+        if query is None:
+            return None
+        size = len(query.slots)
+        slots = np.empty(size, dtype=np.int32)
+        totals = np.empty(size, dtype=np.float64)
+        matched = np.empty(size, dtype=np.int32)
+        with self._scratch_lock:
+            count = every_score(
+                query.slots, query.tfs, query.lens, query.starts, query.ends, query.idfs,
+                self._norm_of_length(),
+                self.params.k1, self._scratch.totals, self._scratch.matched,
+                self._scratch.touched, slots, totals, matched,
+            )  # fmt: skip
+        return slots[:count], totals[:count], matched[:count]
 
     def search(self, terms: Sequence[str], k: int, article_id: int | None = None) -> list[Hit]:
         """The ``k`` best paragraphs containing at least one of ``terms``.
@@ -310,43 +344,44 @@ class BM25Index:
         """
         if k <= 0:
             return []
-        summed = self._sum_shares(terms)
-        if summed is None:
-            return []
-        slots, scores = summed.slots, summed.scores
         article = np.frombuffer(self._article, dtype=np.int64)
-        if article_id is not None:
-            keep = article[slots] == article_id
-            slots, scores = slots[keep], scores[keep]
-        # ``slots`` repeats a paragraph once per term it holds, with the same total each
-        # time; the best k * terms entries hold at least k distinct paragraphs, so every
-        # paragraph scoring at least the k-th best (ties included) is among those at or
-        # above that entry's score.
-        depth = k * len(summed.parts)
-        if len(scores) > depth:
-            threshold = np.partition(scores, len(scores) - depth)[len(scores) - depth]
-            keep = scores >= threshold
-            slots, scores = slots[keep], scores[keep]
-        touched, first = np.unique(slots, return_index=True)
-        scores = scores[first]
-        if len(touched) > k:
-            kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-            keep = scores >= kth
-            touched, scores = touched[keep], scores[keep]
-        matched = np.zeros(len(touched), dtype=np.int64)
-        for part in summed.parts:  # each term's postings are sorted by slot
-            at = np.minimum(np.searchsorted(part, touched), len(part) - 1)
-            matched += part[at] == touched
-        order = np.lexsort((touched, -matched, -scores))[:k]
+        if k <= _SMALL_K:
+            query = self._query(terms)
+            if query is None:
+                return []
+            slots = np.empty(k, dtype=np.int32)
+            totals = np.empty(k, dtype=np.float64)
+            matched = np.empty(k, dtype=np.int32)
+            with self._scratch_lock:
+                found = best_k(
+                    query.slots, query.tfs, query.lens, query.starts, query.ends, query.idfs,
+                    self._norm_of_length(),
+                    self.params.k1, article, _DEAD if article_id is None else article_id,
+                    self._scratch.totals, self._scratch.matched, self._scratch.touched,
+                    slots, totals, matched,
+                )  # fmt: skip
+            slots, totals, matched = slots[:found], totals[:found], matched[:found]
+        else:
+            every = self._every_score(terms)
+            if every is None:
+                return []
+            slots, totals, matched = every
+            if article_id is not None:
+                keep = article[slots] == article_id
+                slots, totals, matched = slots[keep], totals[keep], matched[keep]
+            order = np.lexsort((slots, -matched, -totals))[:k]
+            slots, totals, matched = slots[order], totals[order], matched[order]
         paragraph = np.frombuffer(self._paragraph, dtype=np.int64)
         return [
             Hit(
-                paragraph_id=int(paragraph[touched[i]]),
-                article_id=int(article[touched[i]]),
-                score=float(scores[i]),
-                matched=int(matched[i]),
+                paragraph_id=int(paragraph[slot]),
+                article_id=int(article[slot]),
+                score=float(score),
+                matched=int(count),
             )
-            for i in order
+            for slot, score, count in zip(
+                slots.tolist(), totals.tolist(), matched.tolist(), strict=True
+            )
         ]
 
 
@@ -384,23 +419,33 @@ def index_from_arrays(arrays: dict[str, np.ndarray], params: BM25Params) -> BM25
         or (len(pointers) > 1 and np.any(np.diff(pointers) <= 0))
     ):
         raise ValueError("the index arrays do not fit together")
+    alive = paragraph != _DEAD
+    live = np.add.reduceat(alive[slots].astype(np.int64), pointers[:-1]) if terms else []
+    if len(terms) and (np.any(live == 0) or np.any(doc_len[alive] < 0)):
+        raise ValueError("the index arrays hold a term or a paragraph that is not there")
     index = BM25Index(params)
     slot_bytes, tf_bytes = slots.astype(np.int32).tobytes(), tfs.astype(np.int32).tobytes()
+    # Each posting's paragraph length, -1 where the paragraph was removed.
+    len_bytes = np.where(alive[slots], doc_len[slots], _DEAD).astype(np.int32).tobytes()
     for number, term in enumerate(terms):
         start, end = int(pointers[number]) * 4, int(pointers[number + 1]) * 4
         postings = _Postings()
         postings.slots = array("i", slot_bytes[start:end])
         postings.tfs = array("i", tf_bytes[start:end])
+        postings.lens = array("i", len_bytes[start:end])
+        postings.live = int(live[number])
         index._postings[term] = postings
-    index._df_histogram = Counter(np.diff(pointers).tolist())
-    index._doc_len = array("i", doc_len.astype(np.int32).tobytes())
+    index._df_histogram = Counter(np.asarray(live, dtype=np.int64).tolist())
+    lengths = np.where(alive, doc_len, _DEAD).astype(np.int32)
+    index._doc_len = array("i", lengths.tobytes())
     index._paragraph = array("q", paragraph.astype(np.int64).tobytes())
     index._article = array("q", article.astype(np.int64).tobytes())
-    alive = np.flatnonzero(paragraph != _DEAD)
-    index._slot_of = dict(zip(paragraph[alive].tolist(), alive.tolist(), strict=True))
-    for slot, article_id in zip(alive.tolist(), article[alive].tolist(), strict=True):
+    alive_slots = np.flatnonzero(alive)
+    index._slot_of = dict(zip(paragraph[alive_slots].tolist(), alive_slots.tolist(), strict=True))
+    for slot, article_id in zip(alive_slots.tolist(), article[alive_slots].tolist(), strict=True):
         index._article_slots.setdefault(article_id, []).append(slot)
-    index._total_len = int(doc_len[alive].sum())
+    index._total_len = int(lengths[alive_slots].sum())
+    index._longest = int(lengths.max(initial=0))
     return index
 
 

@@ -23,7 +23,7 @@ from index.bm25 import BM25Index, BM25Params, index_from_arrays, index_signature
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: postings keep removed paragraphs until compaction
 
 
 def snapshot_path(directory: Path, guild_id: int) -> Path:

@@ -28,8 +28,10 @@ def close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
 
-def build(articles: Sequence[Article], params: BM25Params | None = None) -> BM25Index:
-    index = BM25Index(params)
+def build(
+    articles: Sequence[Article], params: BM25Params | None = None, block: int | None = None
+) -> BM25Index:
+    index = BM25Index(params) if block is None else BM25Index(params, block=block)
     for article_id, paragraphs in articles:
         index.add_article(article_id, paragraphs)
     return index
@@ -69,15 +71,19 @@ def assert_matches_reference(
             assert close(got[pid], float(expected[i])), (pid, got[pid], expected[i])
 
 
-def assert_search_consistent(index: BM25Index, query: list[str], flat: list[Paragraph]) -> None:
-    """search() ranks the scored paragraphs by score, distinct matches, then age."""
+def assert_search_consistent(
+    index: BM25Index, query: list[str], flat: list[Paragraph], k: int | None = None
+) -> None:
+    """search() ranks the scored paragraphs by score, distinct matches, then age, and its
+    top ``k`` (all of them by default) are the first ``k`` of that ranking."""
     scores = index.scores(query)
     query_set = set(query)
     order = {pid: slot for slot, (pid, _terms) in enumerate(flat)}
     matched = {pid: len(query_set & set(terms)) for pid, terms in flat}
     ranked = sorted(scores, key=lambda pid: (-scores[pid], -matched[pid], order[pid]))
-    hits = index.search(query, len(flat) + 5)
-    assert [h.paragraph_id for h in hits] == ranked
+    k = len(flat) + 5 if k is None else k
+    hits = index.search(query, k)
+    assert [h.paragraph_id for h in hits] == ranked[:k]
     for hit in hits:
         assert hit.score == scores[hit.paragraph_id]
         assert hit.matched == matched[hit.paragraph_id]
@@ -151,6 +157,39 @@ def test_scores_equal_bm25okapi(
     assert_matches_reference(index, articles, query, params)
     flat = [p for _aid, paragraphs in articles for p in paragraphs]
     assert_search_consistent(index, query, flat)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    corpus=corpora(),
+    params=params_strategy,
+    block=st.sampled_from([1, 2, 3, 8, 64]),
+    k=st.integers(1, 6),
+)
+def test_top_k_is_exact_across_blocks(
+    data: st.DataObject,
+    corpus: tuple[list[str], list[Article]],
+    params: BM25Params,
+    block: int,
+    k: int,
+) -> None:
+    """Small blocks spread a few paragraphs over many; the top k kept from block to
+    block must be exactly the first k of the full ranking."""
+    vocab, articles = corpus
+    index = build(articles, params, block=block)
+    flat = [p for _aid, paragraphs in articles for p in paragraphs]
+    for _ in range(3):
+        query = data.draw(queries(vocab), label="query")
+        assert_search_consistent(index, query, flat, k)
+    if articles:
+        victim = articles[data.draw(st.integers(0, len(articles) - 1), label="victim")]
+        index.remove_article(*victim)
+        live = [a for a in articles if a is not victim]
+        flat = [p for _aid, paragraphs in live for p in paragraphs]
+        query = data.draw(queries(vocab), label="query after removal")
+        assert_matches_reference(index, live, query, params)
+        assert_search_consistent(index, query, flat, k)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
