@@ -34,6 +34,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 import numpy as np
 
@@ -42,6 +43,7 @@ from index.bm25_kernels import BLOCK, best_k, every_score
 
 _DEAD = -1
 _SMALL_K = 64
+_FIELDS = 3  # slot, tf, length: see _Postings
 """Up to this many results are kept in a sorted buffer while scanning; more are sorted."""
 
 
@@ -66,20 +68,28 @@ class IndexInconsistent(RuntimeError):
 
 
 class _Postings:
-    """One term's postings, in slot order: the paragraph's slot, the term's count in it,
-    and the paragraph's length. Keeping the length here, not only per slot, lets a
-    question read its postings front to back without a lookup per posting in an array as
-    long as the corpus, which at a million paragraphs cost more than all the arithmetic.
-    A removed paragraph's entries stay, with length -1, until the next compaction;
-    ``live`` counts the others: the term's df."""
+    """One term's postings, in slot order, as one flat array of ``(slot, tf, length)``
+    triples: the paragraph's slot, the term's count in it, and the paragraph's length.
 
-    __slots__ = ("lens", "live", "slots", "tfs")
+    Keeping the length here, not only per slot, lets a question read its postings front
+    to back without a lookup per posting in an array as long as the corpus, which at a
+    million paragraphs cost more than all the arithmetic; one array per term instead of
+    three is one copy per term per question instead of three. A removed paragraph's
+    entries stay, with length -1, until the next compaction; ``live`` counts the others:
+    the term's df.
+    """
+
+    __slots__ = ("data", "live")
 
     def __init__(self) -> None:
-        self.slots = array("i")
-        self.tfs = array("i")
-        self.lens = array("i")
+        self.data = array("i")
         self.live = 0
+
+    def slots(self) -> memoryview:
+        return memoryview(self.data)[0::_FIELDS]
+
+    def __len__(self) -> int:
+        return len(self.data) // _FIELDS
 
 
 class _Scratch:
@@ -93,9 +103,8 @@ class _Scratch:
 
 @dataclass(frozen=True, slots=True)
 class _Query:
-    slots: np.ndarray
-    tfs: np.ndarray
-    lens: np.ndarray
+    data: np.ndarray
+    """The terms' postings, joined: ``(slot, tf, length)`` triples, flat."""
     starts: np.ndarray
     ends: np.ndarray
     idfs: np.ndarray
@@ -173,9 +182,7 @@ class BM25Index:
                     postings = self._postings[term] = _Postings()
                 else:
                     histogram[postings.live] -= 1
-                postings.slots.append(slot)
-                postings.tfs.append(tf)
-                postings.lens.append(len(terms))
+                postings.data.extend((slot, tf, len(terms)))
                 postings.live += 1
                 histogram[postings.live] += 1
         self._mean_idf_cache = None
@@ -202,16 +209,17 @@ class BM25Index:
                 raise IndexInconsistent(f"paragraph {paragraph_id} has a different length")
             for term, tf in Counter(terms).items():
                 postings = self._postings.get(term)
-                at = bisect_left(postings.slots, slot) if postings is not None else -1
-                if at < 0 or at >= len(postings.slots) or postings.slots[at] != slot:
+                slots = postings.slots() if postings is not None else ()
+                at = bisect_left(slots, slot)
+                if at >= len(slots) or slots[at] != slot:
                     raise IndexInconsistent(f"paragraph {paragraph_id} does not hold {term!r}")
-                if postings.tfs[at] != tf:
+                if postings.data[at * _FIELDS + 1] != tf:
                     raise IndexInconsistent(f"paragraph {paragraph_id} has {term!r} {tf} times?")
                 emptied.append((term, postings, at))
 
         histogram = self._df_histogram
         for term, postings, at in emptied:
-            postings.lens[at] = _DEAD
+            postings.data[at * _FIELDS + 2] = _DEAD
             histogram[postings.live] -= 1
             postings.live -= 1
             if postings.live:
@@ -237,13 +245,10 @@ class BM25Index:
         alive = paragraph != _DEAD
         new_slot = (np.cumsum(alive, dtype=np.int64) - 1).astype(np.int32)
         for postings in self._postings.values():
-            old = np.frombuffer(postings.slots, dtype=np.int32)
-            keep = alive[old]
-            tfs = np.frombuffer(postings.tfs, dtype=np.int32)[keep]
-            lens = np.frombuffer(postings.lens, dtype=np.int32)[keep]
-            postings.slots = array("i", new_slot[old[keep]].tobytes())
-            postings.tfs = array("i", tfs.tobytes())
-            postings.lens = array("i", lens.tobytes())
+            triples = np.frombuffer(postings.data, dtype=np.int32).reshape(-1, _FIELDS)
+            kept = triples[alive[triples[:, 0]]].copy()
+            kept[:, 0] = new_slot[kept[:, 0]]
+            postings.data = array("i", kept.tobytes())
         doc_len = np.frombuffer(self._doc_len, dtype=np.int32)[alive]
         article = np.frombuffer(self._article, dtype=np.int64)[alive]
         kept_paragraphs = paragraph[alive]
@@ -300,14 +305,11 @@ class BM25Index:
         if not query or self._total_len == 0:
             return None
         postings = [self._postings[t] for t in query]
-        lengths = np.fromiter((len(p.slots) for p in postings), dtype=np.int64, count=len(query))
-        ends = np.cumsum(lengths)
+        ends = list(accumulate(len(p) for p in postings))
         return _Query(
-            slots=np.concatenate([np.frombuffer(p.slots, dtype=np.int32) for p in postings]),
-            tfs=np.concatenate([np.frombuffer(p.tfs, dtype=np.int32) for p in postings]),
-            lens=np.concatenate([np.frombuffer(p.lens, dtype=np.int32) for p in postings]),
-            starts=ends - lengths,
-            ends=ends,
+            data=np.concatenate([np.frombuffer(p.data, dtype=np.int32) for p in postings]),
+            starts=np.array([0, *ends[:-1]], dtype=np.int64),
+            ends=np.array(ends, dtype=np.int64),
             idfs=np.array([self.idf(t) for t in query], dtype=np.float64),
         )
 
@@ -324,13 +326,13 @@ class BM25Index:
         query = self._query(terms)
         if query is None:
             return None
-        size = len(query.slots)
+        size = len(query.data) // _FIELDS
         slots = np.empty(size, dtype=np.int32)
         totals = np.empty(size, dtype=np.float64)
         matched = np.empty(size, dtype=np.int32)
         with self._scratch_lock:
             count = every_score(
-                query.slots, query.tfs, query.lens, query.starts, query.ends, query.idfs,
+                query.data, query.starts, query.ends, query.idfs,
                 self._norm_of_length(),
                 self.params.k1, self._scratch.totals, self._scratch.matched,
                 self._scratch.touched, slots, totals, matched,
@@ -354,7 +356,7 @@ class BM25Index:
             matched = np.empty(k, dtype=np.int32)
             with self._scratch_lock:
                 found = best_k(
-                    query.slots, query.tfs, query.lens, query.starts, query.ends, query.idfs,
+                    query.data, query.starts, query.ends, query.idfs,
                     self._norm_of_length(),
                     self.params.k1, article, _DEAD if article_id is None else article_id,
                     self._scratch.totals, self._scratch.matched, self._scratch.touched,
@@ -391,14 +393,16 @@ class BM25Index:
 def index_to_arrays(index: BM25Index) -> dict[str, np.ndarray]:
     """The index as flat arrays (postings in CSR form), for saving to a file."""
     postings = list(index._postings.items())
-    lengths = np.fromiter((len(p.slots) for _t, p in postings), dtype=np.int64, count=len(postings))
+    lengths = np.fromiter((len(p) for _t, p in postings), dtype=np.int64, count=len(postings))
     pointers = np.zeros(len(postings) + 1, dtype=np.int64)
     np.cumsum(lengths, out=pointers[1:])
+    joined = np.frombuffer(b"".join(p.data.tobytes() for _t, p in postings), np.int32)
+    triples = joined.reshape(-1, _FIELDS)
     return {
         "terms": np.frombuffer("\n".join(t for t, _p in postings).encode(), dtype=np.uint8),
         "pointers": pointers,
-        "slots": np.frombuffer(b"".join(p.slots.tobytes() for _t, p in postings), np.int32),
-        "tfs": np.frombuffer(b"".join(p.tfs.tobytes() for _t, p in postings), np.int32),
+        "slots": triples[:, 0].copy(),
+        "tfs": triples[:, 1].copy(),
         "doc_len": np.frombuffer(index._doc_len, dtype=np.int32).copy(),
         "paragraph": np.frombuffer(index._paragraph, dtype=np.int64).copy(),
         "article": np.frombuffer(index._article, dtype=np.int64).copy(),
@@ -424,15 +428,15 @@ def index_from_arrays(arrays: dict[str, np.ndarray], params: BM25Params) -> BM25
     if len(terms) and (np.any(live == 0) or np.any(doc_len[alive] < 0)):
         raise ValueError("the index arrays hold a term or a paragraph that is not there")
     index = BM25Index(params)
-    slot_bytes, tf_bytes = slots.astype(np.int32).tobytes(), tfs.astype(np.int32).tobytes()
-    # Each posting's paragraph length, -1 where the paragraph was removed.
-    len_bytes = np.where(alive[slots], doc_len[slots], _DEAD).astype(np.int32).tobytes()
+    triples = np.empty((len(slots), _FIELDS), dtype=np.int32)
+    triples[:, 0] = slots
+    triples[:, 1] = tfs
+    triples[:, 2] = np.where(alive[slots], doc_len[slots], _DEAD)  # -1: removed
+    data = triples.tobytes()
     for number, term in enumerate(terms):
-        start, end = int(pointers[number]) * 4, int(pointers[number + 1]) * 4
+        start, end = int(pointers[number]) * 4 * _FIELDS, int(pointers[number + 1]) * 4 * _FIELDS
         postings = _Postings()
-        postings.slots = array("i", slot_bytes[start:end])
-        postings.tfs = array("i", tf_bytes[start:end])
-        postings.lens = array("i", len_bytes[start:end])
+        postings.data = array("i", data[start:end])
         postings.live = int(live[number])
         index._postings[term] = postings
     index._df_histogram = Counter(np.asarray(live, dtype=np.int64).tolist())

@@ -25,9 +25,7 @@ BLOCK = 1 << 15
 @njit(cache=True, nogil=True)
 def _accumulate_block(
     base: int,
-    slots: np.ndarray,
-    tfs: np.ndarray,
-    lens: np.ndarray,
+    data: np.ndarray,
     cursors: np.ndarray,
     ends: np.ndarray,
     idfs: np.ndarray,
@@ -42,19 +40,20 @@ def _accumulate_block(
     The share is rank_bm25's expression, operation for operation, so it is the same
     float: ``idf * (tf * (k1 + 1) / (tf + norm))``, where ``norm_of_length[|d|]`` is
     ``k1 * (1 - b + b * |d| / avgdl)`` computed as rank_bm25 computes it. Postings of
-    removed paragraphs have a negative length and are skipped. Returns how many slots were touched.
+    removed paragraphs have a negative length and are skipped. Returns how many slots
+    were touched.
     """
     limit = base + totals.shape[0]
     n_touched = 0
     for term in range(idfs.shape[0]):
         idf = idfs[term]
         start = cursors[term]
-        end = _first_at_least(slots, start, ends[term], limit)
+        end = _first_at_least(data, start, ends[term], limit)
         for i in range(start, end):
-            length = lens[i]
+            length = data[3 * i + 2]
             if length >= 0:
-                local = slots[i] - base
-                tf = tfs[i]
+                local = data[3 * i] - base
+                tf = data[3 * i + 1]
                 totals[local] += idf * (tf * (k1 + 1) / (tf + norm_of_length[length]))
                 # Branch-free: whether a slot is new is a coin toss after the first term.
                 touched[n_touched] = local
@@ -65,11 +64,12 @@ def _accumulate_block(
 
 
 @njit(cache=True, nogil=True)
-def _first_at_least(slots: np.ndarray, low: int, high: int, value: int) -> int:
-    """The first index in ``slots[low:high]`` (sorted) holding ``value`` or more."""
+def _first_at_least(data: np.ndarray, low: int, high: int, value: int) -> int:
+    """The first posting from ``low`` to ``high`` (sorted by slot) whose slot is at least
+    ``value``."""
     while low < high:
         middle = (low + high) // 2
-        if slots[middle] < value:
+        if data[3 * middle] < value:
             low = middle + 1
         else:
             high = middle
@@ -77,12 +77,12 @@ def _first_at_least(slots: np.ndarray, low: int, high: int, value: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _next_base(slots: np.ndarray, cursors: np.ndarray, ends: np.ndarray, block: int) -> int:
+def _next_base(data: np.ndarray, cursors: np.ndarray, ends: np.ndarray, block: int) -> int:
     """The start of the block holding the smallest unread slot; -1 when all are read."""
     lowest = -1
     for term in range(cursors.shape[0]):
         if cursors[term] < ends[term]:
-            slot = slots[cursors[term]]
+            slot = data[3 * cursors[term]]
             if lowest < 0 or slot < lowest:
                 lowest = slot
     if lowest < 0:
@@ -135,9 +135,7 @@ def _keep_if_better(
 
 @njit(cache=True, nogil=True)
 def best_k(
-    slots: np.ndarray,
-    tfs: np.ndarray,
-    lens: np.ndarray,
+    data: np.ndarray,
     starts: np.ndarray,
     ends: np.ndarray,
     idfs: np.ndarray,
@@ -154,19 +152,19 @@ def best_k(
 ) -> int:
     """The ``len(best_slots)`` best paragraphs holding a term, best first.
 
-    ``slots[starts[t]:ends[t]]``, ``tfs[...]`` and ``lens[...]`` are term ``t``'s
-    postings, terms in question order. ``only_article``, when not negative, keeps one
-    article's paragraphs. ``totals``, ``matched`` and ``touched`` are scratch arrays as
-    long as a block (``BLOCK`` slots, fewer in tests), zero on entry and on return.
-    Returns how many results were written.
+    Term ``t``'s postings are the ``(slot, tf, length)`` triples ``starts[t]`` to
+    ``ends[t]`` of ``data`` (flat), terms in question order. ``only_article``, when not
+    negative, keeps one article's paragraphs. ``totals``, ``matched`` and ``touched`` are
+    scratch arrays as long as a block (``BLOCK`` slots, fewer in tests), zero on entry and
+    on return. Returns how many results were written.
     """
     k = best_slots.shape[0]
     found = 0
     cursors = starts.copy()
-    base = _next_base(slots, cursors, ends, totals.shape[0])
+    base = _next_base(data, cursors, ends, totals.shape[0])
     while base >= 0:
         n_touched = _accumulate_block(
-            base, slots, tfs, lens, cursors, ends, idfs, norm_of_length, k1,
+            base, data, cursors, ends, idfs, norm_of_length, k1,
             totals, matched, touched,
         )  # fmt: skip
         for j in range(n_touched):
@@ -182,15 +180,13 @@ def best_k(
                 found = _keep_if_better(
                     slot, score, count, found, best_slots, best_scores, best_matched
                 )
-        base = _next_base(slots, cursors, ends, totals.shape[0])
+        base = _next_base(data, cursors, ends, totals.shape[0])
     return found
 
 
 @njit(cache=True, nogil=True)
 def every_score(
-    slots: np.ndarray,
-    tfs: np.ndarray,
-    lens: np.ndarray,
+    data: np.ndarray,
     starts: np.ndarray,
     ends: np.ndarray,
     idfs: np.ndarray,
@@ -204,13 +200,13 @@ def every_score(
     out_matched: np.ndarray,
 ) -> int:
     """Every live paragraph holding a term, with its total and matched count, by slot
-    block. The outputs need room for ``len(slots)`` entries. Returns how many."""
+    block. The outputs need room for every posting. Returns how many."""
     count = 0
     cursors = starts.copy()
-    base = _next_base(slots, cursors, ends, totals.shape[0])
+    base = _next_base(data, cursors, ends, totals.shape[0])
     while base >= 0:
         n_touched = _accumulate_block(
-            base, slots, tfs, lens, cursors, ends, idfs, norm_of_length, k1,
+            base, data, cursors, ends, idfs, norm_of_length, k1,
             totals, matched, touched,
         )  # fmt: skip
         for j in range(n_touched):
@@ -221,5 +217,5 @@ def every_score(
             totals[local] = 0.0
             matched[local] = 0
             count += 1
-        base = _next_base(slots, cursors, ends, totals.shape[0])
+        base = _next_base(data, cursors, ends, totals.shape[0])
     return count
