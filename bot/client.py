@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import discord
 import yarl
@@ -17,6 +21,8 @@ from index import Engine
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("bot.cogs.ingest", "bot.cogs.questions", "bot.cogs.admin")
+SHUTDOWN_GRACE_SECONDS = 20.0
+"""How long a stop waits for ingests in hand; the rest resume at the next start."""
 
 
 def use_discord_endpoints(settings: Settings) -> None:
@@ -47,6 +53,22 @@ class NewsBot(commands.Bot):
         self.settings = settings
         self._given_engine = engine
         self.question_cooldown = UserCooldown(settings.questions_per_minute, 60.0)
+        self._working = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._shutdown: asyncio.Future[None] | None = None
+
+    @contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Marks ingest work in hand, which a clean stop waits for."""
+        self._working += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._working -= 1
+            if self._working == 0:
+                self._idle.set()
 
     async def setup_hook(self) -> None:
         if self._given_engine is not None:
@@ -75,6 +97,25 @@ class NewsBot(commands.Bot):
         await self.engine.unload(guild.id)
 
     async def close(self) -> None:
+        """Let ingests in hand finish (while Discord can still be told), then disconnect
+        and close the store. Work still unfinished stays written down for the next start.
+
+        A signal and the end of ``async with`` both close: every caller waits for the
+        one shutdown, so none returns while the store is still closing.
+        """
+        if self._shutdown is None:
+            self._shutdown = asyncio.ensure_future(self._close_once())
+        await asyncio.shield(self._shutdown)
+
+    async def _close_once(self) -> None:
+        if not self.is_closed():
+            try:
+                await asyncio.wait_for(self._idle.wait(), SHUTDOWN_GRACE_SECONDS)
+            except TimeoutError:
+                log.warning(
+                    "stopping with %d ingest(s) unfinished; they resume at the next start",
+                    self._working,
+                )
         await super().close()
         if self._given_engine is None and hasattr(self, "engine"):
             await self.engine.close()
@@ -83,4 +124,15 @@ class NewsBot(commands.Bot):
 async def run_discord(settings: Settings) -> None:
     use_discord_endpoints(settings)
     async with NewsBot(settings) as bot:
+        loop = asyncio.get_running_loop()
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(stop_signal, _stop, bot, stop_signal)
         await bot.start(settings.discord_token or "")
+    # ``async with`` skips closing a client already marked closed, which a signal's
+    # shutdown does first; wait here until that shutdown has closed the store too.
+    await bot.close()
+
+
+def _stop(bot: NewsBot, stop_signal: signal.Signals) -> None:
+    log.info("received %s; stopping", stop_signal.name)
+    asyncio.get_running_loop().create_task(bot.close())

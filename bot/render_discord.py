@@ -2,6 +2,8 @@
 
 Article text is shown as text: markdown, masked links and mentions in it are escaped,
 so an article containing ``@everyone`` or ``[click](https://evil)`` renders literally.
+Control characters and bidirectional overrides are dropped, so a title cannot hide or
+reorder what it says, and titles and names are kept on one line.
 Long passages are shortened at a word boundary, never through a word or a link.
 """
 
@@ -9,17 +11,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import discord
 
 from index.models import Answer, ArticleInfo, IngestOutcome, Passage
-from index.textio import shorten
+from index.textio import clean_text, one_line, shorten
 
 MESSAGE_LIMIT = 2000
 EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_TITLE_LIMIT = 256
 EMBED_FOOTER_LIMIT = 2048
 EMBEDS_TOTAL_LIMIT = 6000
+EMBEDS_PER_MESSAGE = 10
+EMBED_URL_LIMIT = 2000
+SHOWN_LINK_LIMIT = 300
+"""Longer links are left out of text messages, where they would crowd out the rest."""
+NAME_LIMIT = 80
 QUOTE_LIMIT = 1400
 """Characters of quoted text per passage: three passages stay well inside 6,000."""
 COLOUR = discord.Colour.blurple()
@@ -35,8 +43,18 @@ _ZERO_WIDTH = "\u200b"
 
 
 def escape(text: str) -> str:
-    """Text that Discord shows literally: no formatting, links, mentions or pings."""
-    text = _MARKDOWN.sub(lambda m: "\\" + (m.group(1) or m.group(2)), text)
+    """Text that Discord shows literally: no formatting, links, mentions or pings, and no
+    control or bidirectional-override characters."""
+    text = _MARKDOWN.sub(lambda m: "\\" + (m.group(1) or m.group(2)), clean_text(text))
+    return _no_pings(text)
+
+
+def escape_line(text: str) -> str:
+    """``escape`` for a title or a name: on one line as well."""
+    return escape(one_line(text))
+
+
+def _no_pings(text: str) -> str:
     return _MENTION.sub(lambda m: "@" + _ZERO_WIDTH + m.group(1), text)
 
 
@@ -52,10 +70,11 @@ def render_answer(answer: Answer, *, first_number: int = 1) -> RenderedAnswer:
     if not answer.passages:
         return RenderedAnswer(NO_TERMS if not answer.terms else NO_ANSWER, [])
     content = f"**Q:** {escape(question)}"
-    budget = min(QUOTE_LIMIT, (EMBEDS_TOTAL_LIMIT - 600) // len(answer.passages) - 400)
+    passages = answer.passages[:EMBEDS_PER_MESSAGE]
+    budget = min(QUOTE_LIMIT, (EMBEDS_TOTAL_LIMIT - 600) // len(passages) - 400)
     embeds = [
         passage_embed(number, passage, budget)
-        for number, passage in enumerate(answer.passages, first_number)
+        for number, passage in enumerate(passages, first_number)
     ]
     return RenderedAnswer(content[:MESSAGE_LIMIT], embeds)
 
@@ -63,7 +82,7 @@ def render_answer(answer: Answer, *, first_number: int = 1) -> RenderedAnswer:
 def passage_embed(number: int, passage: Passage, quote_limit: int = QUOTE_LIMIT) -> discord.Embed:
     article = passage.article
     embed = discord.Embed(
-        title=shorten(f"{number}. {escape(article.title)}", EMBED_TITLE_LIMIT),
+        title=shorten(f"{number}. {escape_line(article.title)}", EMBED_TITLE_LIMIT),
         url=article.source_url if _is_web_link(article.source_url) else None,
         description=quote(passage, quote_limit),
         colour=COLOUR,
@@ -73,8 +92,13 @@ def passage_embed(number: int, passage: Passage, quote_limit: int = QUOTE_LIMIT)
 
 
 def footer(article: ArticleInfo) -> str:
-    who = article.poster_name or "someone"
+    """Who shared the article and when. Footers show no markdown, so it is not escaped."""
+    who = _no_pings(_poster(article))
     return f"shared by {who} on {article.posted_at:%Y-%m-%d} · article #{article.id}"
+
+
+def _poster(article: ArticleInfo) -> str:
+    return shorten(one_line(article.poster_name or ""), NAME_LIMIT) or "someone"
 
 
 def quote(passage: Passage, limit: int = QUOTE_LIMIT) -> str:
@@ -115,13 +139,14 @@ def ingest_summary(outcomes: list[IngestOutcome]) -> str | None:
     """A short reply for failed or duplicate ingests; None when all went well."""
     lines = []
     for outcome in outcomes:
-        source = escape(shorten(outcome.source, 80))
+        source = escape_line(shorten(outcome.source, 80))
         if outcome.result is None:
             lines.append(f"Could not index {source}: {escape(outcome.error or 'unknown error')}.")
         elif not outcome.result.added:
             article = outcome.result.article
             lines.append(
-                f"Already indexed as article #{article.id}: {escape(shorten(article.title, 120))}"
+                f"Already indexed as article #{article.id}: "
+                f"{escape_line(shorten(article.title, 120))}"
             )
     if not lines:
         return None
@@ -132,20 +157,29 @@ def outcomes_text(outcomes: list[IngestOutcome]) -> str:
     """One line per source: indexed, already indexed, or why not."""
     lines = []
     for outcome in outcomes:
+        source = escape_line(shorten(outcome.source, 80))
         if outcome.result is None:
-            lines.append(f"{FAILED} {escape(outcome.source)}: {escape(outcome.error or '')}")
+            lines.append(f"{FAILED} {source}: {escape(outcome.error or '')}")
             continue
         article = outcome.result.article
         mark = ADDED if outcome.result.added else ALREADY
         state = "indexed" if outcome.result.added else "already indexed"
-        lines.append(f"{mark} {state} as article #{article.id}: {escape(article.title)}")
+        title = escape_line(shorten(article.title, 120))
+        lines.append(f"{mark} {state} as article #{article.id}: {title}")
     return shorten("\n".join(lines), MESSAGE_LIMIT)
 
 
 def article_line(article: ArticleInfo) -> str:
-    title = escape(shorten(article.title, 120))
-    link = f" <{article.source_url}>" if _is_web_link(article.source_url) else ""
-    return f"`#{article.id}` {title}{link} · {article.paragraph_count} ¶ · {footer(article)}"
+    title = escape_line(shorten(article.title, 120))
+    url = article.source_url
+    link = ""
+    if url and _is_web_link(url) and len(url) <= SHOWN_LINK_LIMIT and not _MENTION.search(url):
+        link = f" <{url}>"
+    who = escape(_poster(article))
+    return (
+        f"`#{article.id}` {title}{link} · {article.paragraph_count} ¶ · "
+        f"shared by {who} on {article.posted_at:%Y-%m-%d}"
+    )
 
 
 def article_page(articles: list[ArticleInfo], page: int, pages: int) -> str:
@@ -159,5 +193,16 @@ def article_page(articles: list[ArticleInfo], page: int, pages: int) -> str:
     return f"{text}\n-# page {page} of {pages}"
 
 
+_NOT_IN_LINKS = re.compile(r"[\s<>\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _is_web_link(url: str | None) -> bool:
-    return bool(url) and url.startswith(("http://", "https://")) and len(url) <= 2000
+    """An http(s) link Discord accepts as an embed's URL."""
+    if not url or len(url) > EMBED_URL_LIMIT or _NOT_IN_LINKS.search(url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

@@ -1,9 +1,13 @@
-"""Rendering engine results as plain terminal text. Pure functions: same input, same text."""
+"""Rendering engine results as plain terminal text. Pure functions: same input, same text.
+
+Text from articles and posters is shown without control characters (a terminal would obey
+escape sequences in it) or bidirectional overrides; titles, names and links on one line.
+"""
 
 from __future__ import annotations
 
 from index.models import Answer, ArticleInfo, GuildStats, IngestOutcome, IngestResult, Passage
-from index.textio import shorten
+from index.textio import clean_text, one_line, shorten
 
 BOLD = "\x1b[1m"
 RESET = "\x1b[0m"
@@ -30,9 +34,9 @@ def passage_text(number: int, passage: Passage, *, color: bool = False) -> str:
         quote = "… " + quote
     if passage.trimmed_end:
         quote = quote + " …"
-    lines = [f"[{number}] {article.title}"]
+    lines = [f"[{number}] {one_line(article.title)}"]
     if article.source_url:
-        lines.append(f"    {article.source_url}")
+        lines.append(f"    {one_line(article.source_url)}")
     lines.append(f"    {_provenance(article)} · article #{article.id} · score {passage.score:.2f}")
     lines.append(f"    > {quote}")
     return "\n".join(lines)
@@ -40,31 +44,32 @@ def passage_text(number: int, passage: Passage, *, color: bool = False) -> str:
 
 def _marked(passage: Passage, color: bool) -> str:
     if not color or not passage.highlights:
-        return passage.text
+        return clean_text(passage.text)
     parts = []
     cursor = 0
     for start, end in passage.highlights:
-        parts.append(passage.text[cursor:start])
-        parts.append(f"{BOLD}{passage.text[start:end]}{RESET}")
+        parts.append(clean_text(passage.text[cursor:start]))
+        parts.append(f"{BOLD}{clean_text(passage.text[start:end])}{RESET}")
         cursor = end
-    parts.append(passage.text[cursor:])
+    parts.append(clean_text(passage.text[cursor:]))
     return "".join(parts)
 
 
 def _provenance(article: ArticleInfo) -> str:
-    who = article.poster_name or "someone"
+    who = one_line(article.poster_name or "") or "someone"
     return f"shared by {who} on {article.posted_at:%Y-%m-%d}"
 
 
 def ingest_text(result: IngestResult) -> str:
     article = result.article
+    title = one_line(article.title)
     if not result.added:
-        return f"Already indexed as article #{article.id}: {article.title}"
-    lines = [f"Added article #{article.id}: {article.title} ({article.paragraph_count} paragraphs)"]
+        return f"Already indexed as article #{article.id}: {title}"
+    lines = [f"Added article #{article.id}: {title} ({article.paragraph_count} paragraphs)"]
     if article.source_url:
-        lines.append(f"  source: {article.source_url}")
+        lines.append(f"  source: {one_line(article.source_url)}")
     if article.note:
-        lines.append(f"  note from the poster: {article.note}")
+        lines.append(f"  note from the poster: {one_line(article.note)}")
     return "\n".join(lines)
 
 
@@ -74,14 +79,16 @@ def outcomes_text(outcomes: list[IngestOutcome]) -> str:
         if outcome.result is not None:
             lines.append(ingest_text(outcome.result))
         else:
-            lines.append(f"Not indexed ({shorten(outcome.source, 80)}): {outcome.error}.")
+            source = one_line(shorten(outcome.source, 80))
+            lines.append(f"Not indexed ({source}): {one_line(outcome.error or '')}.")
     return "\n".join(lines)
 
 
 def article_line(article: ArticleInfo) -> str:
-    source = f" <{article.source_url}>" if article.source_url else ""
+    source = f" <{one_line(article.source_url)}>" if article.source_url else ""
     return (
-        f"#{article.id:<4} {article.title}{source} · {article.paragraph_count} paragraphs · "
+        f"#{article.id:<4} {one_line(article.title)}{source} · "
+        f"{article.paragraph_count} paragraphs · "
         f"{_provenance(article)}"
     )
 

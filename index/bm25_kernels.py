@@ -219,3 +219,20 @@ def every_score(
             count += 1
         base = _next_base(data, cursors, ends, totals.shape[0])
     return count
+
+
+def compile_kernels() -> None:
+    """Run every kernel once on a tiny question, so that numba compiles them (or loads
+    them from its cache) now and not during the first real question. Takes seconds on a
+    machine that has never compiled them; call it off the event loop."""
+    data = np.array([0, 1, 3, 1, 2, 2], dtype=np.int32)  # two (slot, tf, length) triples
+    starts, ends = np.array([0], dtype=np.int64), np.array([2], dtype=np.int64)
+    idfs, norms = np.array([1.0]), np.array([0.5, 0.8, 1.0, 1.2])
+    article = np.array([7, 7], dtype=np.int64)
+    totals = np.zeros(4, dtype=np.float64)
+    matched = np.zeros(4, dtype=np.int32)
+    touched = np.zeros(4, dtype=np.int32)
+    best = np.empty(1, dtype=np.int32), np.empty(1, dtype=np.float64), np.empty(1, dtype=np.int32)
+    best_k(data, starts, ends, idfs, norms, 1.2, article, -1, totals, matched, touched, *best)
+    every = np.empty(2, dtype=np.int32), np.empty(2, dtype=np.float64), np.empty(2, dtype=np.int32)
+    every_score(data, starts, ends, idfs, norms, 1.2, totals, matched, touched, *every)

@@ -144,3 +144,22 @@ class AuditEntry:
     action: str
     detail: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingIngest:
+    """Something a user shared that the bot accepted and has not finished ingesting.
+
+    It is written down before the work starts and crossed out when the user has been
+    told the result, so work cut short by a crash is found again after the restart.
+    """
+
+    id: int
+    guild_id: int
+    channel_id: int | None
+    message_id: int | None
+    content: str
+    """What to ingest when there is no message to read again (a link given to /ingest)."""
+    attempts: int
+    """How many times the work was started, this time included."""
+    accepted_at: datetime

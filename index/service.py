@@ -16,10 +16,12 @@ from pathlib import Path, PurePath
 from index import analyzer
 from index.analyzer import analyse, unique_terms
 from index.bm25 import BM25Index, BM25Params, Hit
+from index.bm25_kernels import compile_kernels
 from index.errors import ArticleNotFound, IngestRefused
 from index.extract import Extractor, decode_html
 from index.fetch import Fetcher
 from index.guild_config import GuildConfig
+from index.ingest_gate import GateLimits, IngestGate, Ticket
 from index.models import (
     Answer,
     ArticleDraft,
@@ -30,6 +32,7 @@ from index.models import (
     IngestOutcome,
     IngestResult,
     Passage,
+    PendingIngest,
     Provenance,
     StoredParagraph,
 )
@@ -61,6 +64,7 @@ class EngineConfig:
     title_in_paragraphs: bool = True
     """Index each paragraph with its article's title in front, a cheap title field:
     a question naming the story finds its paragraphs. Measured on SQuAD (see README)."""
+    ingest_limits: GateLimits = field(default_factory=GateLimits)
 
 
 class Engine:
@@ -86,6 +90,7 @@ class Engine:
         self._extractor = extractor
         self._owns_fetcher = fetcher is None
         self._owns_extractor = extractor is None
+        self.gate = IngestGate(self.config.ingest_limits)
 
     @classmethod
     async def open(
@@ -99,6 +104,9 @@ class Engine:
     ) -> Engine:
         """An engine over the SQLite file ``database``; index snapshots are kept beside it
         (in ``<database>.index/``) unless ``snapshots`` is False."""
+        # Compiled here, off the loop, and not by the first question (seconds when numba
+        # has no cached copy yet, during which the bot could not answer anything).
+        await asyncio.to_thread(compile_kernels)
         store = SQLiteStore(database)
         await store.open()
         path = Path(database)
@@ -217,6 +225,38 @@ class Engine:
             index = await self._build_index(guild_id, use_snapshot=False)
             self._indexes[guild_id] = index
         return index.paragraph_count
+
+    # -- accepted work ----------------------------------------------------------------
+
+    def admit(self, guild_id: int) -> Ticket:
+        """A place in the guild's ingest queue; raises ``IngestBusy`` when it is full."""
+        return self.gate.admit(guild_id)
+
+    async def accept_ingest(
+        self,
+        guild_id: int,
+        *,
+        channel_id: int | None = None,
+        message_id: int | None = None,
+        content: str = "",
+    ) -> int:
+        """Write down work before starting it, so that a crash cannot lose it silently.
+        ``finish_ingest`` crosses it out; ``pending_ingests`` finds what was not."""
+        return await self.store.add_pending_ingest(guild_id, channel_id, message_id, content)
+
+    async def finish_ingest(self, guild_id: int, pending_id: int) -> None:
+        await self.store.remove_pending_ingest(guild_id, pending_id)
+
+    async def retry_ingest(self, guild_id: int, pending_id: int) -> None:
+        await self.store.retry_pending_ingest(guild_id, pending_id)
+
+    async def pending_ingests(self, guild_ids: Sequence[int]) -> list[PendingIngest]:
+        """Accepted work of these guilds that was never finished (the process stopped)."""
+        return await self.store.pending_ingests(guild_ids)
+
+    async def integrity_problems(self) -> list[str]:
+        """What the store finds wrong with its file; empty when it is sound."""
+        return await self.store.integrity_problems()
 
     # -- ingest -----------------------------------------------------------------------
 
@@ -424,7 +464,20 @@ class Engine:
             except DuplicateArticle as duplicate:
                 return IngestResult("duplicate", duplicate.existing)
             index = self._indexes.get(guild_id, index)
-            index.add_article(info.id, ((p.id, t) for p, t in zip(paragraphs, terms, strict=True)))
+            try:
+                index.add_article(
+                    info.id, [(p.id, t) for p, t in zip(paragraphs, terms, strict=True)]
+                )
+            except Exception as error:
+                # Stored but not searchable would be worse than not stored: it could not
+                # be posted again (a duplicate) nor found. Take it out of the store, and
+                # let the index be rebuilt from the store in case it was half changed.
+                log.exception("guild %s: could not index article %d", guild_id, info.id)
+                self._indexes.pop(guild_id, None)
+                await self.store.remove_article(guild_id, info.id)
+                raise IngestRefused(
+                    "it could not be indexed (an internal error was logged)"
+                ) from error
             self._dirty.add(guild_id)
         log.info("guild %s: added article %d (%d paragraphs)", guild_id, info.id, len(paragraphs))
         return IngestResult("added", info)

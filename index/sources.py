@@ -8,8 +8,8 @@ from pathlib import PurePath
 from typing import Literal
 from urllib.parse import urlsplit
 
-from index.paste import MIN_WORDS
-from index.textio import clean_text
+from index.paste import MAX_NOTE_CHARS, MIN_WORDS
+from index.textio import clean_text, shorten
 from index.urls import canonical_url, find_urls
 
 MAX_LINKS_PER_MESSAGE = 5
@@ -51,9 +51,13 @@ class MessageSources:
 def message_sources(content: str, *, min_words: int = MIN_WORDS) -> MessageSources:
     text = clean_text(content or "").strip()
     found = find_urls(text)
-    without_links = text
-    for url in reversed(found):
-        without_links = without_links[: url.start] + without_links[url.end :]
+    kept: list[str] = []
+    cursor = 0
+    for url in found:
+        kept.append(text[cursor : url.start])
+        cursor = url.end
+    kept.append(text[cursor:])
+    without_links = "".join(kept)
     words = len(_WORD.findall(without_links))
     if "\n" in text and words >= min_words:
         return MessageSources((), 0, text, None)
@@ -66,7 +70,8 @@ def message_sources(content: str, *, min_words: int = MIN_WORDS) -> MessageSourc
             continue
         distinct.setdefault(key, url.url)
     links = tuple(distinct.values())
-    remark = " ".join(re.sub(r"[<>\[\]()]", " ", without_links).split()) or None
+    remark = " ".join(re.sub(r"[<>\[\]()]", " ", without_links).split())
+    remark = shorten(remark, MAX_NOTE_CHARS) or None
     return MessageSources(
         links=links[:MAX_LINKS_PER_MESSAGE],
         extra_links=max(0, len(links) - MAX_LINKS_PER_MESSAGE),

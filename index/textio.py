@@ -16,10 +16,13 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
-# C0 controls other than tab, newline and carriage return, plus DEL.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls other than tab, newline and carriage return, DEL, and the C1 controls (a
+# terminal reads some of them, such as U+009B, as the start of an escape sequence).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Bidirectional overrides and isolates can make text display differently from what it says.
 _BIDI_CONTROLS = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# Line breaks other than CR and LF: next line (U+0085), line and paragraph separators.
+_OTHER_LINE_BREAKS = re.compile(r"[\x85\u2028\u2029]")
 _SAMPLE = 4096
 
 
@@ -41,9 +44,16 @@ def decode_text(data: bytes, *, max_bytes: int) -> str:
 def clean_text(text: str) -> str:
     """Normalise newlines and Unicode form; drop control and bidi-override characters."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
+    text = _OTHER_LINE_BREAKS.sub("\n", text)
     text = _CONTROL.sub("", text)
     text = _BIDI_CONTROLS.sub("", text)
     return unicodedata.normalize("NFC", text)
+
+
+def one_line(text: str) -> str:
+    """``text`` cleaned as by ``clean_text`` and on one line, runs of whitespace as one
+    space: for a title, a name or a file name shown to people."""
+    return " ".join(clean_text(text).split())
 
 
 def _decode(data: bytes) -> str:

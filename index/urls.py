@@ -11,10 +11,11 @@ _URL_START = re.compile(r"https?://", re.IGNORECASE)
 # Characters that cannot be part of a link as people paste it.
 _URL_BODY = re.compile(r"[^\s<>\"'`\[\]{}|\\^]+")
 _TRAILING_PUNCT = ".,;:!?*_~"
-# A lower-case slug glued to a capitalised word: "...-boat-strikesNew update".
-_GLUED_WORD = re.compile(
-    r"^(?P<slug>[a-z0-9._~%-]*[-_.][a-z0-9._~%-]*[a-z0-9])(?P<word>[A-Z][a-z]*)$"
-)
+# A lower-case slug glued to a capitalised word: "...-boat-strikesNew update". The word is
+# found first and the slug checked on its own, which keeps the work linear on long segments.
+_GLUED_WORD = re.compile(r"[A-Z][a-z]*\Z")
+_SLUG = re.compile(r"[a-z0-9._~%-]*[a-z0-9]")
+_SLUG_SEPARATORS = frozenset("-_.")
 _TRACKING_PARAMS = frozenset(
     {
         "fbclid",
@@ -65,11 +66,15 @@ def find_urls(text: str) -> list[FoundUrl]:
     """
     found: list[FoundUrl] = []
     position = 0
+    run_end = 0  # where the run of link characters around ``position`` ends
     while match := _URL_START.search(text, position):
         start = match.start()
-        body = _URL_BODY.match(text, start)
-        end = body.end() if body else match.end()
-        end = _trim_end(text, start, end)
+        # Every link starting inside one run of link characters ends with that run, so the
+        # run is measured once: text of glued links stays linear, not quadratic.
+        if start >= run_end:
+            body = _URL_BODY.match(text, start)
+            run_end = body.end() if body else match.end()
+        end = _trim_end(text, start, run_end)
         url = text[start:end]
         position = max(end, match.end())
         if _has_host(url):
@@ -84,11 +89,14 @@ def _trim_end(text: str, start: int, end: int) -> int:
         if text[nxt.start() - 1] not in "=&?/:(":
             end = nxt.start()
             break
+    opened = text.count("(", start, end)
+    closed = text.count(")", start, end)
     while end > start:
         ch = text[end - 1]
-        unbalanced = ch == ")" and text.count("(", start, end) < text.count(")", start, end)
+        unbalanced = ch == ")" and opened < closed
         if ch in _TRAILING_PUNCT or unbalanced:
             end -= 1
+            closed -= ch == ")"
         else:
             break
     return _cut_glued_word(text, start, end)
@@ -107,10 +115,13 @@ def _cut_glued_word(text: str, start: int, end: int) -> int:
     if parts.query or parts.fragment or not parts.path.strip("/"):
         return end
     last_segment = parts.path.rsplit("/", 1)[-1]
-    glued = _GLUED_WORD.match(last_segment)
+    glued = _GLUED_WORD.search(last_segment)
     if not glued:
         return end
-    return end - len(glued.group("word"))
+    slug = last_segment[: glued.start()]
+    if not _SLUG.fullmatch(slug) or _SLUG_SEPARATORS.isdisjoint(slug):
+        return end
+    return end - len(glued.group())
 
 
 def _has_host(url: str) -> bool:
@@ -120,7 +131,10 @@ def _has_host(url: str) -> bool:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
     except ValueError:
         return False
-    return (bool(host) and "." in host) or host == "localhost"
+    # A name of two or more labels ("example.com", not "." or ".example.com"), or localhost.
+    name = (host or "").rstrip(".")
+    labels = name.split(".")
+    return name == "localhost" or (len(labels) > 1 and all(labels))
 
 
 def canonical_url(url: str) -> str:
@@ -132,17 +146,17 @@ def canonical_url(url: str) -> str:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
-    if host.startswith("www."):
+    while host.startswith("www."):
         host = host[4:]
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
     port = parts.port
     netloc = (
         host
         if port is None or (scheme, port) in (("http", 80), ("https", 443))
         else f"{host}:{port}"
     )
-    path = parts.path or "/"
-    if len(path) > 1:
-        path = path.rstrip("/")
+    path = parts.path.rstrip("/") or "/"
     query = [
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)

@@ -1,7 +1,14 @@
-"""Ingesting what people share: watched channels, /ingest, and "Index this article"."""
+"""Ingesting what people share: watched channels, /ingest, and "Index this article".
+
+Every ingest is admitted into the guild's bounded queue (or the poster is told to wait),
+written down in the store before it starts, and crossed out once the poster has seen
+the result. Whatever is still written down when the bot starts again was cut short by
+a crash: it is done again, or, after ``MAX_ATTEMPTS``, reported as failed.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import discord
@@ -11,13 +18,16 @@ from discord.ext import commands
 from bot.render_discord import ADDED, ALREADY, FAILED, ingest_summary, outcomes_text
 from bot.ui import NONE
 from index import Provenance
-from index.models import Attachment, IngestOutcome
+from index.ingest_gate import IngestBusy
+from index.models import Attachment, IngestOutcome, PendingIngest
 from index.sources import file_kind, message_sources
 from index.store import StoreError
 
 log = logging.getLogger(__name__)
 
 WORKING = "⏳"
+MAX_ATTEMPTS = 3
+"""Starts of one ingest before it is given up: one that keeps crashing the bot stops."""
 
 
 class Ingest(commands.Cog):
@@ -28,6 +38,7 @@ class Ingest(commands.Cog):
         )
         self.index_menu.guild_only = True
         self.bot.tree.add_command(self.index_menu)
+        self._resumed = False
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.index_menu.name, type=self.index_menu.type)
@@ -47,26 +58,135 @@ class Ingest(commands.Cog):
             return
         await self.ingest_with_reactions(message)
 
-    async def ingest_with_reactions(self, message: discord.Message) -> list[IngestOutcome]:
-        """Ingest a message, showing progress with reactions and replying on failure."""
-        await _react(message, WORKING)
+    async def ingest_with_reactions(
+        self, message: discord.Message, pending: PendingIngest | None = None
+    ) -> list[IngestOutcome]:
+        """Ingest a message, showing progress with reactions and replying on failure.
+
+        ``pending`` is work accepted before a restart; it is not admitted or written down
+        again. The returned outcomes are empty when the poster was told to wait.
+        """
+        engine = self.bot.engine
+        try:
+            ticket = engine.admit(message.guild.id) if pending is None else None
+        except IngestBusy as busy:
+            await _reply(
+                message,
+                f"{WORKING} {busy.waiting} shared articles are already waiting to be indexed "
+                "in this server. Please share this one again in a minute.",
+            )
+            return []
+        try:
+            with self.bot.in_flight():
+                if pending is None:
+                    try:
+                        pending_id = await engine.accept_ingest(
+                            message.guild.id, channel_id=message.channel.id, message_id=message.id
+                        )
+                    except StoreError as error:
+                        await _report(message, [IngestOutcome("message", error=str(error))])
+                        return [IngestOutcome("message", error=str(error))]
+                else:
+                    pending_id = pending.id
+                await _react(message, WORKING)
+                try:
+                    if ticket is None:
+                        outcomes = await self._ingest_or_store_error(message)
+                    else:
+                        async with ticket.turn():
+                            outcomes = await self._ingest_or_store_error(message)
+                finally:
+                    await _unreact(message, WORKING)
+                await _report(message, outcomes)
+                await _finish(engine, message.guild.id, pending_id)
+                return outcomes
+        finally:
+            if ticket is not None:
+                ticket.release()
+
+    async def _ingest_or_store_error(self, message: discord.Message) -> list[IngestOutcome]:
         try:
             outcomes = await self.ingest(message)
         except StoreError as error:
             log.error("could not store what message %s shared: %s", message.id, error)
-            outcomes = [IngestOutcome("message", error=str(error))]
-        finally:
-            await _unreact(message, WORKING)
-        if any(o.result is not None and o.result.added for o in outcomes):
-            await _react(message, ADDED)
-        elif outcomes and all(o.ok for o in outcomes):
-            await _react(message, ALREADY)
-        if any(not o.ok for o in outcomes):
-            await _react(message, FAILED)
-            summary = ingest_summary([o for o in outcomes if not o.ok])
-            if summary:
-                await message.reply(summary, mention_author=False, allowed_mentions=NONE)
-        return outcomes
+            return [IngestOutcome("message", error=str(error))]
+        except Exception:
+            log.exception("ingesting message %s failed", message.id)
+            return [IngestOutcome("message", error="something went wrong; it was logged")]
+        # Done again after a restart, the article this very message shared is not a
+        # duplicate of another: it is this ingest's own, stored just before the stop.
+        return [
+            dataclasses.replace(o, result=dataclasses.replace(o.result, status="added"))
+            if o.result is not None
+            and o.result.status == "duplicate"
+            and o.result.article.message_url == message.jump_url
+            else o
+            for o in outcomes
+        ]
+
+    # -- work cut short by a restart ----------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        if self._resumed:
+            return
+        self._resumed = True
+        engine = self.bot.engine
+        try:
+            pending = await engine.pending_ingests([guild.id for guild in self.bot.guilds])
+        except StoreError as error:
+            log.error("could not read the unfinished ingests: %s", error)
+            return
+        if pending:
+            log.info("resuming %d ingest(s) cut short by the last stop", len(pending))
+        for work in pending:
+            self.bot.loop.create_task(self.resume(work), name=f"resume-ingest-{work.id}")
+
+    async def resume(self, work: PendingIngest) -> None:
+        """Do accepted work again, or report it failed once it has been tried enough."""
+        engine = self.bot.engine
+        channel = self.bot.get_channel(work.channel_id) if work.channel_id else None
+        message: discord.Message | None = None
+        if channel is not None and work.message_id is not None:
+            try:
+                message = await channel.fetch_message(work.message_id)
+            except discord.NotFound:
+                log.info("ingest %d: message %s was deleted; dropped", work.id, work.message_id)
+                await _finish(engine, work.guild_id, work.id)
+                return
+            except discord.HTTPException as error:
+                log.warning("ingest %d: cannot read its message: %s", work.id, error)
+                return  # still written down; tried again at the next start
+        if work.attempts >= MAX_ATTEMPTS:
+            text = (
+                f"{FAILED} This could not be indexed: the bot stopped while working on it "
+                f"{work.attempts} times. Try sharing it again."
+            )
+            if message is not None:
+                await _reply(message, text)
+            elif channel is not None:
+                await _send(channel, f"{text} ({work.content})")
+            log.warning("ingest %d given up after %d attempts", work.id, work.attempts)
+            await _finish(engine, work.guild_id, work.id)
+            return
+        try:
+            await engine.retry_ingest(work.guild_id, work.id)
+        except StoreError as error:
+            log.error("ingest %d: could not count the attempt: %s", work.id, error)
+            return
+        work = dataclasses.replace(work, attempts=work.attempts + 1)
+        if message is not None:
+            await self.ingest_with_reactions(message, pending=work)
+        elif channel is not None and work.content:
+            with self.bot.in_flight():
+                outcomes = await engine.ingest_message(
+                    work.guild_id, work.content, (), Provenance(channel_id=work.channel_id)
+                )
+                await _send(channel, outcomes_text(outcomes) if outcomes else "Nothing to index.")
+                await _finish(engine, work.guild_id, work.id)
+        else:
+            log.info("ingest %d: its channel is gone; dropped", work.id)
+            await _finish(engine, work.guild_id, work.id)
 
     async def ingest(self, message: discord.Message) -> list[IngestOutcome]:
         attachments = []
@@ -108,19 +228,43 @@ class Ingest(commands.Cog):
     @app_commands.describe(url="The article's link")
     @app_commands.guild_only()
     async def ingest_command(self, interaction: discord.Interaction, url: str) -> None:
-        await interaction.response.defer(thinking=True)
-        provenance = Provenance(
-            poster_id=interaction.user.id,
-            poster_name=interaction.user.display_name,
-            channel_id=interaction.channel_id,
-        )
-        outcomes = await self.bot.engine.ingest_message(interaction.guild_id, url, (), provenance)
-        if not outcomes:
-            await interaction.followup.send(
-                "That does not look like a link.", ephemeral=True, allowed_mentions=NONE
+        engine = self.bot.engine
+        try:
+            ticket = engine.admit(interaction.guild_id)
+        except IngestBusy as busy:
+            await interaction.response.send_message(
+                f"{WORKING} {busy.waiting} shared articles are already waiting to be indexed "
+                "in this server. Please try again in a minute.",
+                ephemeral=True,
             )
             return
-        await interaction.followup.send(outcomes_text(outcomes), allowed_mentions=NONE)
+        with ticket, self.bot.in_flight():
+            await interaction.response.defer(thinking=True)
+            provenance = Provenance(
+                poster_id=interaction.user.id,
+                poster_name=interaction.user.display_name,
+                channel_id=interaction.channel_id,
+            )
+            try:
+                pending_id = await engine.accept_ingest(
+                    interaction.guild_id, channel_id=interaction.channel_id, content=url[:2000]
+                )
+                async with ticket.turn():
+                    outcomes = await engine.ingest_message(
+                        interaction.guild_id, url, (), provenance
+                    )
+            except StoreError as error:
+                await interaction.followup.send(
+                    f"{FAILED} {error}", ephemeral=True, allowed_mentions=NONE
+                )
+                return
+            if not outcomes:
+                await interaction.followup.send(
+                    "That does not look like a link.", ephemeral=True, allowed_mentions=NONE
+                )
+            else:
+                await interaction.followup.send(outcomes_text(outcomes), allowed_mentions=NONE)
+            await _finish(engine, interaction.guild_id, pending_id)
 
     async def index_message_menu(
         self, interaction: discord.Interaction, message: discord.Message
@@ -141,6 +285,40 @@ def shares_something(message: discord.Message) -> bool:
         return True
     sources = message_sources(message.content)
     return bool(sources.links or sources.pasted_article)
+
+
+async def _report(message: discord.Message, outcomes: list[IngestOutcome]) -> None:
+    """Reactions for the result, and a reply explaining any failure."""
+    if any(o.result is not None and o.result.added for o in outcomes):
+        await _react(message, ADDED)
+    elif outcomes and all(o.ok for o in outcomes):
+        await _react(message, ALREADY)
+    if any(not o.ok for o in outcomes):
+        await _react(message, FAILED)
+        summary = ingest_summary([o for o in outcomes if not o.ok])
+        if summary:
+            await _reply(message, summary)
+
+
+async def _finish(engine, guild_id: int, pending_id: int) -> None:
+    try:
+        await engine.finish_ingest(guild_id, pending_id)
+    except StoreError as error:  # it will be found again at the next start, as a duplicate
+        log.error("could not cross out finished ingest %d: %s", pending_id, error)
+
+
+async def _reply(message: discord.Message, text: str) -> None:
+    try:
+        await message.reply(text, mention_author=False, allowed_mentions=NONE)
+    except discord.HTTPException as error:
+        log.warning("could not reply to message %s: %s", message.id, error)
+
+
+async def _send(channel, text: str) -> None:
+    try:
+        await channel.send(text, allowed_mentions=NONE)
+    except discord.HTTPException as error:
+        log.warning("could not post in channel %s: %s", getattr(channel, "id", "?"), error)
 
 
 async def _react(message: discord.Message, emoji: str) -> None:

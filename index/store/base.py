@@ -11,7 +11,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from index.models import ArticleDraft, ArticleInfo, AuditEntry, Provenance, StoredParagraph
+from index.models import (
+    ArticleDraft,
+    ArticleInfo,
+    AuditEntry,
+    PendingIngest,
+    Provenance,
+    StoredParagraph,
+)
 
 
 class StoreError(Exception):
@@ -121,4 +128,26 @@ class Store(Protocol):
 
     async def backup(self, target: str | Path) -> None:
         """Write a consistent copy of everything to ``target`` while in use."""
+        ...
+
+    async def add_pending_ingest(
+        self, guild_id: int, channel_id: int | None, message_id: int | None, content: str
+    ) -> int:
+        """Write down accepted work before it starts; returns its id."""
+        ...
+
+    async def retry_pending_ingest(self, guild_id: int, pending_id: int) -> None:
+        """Count one more attempt at unfinished work (after a restart)."""
+        ...
+
+    async def remove_pending_ingest(self, guild_id: int, pending_id: int) -> None:
+        """Cross out work whose result the user has been given."""
+        ...
+
+    async def pending_ingests(self, guild_ids: Sequence[int]) -> list[PendingIngest]:
+        """Unfinished work of the given guilds, oldest first."""
+        ...
+
+    async def integrity_problems(self) -> list[str]:
+        """What is wrong with the stored data; empty when it is sound."""
         ...

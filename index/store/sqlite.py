@@ -16,6 +16,7 @@ from index.models import (
     ArticleDraft,
     ArticleInfo,
     AuditEntry,
+    PendingIngest,
     Provenance,
     StoredParagraph,
     utc_now,
@@ -90,6 +91,18 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             article_id INTEGER,
             created_at TEXT NOT NULL
         )""",
+    ),
+    (
+        """CREATE TABLE pending_ingests (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            guild_id INTEGER NOT NULL,
+            channel_id INTEGER,
+            message_id INTEGER,
+            content TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            accepted_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX pending_ingests_by_guild ON pending_ingests (guild_id, id)",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -335,7 +348,64 @@ class SQLiteStore:
             await db.execute("DELETE FROM guild_settings WHERE guild_id = ?", (guild_id,))
             await db.execute("DELETE FROM guild_counters WHERE guild_id = ?", (guild_id,))
             await db.execute("DELETE FROM questions WHERE guild_id = ?", (guild_id,))
+            await db.execute("DELETE FROM pending_ingests WHERE guild_id = ?", (guild_id,))
         return count
+
+    # -- pending ingests ----------------------------------------------------------------
+
+    async def add_pending_ingest(
+        self, guild_id: int, channel_id: int | None, message_id: int | None, content: str
+    ) -> int:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                """INSERT INTO pending_ingests
+                   (guild_id, channel_id, message_id, content, attempts, accepted_at)
+                   VALUES (?, ?, ?, ?, 1, ?)""",
+                (guild_id, channel_id, message_id, content, _timestamp(utc_now())),
+            )
+            return cursor.lastrowid
+
+    async def retry_pending_ingest(self, guild_id: int, pending_id: int) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE pending_ingests SET attempts = attempts + 1 WHERE guild_id = ? AND id = ?",
+                (guild_id, pending_id),
+            )
+
+    async def remove_pending_ingest(self, guild_id: int, pending_id: int) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "DELETE FROM pending_ingests WHERE guild_id = ? AND id = ?", (guild_id, pending_id)
+            )
+
+    async def pending_ingests(self, guild_ids: Sequence[int]) -> list[PendingIngest]:
+        if not guild_ids:
+            return []
+        marks = ", ".join("?" * len(guild_ids))
+        sql = f"""SELECT id, guild_id, channel_id, message_id, content, attempts, accepted_at
+                  FROM pending_ingests WHERE guild_id IN ({marks}) ORDER BY id"""
+        async with self._conn.execute(sql, list(guild_ids)) as cursor:
+            return [
+                PendingIngest(
+                    id=row[0],
+                    guild_id=row[1],
+                    channel_id=row[2],
+                    message_id=row[3],
+                    content=row[4],
+                    attempts=row[5],
+                    accepted_at=_parse_timestamp(row[6]),
+                )
+                async for row in cursor
+            ]
+
+    async def integrity_problems(self) -> list[str]:
+        """What ``PRAGMA integrity_check`` finds wrong; empty when the file is sound."""
+        try:
+            async with self._conn.execute("PRAGMA integrity_check") as cursor:
+                rows = [row[0] async for row in cursor]
+        except sqlite3.DatabaseError as error:
+            return [str(error)]
+        return [] if rows == ["ok"] else rows
 
     async def add_audit(
         self, guild_id: int, user_id: int | None, user_name: str | None, action: str, detail: str

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime
 
@@ -9,9 +10,11 @@ from hypothesis import strategies as st
 from bot import render_discord
 from bot.render_discord import render_answer
 from index.models import Answer, ArticleInfo, IngestOutcome, IngestResult, Passage
-
-# A mention Discord would turn into a ping: @everyone, @here, <@id>, <@!id>, <@&id>.
-WORKING_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d+>")
+from tests.support.discord_limits import (
+    WORKING_MENTION,
+    assert_fits_discord,
+    assert_safe_line,
+)
 
 
 def article(title: str = "Harbour reopens", url: str | None = "https://x.org/h") -> ArticleInfo:
@@ -120,20 +123,167 @@ def test_ingest_summary():
     assert not WORKING_MENTION.search(summary)
 
 
+def test_titles_and_footers_drop_control_and_bidi_characters():
+    title = "\u202eHarbour\x07 reopens\u2066 after\x1b[31m storm\u2069\nsecond line"
+    info = dataclasses.replace(article(title), poster_name="ann\u202e\x9b@everyone\n" * 50)
+    rendered = render_answer(Answer("q\u202e", (passage("Text.", info=info),), ("x",)))
+    (embed,) = rendered.embeds
+    assert embed.title == "1. Harbour reopens after\\[31m storm second line"
+    assert embed.footer.text.startswith("shared by ann@\u200beveryone ann@")
+    assert len(embed.footer.text) < 200  # a long name is shortened
+    assert_fits_discord(rendered.content, rendered.embeds)
+
+
+def test_links_discord_would_reject_are_not_used_as_embed_links():
+    for url in [
+        "https://exa mple.org/a",
+        "https://\u202eexample.org/a",
+        "https://",
+        "https://example.org:99999/a",
+        "https://example.org/" + "a" * 3000,
+        "ftp://example.org/a",
+    ]:
+        embed = render_answer(Answer("q", (passage("T.", info=article(url=url)),), ("x",)))
+        assert embed.embeds[0].url is None, url
+        assert url not in render_discord.article_line(article(url=url))
+
+
+def test_more_passages_than_discord_allows_are_cut_to_ten_embeds():
+    passages = tuple(passage(f"Passage {i}.", [(0, 7)]) for i in range(14))
+    rendered = render_answer(Answer("q", passages, ("x",)))
+    assert [embed.title[:3] for embed in rendered.embeds][-1] == "10."
+    assert_fits_discord(rendered.content, rendered.embeds)
+
+
+def test_a_refusal_reason_survives_a_very_long_source():
+    bad = IngestOutcome("https://example.org/" + "a" * 10_000, error="that link is too long")
+    for reply in (render_discord.outcomes_text([bad]), render_discord.ingest_summary([bad])):
+        assert reply is not None and "that link is too long" in reply
+        assert len(reply) <= 200
+
+
+# -- property tests ----------------------------------------------------------------------
+
+_hostile_pieces = st.sampled_from(
+    [
+        "@everyone",
+        "@here",
+        "<@123>",
+        "<@!45>",
+        "<@&67>",
+        "@",
+        "<",
+        ">",
+        "!",
+        "&",
+        "1234",
+        "[click](https://evil.example)",
+        "**",
+        "`",
+        "||",
+        "\\",
+        "> ",
+        "# ",
+        "-# ",
+        "\u202e",
+        "\u2066",
+        "\u200f",
+        "\x1b[31m",
+        "\x9b",
+        "\x00",
+        "\t",
+        "\n",
+        "\r",
+        "\u2028",
+        "\x85",
+        " ",
+        "word",
+        "https://example.org/a-b",
+    ]
+)
+hostile_text = st.one_of(
+    st.text(max_size=200),
+    st.lists(st.one_of(_hostile_pieces, st.text(max_size=8)), max_size=40).map("".join),
+)
+# Long passages from few draws: words and hostile pieces, joined by spaces.
+long_hostile_text = st.lists(
+    st.one_of(_hostile_pieces, st.sampled_from(["harbour", "reopened", "x" * 40, "1,000"])),
+    min_size=1,
+    max_size=400,
+).map(" ".join)
+hostile_urls = st.one_of(
+    st.none(),
+    st.sampled_from(["https://x.org/h", "javascript:alert(1)", "https://", "https://a b.org/"]),
+    st.text(max_size=50).map(lambda tail: "https://example.org/" + tail),
+)
+
+
+@st.composite
+def passages(draw: st.DrawFn) -> Passage:
+    text = draw(st.one_of(hostile_text, long_hostile_text, st.text(min_size=1, max_size=300)))
+    bounds = draw(st.lists(st.integers(0, len(text)), max_size=8))
+    highlights = [
+        (min(a, b), max(a, b)) for a, b in zip(bounds[::2], bounds[1::2], strict=False) if a != b
+    ]
+    info = dataclasses.replace(
+        article(draw(hostile_text), draw(hostile_urls)),
+        id=draw(st.integers(1, 10**12)),
+        poster_name=draw(st.none() | hostile_text),
+    )
+    return passage(
+        text,
+        highlights,
+        info=info,
+        trimmed_start=draw(st.booleans()),
+        trimmed_end=draw(st.booleans()),
+    )
+
+
 @settings(max_examples=200, deadline=None)
 @given(
-    texts=st.lists(st.text(min_size=1, max_size=3000), min_size=1, max_size=10),
-    question=st.text(max_size=1500),
-    title=st.text(min_size=1, max_size=400),
+    answer_passages=st.lists(passages(), min_size=1, max_size=11),
+    question=st.one_of(hostile_text, st.text(max_size=1500)),
+    first_number=st.integers(1, 1000),
 )
-def test_any_answer_fits_discord_and_pings_nobody(texts, question, title):
-    passages = tuple(passage(t, [(0, min(3, len(t)))], info=article(title)) for t in texts)
-    rendered = render_answer(Answer(question, passages, ("x",)))
-    assert len(rendered.content) <= render_discord.MESSAGE_LIMIT
-    assert len(rendered.embeds) <= 10
-    assert embed_chars(rendered.embeds) <= render_discord.EMBEDS_TOTAL_LIMIT
-    for embed in rendered.embeds:
-        assert len(embed.description) <= render_discord.EMBED_DESCRIPTION_LIMIT
-        assert len(embed.title) <= render_discord.EMBED_TITLE_LIMIT
-        assert not WORKING_MENTION.search(embed.description + embed.title)
-    assert not WORKING_MENTION.search(rendered.content)
+def test_any_answer_fits_discord_and_pings_nobody(
+    answer_passages: list[Passage], question: str, first_number: int
+) -> None:
+    rendered = render_answer(
+        Answer(question, tuple(answer_passages), ("x",)), first_number=first_number
+    )
+    assert rendered.embeds
+    assert_fits_discord(rendered.content, rendered.embeds)
+
+
+@st.composite
+def outcomes(draw: st.DrawFn) -> IngestOutcome:
+    source = draw(st.one_of(hostile_text, st.text(max_size=200)))
+    if draw(st.booleans()):
+        return IngestOutcome(source, error=draw(hostile_text))
+    info = dataclasses.replace(article(draw(hostile_text), draw(hostile_urls)))
+    return IngestOutcome(source, IngestResult(draw(st.sampled_from(["added", "duplicate"])), info))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(outcomes(), max_size=8))
+def test_ingest_replies_fit_a_message_and_ping_nobody(results: list[IngestOutcome]) -> None:
+    for reply in (render_discord.outcomes_text(results), render_discord.ingest_summary(results)):
+        if reply is not None:
+            assert_fits_discord(reply)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    titles=st.lists(hostile_text, min_size=1, max_size=20),
+    urls=hostile_urls,
+    poster=st.none() | hostile_text,
+)
+def test_article_pages_fit_a_message_and_ping_nobody(
+    titles: list[str], urls: str | None, poster: str | None
+) -> None:
+    infos = [dataclasses.replace(article(t, urls), poster_name=poster) for t in titles]
+    page = render_discord.article_page(infos, 1, 1)
+    assert_fits_discord(page)
+    for info in infos:
+        assert_safe_line(render_discord.article_line(info))
+    assert page.count("\n") >= 1  # at least one article line above the page marker

@@ -55,6 +55,22 @@ def test_colour_marks_matched_words_and_trimming_shows_ellipses():
     assert f"> … The {render_text.BOLD}harbour{render_text.RESET} reopened on Tuesday. …" in text
 
 
+def test_terminal_escape_sequences_in_article_text_are_not_printed():
+    hostile = article(
+        title="Harbour\x1b]0;owned\x07 reopens\u202e\nnext",
+        poster_name="ann\x1b[2J",
+        note="nice\x9b31m",
+    )
+    text = render_text.answer_text(
+        Answer("q", (passage(article=hostile, text="The \x1b[5mharbour\x1b[0m."),), ("x",))
+    )
+    text += render_text.ingest_text(IngestResult("added", hostile))
+    text += render_text.articles_text([hostile])
+    assert "\x1b" not in text and "\x9b" not in text and "\u202e" not in text
+    assert "[1] Harbour]0;owned reopens next" in text
+    assert "shared by ann[2J on" in text
+
+
 def test_no_answer_and_no_words():
     assert render_text.answer_text(Answer("q", (), ("x",))) == render_text.NO_ANSWER
     assert "no words" in render_text.answer_text(Answer("the of", (), ()))

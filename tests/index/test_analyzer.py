@@ -162,3 +162,29 @@ def test_spans_are_in_order_and_within_text(text: str) -> None:
         assert term
         assert analyse(text[start:end]) == [term]
         previous_end = end
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_any_text_gives_the_terms_of_its_spans_and_only_real_terms(text: str) -> None:
+    terms = analyse(text)
+    assert terms == [term for term, _start, _end in term_spans(text)]
+    for term in terms:
+        assert term and term == term.strip() and not any(ch.isspace() for ch in term)
+        assert len(term) <= 64
+
+
+_no_content = st.one_of(
+    st.sampled_from(sorted(ENGLISH_STOP_WORDS)).map(str.title),
+    st.sampled_from(sorted(ENGLISH_STOP_WORDS)).map(str.upper),
+    st.sampled_from(sorted(ENGLISH_STOP_WORDS)),
+    # Emoji, symbols, punctuation and spaces, and the joiners emoji are built with.
+    st.characters(categories=["So", "Sk", "Sm", "Sc", "Po", "Ps", "Pe", "Pd", "Pi", "Pf", "Zs"]),
+    st.sampled_from(["\u200d", "\ufe0f", "\U0001f3fd", "\n", "?", "!"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_no_content, max_size=40).map(" ".join))
+def test_questions_of_stop_words_and_emoji_only_give_no_terms(question: str) -> None:
+    assert analyse(question) == []

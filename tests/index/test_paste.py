@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from index.errors import IngestRefused
 from index.models import ArticleDraft
-from index.paste import fingerprint, parse_paste
+from index.paste import MAX_NOTE_CHARS, MAX_TITLE_CHARS, fingerprint, parse_paste
+from index.textio import clean_text
+from tests.support.discord_limits import HIDDEN_CHARACTERS, LINE_BREAKS
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_8213f59f8dbc5da2.txt"
 SEED_TITLE = "Scoop: Trump ready to talk with Maduro over Venezuela drug strikes"
@@ -375,7 +377,18 @@ _pieces = st.one_of(
             "\n\n",
             "\r\n",
             "\u202e",
+            "\u2066",
+            "\u2069",
             "\x00",
+            "\x1b[31m",
+            "\x9b",
+            "\x85",
+            "\u2028",
+            "\u2029",
+            "\t",
+            "\u200b",
+            "@everyone ",
+            "'); DROP TABLE articles;--",
             "The quick brown fox jumps over the lazy dog. ",
             "Title line\n",
         ]
@@ -405,3 +418,11 @@ def test_parse_paste_returns_a_draft_or_refuses(text: str, min_words: int) -> No
         assert paragraph == paragraph.strip()
     assert HEX32.fullmatch(draft.fingerprint)
     assert (draft.source_url is None) == (draft.canonical_url is None)
+    # Nothing hidden, reordered or broken over lines gets into what is stored and shown.
+    assert len(draft.title) <= MAX_TITLE_CHARS
+    assert len(draft.note or "") <= MAX_NOTE_CHARS
+    for shown in (draft.title, draft.note or "", draft.source_url or "", *draft.paragraphs):
+        assert not HIDDEN_CHARACTERS.search(shown), shown
+        assert not LINE_BREAKS.search(shown), shown
+    if draft.source_url is not None:
+        assert draft.source_url in clean_text(text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -227,6 +229,30 @@ def test_huge_sentence_without_match_is_cut_at_word_boundaries() -> None:
 # -- properties ---------------------------------------------------------------------------
 
 WORDS = ["Volcano", "troops", "running", "Gen.", "U.S.", "the", "Nicolás", "東京", "no."]
+
+# -- hostile paragraphs ------------------------------------------------------------------
+
+
+def test_a_huge_paragraph_of_matching_sentences_is_quoted_in_linear_time() -> None:
+    # A 2 MB message.txt can be one paragraph of tiny sentences that all match the
+    # question; choosing the best run once took time in the square of their number.
+    paragraph = "Ab cat. " * 15_000
+    started = time.perf_counter()
+    snippet = make_snippet(paragraph, {"cat"}, {"cat": 2.0}, max_chars=600)
+    assert time.perf_counter() - started < 3.0
+    assert snippet.text == "Ab cat."
+    assert highlighted_words(snippet) == ["cat"]
+    assert not snippet.trimmed_start and snippet.trimmed_end
+
+
+def test_a_long_run_of_abbreviations_is_split_in_linear_time() -> None:
+    text = "Mr. " * 200_000 + "Done. The end."
+    started = time.perf_counter()
+    spans = sentence_spans(text)
+    assert time.perf_counter() - started < 3.0
+    assert [text[s:e] for s, e in spans][-1] == "The end."
+    assert len(spans) == 2  # no break after "Mr."
+
 
 texts = st.one_of(
     st.text(max_size=400),

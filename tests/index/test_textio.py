@@ -8,7 +8,7 @@ import random
 import pytest
 
 from index.errors import IngestRefused
-from index.textio import clean_text, decode_text
+from index.textio import clean_text, decode_text, one_line
 
 MAX = 1_000_000
 TEXT = "Nicolás Maduro said “no comment” — café au lait, 10 €.\nSecond line here."
@@ -180,6 +180,19 @@ def test_lone_cr_normalised_to_lf() -> None:
 def test_crlf_in_utf16() -> None:
     data = codecs.BOM_UTF16_LE + "one\r\ntwo\r\n".encode("utf-16-le")
     assert decode(data) == "one\ntwo\n"
+
+
+def test_c1_controls_are_stripped_and_other_line_breaks_become_newlines() -> None:
+    # U+009B is a terminal's one-character escape sequence introducer.
+    assert clean_text("red\x9b31m text\x80\x9f") == "red31m text"
+    assert clean_text("one\x85two\u2028three\u2029four") == "one\ntwo\nthree\nfour"
+
+
+def test_one_line_joins_lines_and_spaces_and_drops_hidden_characters() -> None:
+    assert one_line("  Harbour\u202e\n reopens\t\u2028after\x1b storm \r\n") == (
+        "Harbour reopens after storm"
+    )
+    assert one_line("\u2066\x07 \n") == ""
 
 
 def test_clean_text_directly() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import time
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -31,6 +33,11 @@ def test_plain_link_with_span() -> None:
 def test_no_links() -> None:
     assert find_urls("no links here, not even www.example.com") == []
     assert find_urls("") == []
+
+
+@pytest.mark.parametrize("text", ["http://./", "https://.example.com/a", "https://a..b/c"])
+def test_host_with_an_empty_label_is_not_a_link(text: str) -> None:
+    assert find_urls(text) == []
 
 
 def test_scheme_without_host_is_not_a_link() -> None:
@@ -275,6 +282,16 @@ _pieces = st.one_of(
             "\n",
             "é",
             "—",
+            "//",
+            "www.www.",
+            "[::ffff:1.2.3.4]",
+            ":8080",
+            ":443",
+            "@",
+            "user:pw@",
+            "?a=1&b=&utm_source=x",
+            "%2F",
+            "+",
         ]
     ),
 )
@@ -297,6 +314,54 @@ def test_find_urls_spans_match_text(text: str) -> None:
     ends = [(f.start, f.end) for f in found]
     for (_, end), (start, _) in itertools.pairwise(ends):
         assert end <= start
+
+
+@settings(
+    max_examples=500,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(_url_text)
+def test_every_found_link_has_one_stable_canonical_form(text: str) -> None:
+    for item in find_urls(text):
+        canonical = canonical_url(item.url)
+        assert canonical_url(canonical) == canonical, item.url
+        parts = urlsplit(canonical)
+        assert parts.scheme in ("http", "https")
+        assert parts.hostname and parts.netloc == parts.netloc.lower()
+        assert not parts.fragment and not parts.username and not parts.password
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://example.com//", "https://example.com/"),
+        ("https://www.www.example.com/a", "https://example.com/a"),
+        ("https://[::ffff:1.2.3.4]:8080/a", "https://[::ffff:1.2.3.4]:8080/a"),
+    ],
+)
+def test_canonical_url_of_odd_but_valid_links(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("https://x.org/" + "ahttps://" * 20_000, id="links glued end to end"),
+        pytest.param("https://x.org/a" + ")" * 200_000, id="closing brackets after a link"),
+        pytest.param("https://x.org/" + "a-" * 50_000 + "Ab1", id="a long slug"),
+        pytest.param("see https://x.org/a-b " * 20_000, id="many links"),
+    ],
+)
+def test_hostile_text_is_searched_in_linear_time(text: str) -> None:
+    # Each of these took seconds to hours when the work grew with the square of the
+    # length; a pasted message.txt may hold 2 MB of them.
+    started = time.perf_counter()
+    found = find_urls(text)
+    assert time.perf_counter() - started < 1.0
+    assert found
+    assert_spans_match(text, found)
 
 
 def test_a_link_as_a_parameter_value_stays_inside_its_link():

@@ -55,7 +55,15 @@ import traceback
 import urllib.parse
 import uuid
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -69,6 +77,7 @@ __all__ = [
     "Guild",
     "Intent",
     "InteractionResponse",
+    "Mark",
     "Perm",
     "Reaction",
     "RestCall",
@@ -285,6 +294,8 @@ class Reaction:
     """The unicode emoji, or ``name:id`` for a custom one."""
     user_id: int
     added: bool = True
+    at: float = field(default_factory=time.monotonic, compare=False)
+    """When the fake handled the call (``time.monotonic()``, the event loop's clock)."""
 
 
 @dataclass
@@ -303,6 +314,8 @@ class InteractionResponse:
     target: str | None = None
     """For edits and deletes: ``"@original"`` or the message id."""
     _claimed: bool = field(default=False, repr=False)
+    at: float = field(default_factory=time.monotonic, compare=False)
+    """When the fake handled the call (``time.monotonic()``, the event loop's clock)."""
 
     @property
     def content(self) -> str | None:
@@ -430,12 +443,31 @@ class _Session:
     intents: int
     shard: list[int] | None
     events: list[JSON] = field(default_factory=list)
-    """Every dispatch of this session; the frame at index i has sequence i + 1."""
+    """The dispatches of this session not forgotten yet; the frame at index i has
+    sequence ``base + i + 1``."""
     conn: _Connection | None = None
+    base: int = 0
+    """How many of the session's first dispatches were forgotten (``forget_before``)."""
 
     @property
     def seq(self) -> int:
-        return len(self.events)
+        return self.base + len(self.events)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A point in the fake's history (:meth:`FakeDiscord.mark`), for
+    :meth:`FakeDiscord.forget_before`."""
+
+    snowflake: int
+    """Messages, files and other objects with a smaller id were made before the mark."""
+    time: float
+    """``time.monotonic()`` at the mark."""
+    records: Mapping[str, int]
+    """How many entries each record list had held in all at the mark."""
+    session_id: str | None
+    seq: int
+    """The gateway session's sequence number at the mark."""
 
 
 @dataclass
@@ -541,6 +573,19 @@ class ErrorCapture(logging.Handler):
 
 Handler = Callable[[_Request], Awaitable[web.Response]]
 
+_RECORD_LISTS = (
+    "messages",
+    "edits",
+    "deleted",
+    "reactions",
+    "typing",
+    "requests",
+    "rate_limited",
+    "interactions",
+    "gateway_received",
+)
+"""The record lists that grow with every action, which ``forget_before`` trims."""
+
 
 class FakeDiscord:
     """A fake Discord server for one bot.  See the module docstring for the overall picture."""
@@ -639,6 +684,13 @@ class FakeDiscord:
         self._pending: list[tuple[str, JSON]] = []
         self._connections: set[_Connection] = set()
         self._waiters: set[asyncio.Event] = set()
+        self._replies: dict[int, list[JSON]] = {}
+        """Bot messages posted as replies, by the id of the message they reply to."""
+        self._bot_reactions: dict[int, list[Reaction]] = {}
+        """The entries of ``reactions`` by message id."""
+        self._posted_at: dict[int, float] = {}
+        """When the bot posted each channel message (``time.monotonic()``)."""
+        self._forgotten: dict[str, int] = dict.fromkeys(_RECORD_LISTS, 0)
         self._last_id = 0
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
@@ -1179,7 +1231,8 @@ class FakeDiscord:
     @property
     def dispatches(self) -> list[JSON]:
         """Every dispatch frame (op 0, with ``t``, ``s``, ``d``) of the current session, in
-        sequence order, whether the bot has received it yet or not."""
+        sequence order, whether the bot has received it yet or not (since the last
+        :meth:`forget_before`, which drops delivered ones)."""
         return [] if self._session is None else list(self._session.events)
 
     async def dispatch(self, event: str, data: JSON) -> int | None:
@@ -1248,6 +1301,110 @@ class FakeDiscord:
     def channel_history(self, channel_id: int) -> list[JSON]:
         """All messages in a channel, oldest first (user, bot and interaction messages)."""
         return list(self._history.get(int(channel_id), []))
+
+    def replies_to(self, message: Mapping[str, Any] | int) -> list[JSON]:
+        """The messages the bot posted as replies to ``message`` (``POST .../messages``
+        with a ``message_reference``), oldest first; live objects, as in ``messages``."""
+        return list(self._replies.get(_id_of(message), ()))
+
+    def reactions_on(self, message: Mapping[str, Any] | int) -> list[Reaction]:
+        """The bot's reactions to ``message``, added and removed, in the order made."""
+        return list(self._bot_reactions.get(_id_of(message), ()))
+
+    def posted_at(self, message: Mapping[str, Any] | int) -> float | None:
+        """When (``time.monotonic()``) the bot posted a channel message, None if it did not."""
+        return self._posted_at.get(_id_of(message))
+
+    # ---------------------------------------------------------------- long runs
+
+    def mark(self) -> Mark:
+        """The current point in the fake's history, for :meth:`forget_before`."""
+        session = self._session
+        return Mark(
+            snowflake=self._next_id(),
+            time=time.monotonic(),
+            records={
+                name: self._forgotten[name] + len(getattr(self, name)) for name in _RECORD_LISTS
+            },
+            session_id=None if session is None else session.id,
+            seq=0 if session is None else session.seq,
+        )
+
+    def forget_before(self, mark: Mark, *, keep: Iterable[int] = ()) -> int:
+        """Drop what the fake recorded before ``mark``, so that a long run (a soak test)
+        does not make the fake grow.  Returns how many stored messages were dropped.
+
+        Dropped: the entries of the record lists (``messages``, ``reactions``, ``requests``,
+        ``interactions``, ...) made before the mark; stored messages and files made before
+        it, except the messages whose ids are in ``keep`` and their attachments (and files
+        still attached to a stored message); interactions started before it; the
+        dispatches the bot had been sent by then; earlier gateway sessions.  Afterwards a
+        forgotten message is unknown to REST calls and a forgotten interaction's token is
+        invalid, as if they had expired, and a RESUME from before a forgotten dispatch gets
+        INVALID_SESSION.  Forget only what has settled: the bot must be done with it.
+        """
+        kept = {int(k) for k in keep}
+        for name in _RECORD_LISTS:
+            records: list[Any] = getattr(self, name)
+            count = min(mark.records[name] - self._forgotten[name], len(records))
+            if count <= 0:
+                continue
+            if name == "interactions":
+                for interaction in records[:count]:
+                    self._interactions_by_id.pop(interaction.id, None)
+                    self._interactions_by_token.pop(interaction.token, None)
+            del records[:count]
+            self._forgotten[name] += count
+
+        dropped = 0
+        for channel_id, history in self._history.items():
+            cut = bisect.bisect_left([int(m["id"]) for m in history], mark.snowflake)
+            if cut == 0:
+                continue
+            old = history[:cut]
+            survivors = [m for m in old if int(m["id"]) in kept]
+            for msg in old:
+                if int(msg["id"]) not in kept:
+                    self._messages_by_id.pop(int(msg["id"]), None)
+                    dropped += 1
+            self._history[channel_id] = survivors + history[cut:]
+        attached = {
+            int(a["id"])
+            for history in self._history.values()
+            for msg in history
+            for a in msg.get("attachments") or []
+        }
+        for file_id in [f for f in self._files if f < mark.snowflake and f not in attached]:
+            del self._files[file_id]
+
+        self._claimed_messages = {m for m in self._claimed_messages if m >= mark.snowflake}
+        self._posted_at = {
+            m: at for m, at in self._posted_at.items() if m >= mark.snowflake or m in kept
+        }
+        for index in (self._replies, self._bot_reactions):
+            for key in [k for k in index if k < mark.snowflake and k not in kept]:
+                del index[key]
+        for key in kept:
+            if key in self._replies:
+                self._replies[key] = [
+                    m for m in self._replies[key] if int(m["id"]) >= mark.snowflake
+                ]
+            if key in self._bot_reactions:
+                self._bot_reactions[key] = [
+                    r for r in self._bot_reactions[key] if r.at >= mark.time
+                ]
+
+        session = self._session
+        for session_id in [s for s in self._sessions if session is None or s != session.id]:
+            del self._sessions[session_id]
+        if session is not None and session.id == mark.session_id and session.conn is not None:
+            # Only what the live connection has been sent: the rest is still to deliver.
+            count = min(mark.seq, session.conn.sent_seq) - session.base
+            if count > 0:
+                del session.events[:count]
+                session.base += count
+        self._notify()
+        return dropped
 
     # ---------------------------------------------------------------- waiting
 
@@ -1328,12 +1485,8 @@ class FakeDiscord:
         wanted = None if emoji is None else parse_emoji(emoji)[0]
 
         def probe() -> Reaction | None:
-            for reaction in self.reactions:
-                if (
-                    reaction.message_id == target
-                    and reaction.added
-                    and (wanted is None or reaction.emoji == wanted)
-                ):
+            for reaction in self._bot_reactions.get(target, ()):
+                if reaction.added and (wanted is None or reaction.emoji == wanted):
                     return reaction
             return None
 
@@ -1569,8 +1722,11 @@ class FakeDiscord:
         mid = int(msg["id"])
         self._messages_by_id[mid] = msg
         history = self._history.setdefault(int(msg["channel_id"]), [])
-        ids = [int(m["id"]) for m in history]
-        history.insert(bisect.bisect(ids, mid), msg)
+        if not history or int(history[-1]["id"]) < mid:
+            history.append(msg)  # the usual case: the newest message
+        else:
+            ids = [int(m["id"]) for m in history]
+            history.insert(bisect.bisect(ids, mid), msg)
         found = self._find_channel(int(msg["channel_id"]))
         if found is not None:
             found[0]["last_message_id"] = msg["id"]
@@ -1971,8 +2127,8 @@ class FakeDiscord:
         if conn is None:
             return
         async with conn.lock:
-            while session.conn is conn and conn.sent_seq < len(session.events):
-                frame = session.events[conn.sent_seq]
+            while session.conn is conn and conn.sent_seq < session.seq:
+                frame = session.events[conn.sent_seq - session.base]
                 try:
                     await conn.send(frame)
                 except Exception:  # the socket went away: keep the events for RESUME
@@ -2077,7 +2233,7 @@ class FakeDiscord:
             session is None
             or session is not self._session
             or not isinstance(seq, int)
-            or not 0 <= seq <= session.seq
+            or not session.base <= seq <= session.seq
         ):
             async with conn.lock:
                 await conn.send({"op": Op.INVALID_SESSION, "d": False, "s": None, "t": None})
@@ -2278,9 +2434,10 @@ class FakeDiscord:
         upload = self._files.get(int(request.match_info["file_id"]))
         if upload is None:
             return web.Response(status=404, text="not found")
-        return web.Response(
-            body=upload.data, content_type=upload.content_type or "application/octet-stream"
-        )
+        # As a header, not ``content_type=``: aiohttp refuses a charset in that argument, and
+        # Discord serves message.txt as "text/plain; charset=utf-8".
+        content_type = upload.content_type or "application/octet-stream"
+        return web.Response(body=upload.data, headers={"Content-Type": content_type})
 
     async def _handle_rest(self, request: web.Request) -> web.StreamResponse:
         raw_path = request.raw_path.split("?", 1)[0]
@@ -2592,6 +2749,9 @@ class FakeDiscord:
                 msg[key] = payload[key]
         self._store_message(msg)
         self.messages.append(msg)
+        self._posted_at[int(msg["id"])] = time.monotonic()
+        if reference:
+            self._replies.setdefault(int(msg["message_reference"]["message_id"]), []).append(msg)
         self._notify()
         await self._dispatch_message("MESSAGE_CREATE", msg)
         return _json(msg)
@@ -2641,9 +2801,9 @@ class FakeDiscord:
         msg = self._rest_message(req)
         emoji, emoji_object = parse_emoji(req.params["emoji"])
         self._apply_reaction(msg, emoji, self.bot_id, added)
-        self.reactions.append(
-            Reaction(int(channel["id"]), int(msg["id"]), emoji, self.bot_id, added)
-        )
+        reaction = Reaction(int(channel["id"]), int(msg["id"]), emoji, self.bot_id, added)
+        self.reactions.append(reaction)
+        self._bot_reactions.setdefault(reaction.message_id, []).append(reaction)
         self._notify()
         data: JSON = {
             "user_id": str(self.bot_id),

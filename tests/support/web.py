@@ -97,6 +97,12 @@ async def serve(
         html = ARTICLE_HTML.format(canonical=state["base"] + "/article")
         return web.Response(text=html, content_type="text/html")
 
+    @route("/slow-article")
+    async def slow_article(request: web.Request) -> web.Response:
+        await asyncio.sleep(float(request.query.get("seconds", "1.5")))
+        html = ARTICLE_HTML.format(canonical=state["base"] + "/slow-article")
+        return web.Response(text=html, content_type="text/html")
+
     @route("/short")
     async def short(request: web.Request) -> web.StreamResponse:
         raise web.HTTPMovedPermanently("/article?utm_source=short")

@@ -1,0 +1,168 @@
+"""Accepted work survives restarts, floods are bounded, and a clean stop finishes its work."""
+
+# ruff: noqa: F811  (the fixtures imported from test_bot are parameters here)
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.cogs.ingest import MAX_ATTEMPTS
+from index import Engine, EngineConfig
+from index.extract import Extractor
+from index.fetch import Fetcher, FetchLimits
+from index.ingest_gate import GateLimits
+from index.netpolicy import AddressPolicy
+from tests.conftest import SEED
+from tests.e2e.test_bot import (
+    ALICE,
+    BOB,
+    BOT_ID,
+    CAROL,
+    GUILD,
+    NEWS,
+    OTHER_GUILD,
+    OTHER_NEWS,
+    engine,  # noqa: F401
+    errors,  # noqa: F401
+    fake,  # noqa: F401
+    running,
+)
+from tests.support.fake_discord import FakeDiscord
+from tests.support.web import serve
+
+
+@pytest.fixture
+async def limited_engine(tmp_path) -> AsyncIterator[Engine]:
+    """An engine that admits one ingest per guild at a time."""
+    fetcher = Fetcher(
+        AddressPolicy.allowing(["127.0.0.1/32"], any_port=True), FetchLimits(total_seconds=10)
+    )
+    config = EngineConfig(ingest_limits=GateLimits(per_guild=1, running=2, running_per_guild=1))
+    async with Extractor() as extractor:
+        engine = await Engine.open(
+            tmp_path / "bot.sqlite3", config, fetcher=fetcher, extractor=extractor
+        )
+        yield engine
+        await engine.close()
+        await fetcher.close()
+
+
+def seed_message(fake: FakeDiscord) -> dict:
+    """The seed article as a message.txt the bot has not seen yet (posted while it was down)."""
+    attachment = fake.add_attachment("message.txt", SEED.read_bytes(), None)
+    return fake.add_message(GUILD, NEWS, ALICE, "", attachments=[attachment])
+
+
+async def test_work_accepted_before_a_stop_is_done_after_the_restart(fake, engine, errors):
+    message = seed_message(fake)
+    await engine.accept_ingest(GUILD, channel_id=NEWS, message_id=int(message["id"]))
+    async with running(fake, engine):
+        await fake.wait_for_reaction(int(message["id"]), "✅")
+        article = await engine.find_by_message(GUILD, int(message["id"]))
+        assert article is not None and article.paragraph_count == 27
+        await wait_until_nothing_pending(engine)
+
+
+async def test_an_article_stored_just_before_the_stop_is_confirmed_not_duplicated(
+    fake, engine, errors
+):
+    """The crash came after the article was stored but before the poster saw ✅."""
+    message = seed_message(fake)
+    await engine.accept_ingest(GUILD, channel_id=NEWS, message_id=int(message["id"]))
+    async with running(fake, engine):
+        await fake.wait_for_reaction(int(message["id"]), "✅")
+        await wait_until_nothing_pending(engine)
+    assert (await engine.stats(GUILD)).articles == 1
+    # The stop came between storing it and crossing the work out: it is still written down.
+    await engine.accept_ingest(GUILD, channel_id=NEWS, message_id=int(message["id"]))
+    async with running(fake, engine):
+        await wait_until_nothing_pending(engine)
+    assert (await engine.stats(GUILD)).articles == 1
+    reactions = [r.emoji for r in fake.reactions_on(int(message["id"])) if r.added]
+    assert "🔁" not in reactions and "❌" not in reactions, reactions
+    assert reactions.count("✅") >= 1
+
+
+async def test_work_that_keeps_failing_is_given_up_and_reported(fake, engine, errors):
+    message = seed_message(fake)
+    pending = await engine.accept_ingest(GUILD, channel_id=NEWS, message_id=int(message["id"]))
+    for _ in range(MAX_ATTEMPTS - 1):
+        await engine.retry_ingest(GUILD, pending)
+    async with running(fake, engine):
+        reply = await fake.wait_for_message(
+            NEWS,
+            lambda m: m["author"]["id"] == str(BOT_ID) and "stopped while" in m["content"],
+        )
+        assert reply["message_reference"]["message_id"] == message["id"]
+        await wait_until_nothing_pending(engine)
+    assert await engine.find_by_message(GUILD, int(message["id"])) is None
+
+
+async def test_work_whose_message_was_deleted_is_dropped(fake, engine, errors):
+    await engine.accept_ingest(GUILD, channel_id=NEWS, message_id=123456789)
+    async with running(fake, engine):
+        await wait_until_nothing_pending(engine)
+    assert (await engine.stats(GUILD)).articles == 0
+
+
+async def test_a_flood_is_told_to_wait_and_other_guilds_are_still_answered(
+    fake, limited_engine, errors
+):
+    engine = limited_engine
+    async with serve() as web, running(fake, engine):
+        # The other guild has an article to ask about.
+        other = fake.add_attachment("message.txt", SEED.read_bytes(), None)
+        posted = await fake.user_message(OTHER_GUILD, OTHER_NEWS, CAROL, "", attachments=[other])
+        await fake.wait_for_reaction(int(posted["id"]), "✅")
+
+        slow = await fake.user_message(
+            GUILD, NEWS, ALICE, f"read this {web.url('/slow-article?seconds=3')}"
+        )
+        await fake.wait_for_reaction(int(slow["id"]), "⏳")
+        attachment = fake.add_attachment("message.txt", SEED.read_bytes(), None)
+        flood = await fake.user_message(GUILD, NEWS, BOB, "", attachments=[attachment])
+        told = await fake.wait_for_message(
+            NEWS,
+            lambda m: m["author"]["id"] == str(BOT_ID)
+            and (m.get("message_reference") or {}).get("message_id") == flood["id"],
+        )
+        assert "waiting to be indexed" in told["content"]
+        assert "again" in told["content"]
+
+        # While guild 10's ingest is still running, guild 30 gets its answer.
+        interaction = await fake.slash(
+            OTHER_GUILD, OTHER_NEWS, CAROL, "ask", {"question": "How many troops?"}
+        )
+        reply = await fake.wait_for_reply(interaction)
+        assert reply.get("embeds"), reply
+        assert all(r.emoji != "✅" for r in fake.reactions_on(int(slow["id"])))
+
+        await fake.wait_for_reaction(int(slow["id"]), "✅", timeout=15)
+        assert await engine.find_by_message(GUILD, int(flood["id"])) is None
+        await wait_until_nothing_pending(engine)
+
+
+async def test_a_clean_stop_finishes_the_ingest_in_hand(fake, engine, errors):
+    async with serve() as web:
+        async with running(fake, engine) as bot:
+            message = await fake.user_message(
+                GUILD, NEWS, ALICE, f"read this {web.url('/slow-article?seconds=1.5')}"
+            )
+            await fake.wait_for_reaction(int(message["id"]), "⏳")
+            await bot.close()  # what SIGTERM and Ctrl-C do
+            assert bot.is_closed()
+        article = await engine.find_by_message(GUILD, int(message["id"]))
+        assert article is not None
+        assert any(r.emoji == "✅" and r.added for r in fake.reactions_on(int(message["id"])))
+        assert await engine.pending_ingests([GUILD]) == []
+
+
+async def wait_until_nothing_pending(engine: Engine, seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if not await engine.pending_ingests([GUILD, OTHER_GUILD]):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("accepted work was never finished")
