@@ -21,6 +21,7 @@ from index import Engine
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("bot.cogs.ingest", "bot.cogs.questions", "bot.cogs.admin")
+DISCORD_FILE_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
 SHUTDOWN_GRACE_SECONDS = 20.0
 """How long a stop waits for ingests in hand; the rest resume at the next start."""
 
@@ -57,6 +58,19 @@ class NewsBot(commands.Bot):
         self._idle = asyncio.Event()
         self._idle.set()
         self._shutdown: asyncio.Future[None] | None = None
+
+    def is_discord_file(self, url: str) -> bool:
+        """Whether an attachment's URL is on Discord's file servers (or the configured API
+        host), the only place attachments are read from: a crafted attachment must not
+        make the bot fetch an address inside its own network."""
+        try:
+            parsed = yarl.URL(url)
+        except ValueError:
+            return False
+        api = yarl.URL(self.settings.discord_api_base)
+        if parsed.scheme == "https" and parsed.host in DISCORD_FILE_HOSTS:
+            return True
+        return (parsed.scheme, parsed.host) == (api.scheme, api.host)
 
     @contextmanager
     def in_flight(self) -> Iterator[None]:

@@ -41,12 +41,14 @@ from index.snapshot import load_snapshot, save_snapshot, snapshot_path
 from index.snippets import make_snippet
 from index.sources import file_kind, message_sources, same_site
 from index.store import DuplicateArticle, SQLiteStore, Store, StoreError
-from index.textio import decode_text
+from index.textio import decode_text, looks_binary
 from index.urls import canonical_url
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+_SNIPPET_OFF_LOOP_CHARS = 20_000
+"""Quoting a paragraph longer than this takes milliseconds: done off the event loop."""
 QUESTIONS_ANSWERED = "questions_answered"
 
 
@@ -301,7 +303,10 @@ class Engine:
         if kind == "html":
             if not data.strip():
                 raise IngestRefused(f"{_shown_name(filename)} is empty")
-            article = await self.extractor.extract(decode_html(data), None)
+            html = decode_html(data)
+            if looks_binary(html):  # an archive or an image given an .html name
+                raise IngestRefused(f"{_shown_name(filename)} does not look like a web page")
+            article = await self.extractor.extract(html, None)
             return article.to_draft()
         text = decode_text(data, max_bytes=self.config.max_text_bytes)
         return await asyncio.to_thread(parse_paste, text, min_words=self.config.min_words)
@@ -539,7 +544,11 @@ class Engine:
             article = articles.get(hit.article_id)
             if paragraph is None or article is None:  # removed since the search
                 continue
-            snippet = make_snippet(paragraph.text, terms, weights, self.config.snippet_chars)
+            choose = (paragraph.text, terms, weights, self.config.snippet_chars)
+            if len(paragraph.text) > _SNIPPET_OFF_LOOP_CHARS:
+                snippet = await asyncio.to_thread(make_snippet, *choose)
+            else:
+                snippet = make_snippet(*choose)
             passages.append(
                 Passage(
                     article=article,

@@ -33,7 +33,7 @@ def decode_text(data: bytes, *, max_bytes: int) -> str:
     if not data.strip():
         raise IngestRefused("the file is empty")
     text = _decode(data)
-    if _looks_binary(text):
+    if looks_binary(text):
         raise IngestRefused("the file does not look like text")
     text = clean_text(text)
     if not text.strip():
@@ -97,7 +97,8 @@ def _utf16_without_bom(data: bytes) -> str | None:
         return None
 
 
-def _looks_binary(text: str) -> bool:
+def looks_binary(text: str) -> bool:
+    """Whether decoded text is really binary data (NULs, controls, unassigned code points)."""
     sample = text[:_SAMPLE]
     if "\x00" in sample:
         return True

@@ -203,6 +203,12 @@ class Ingest(commands.Cog):
                     )
                 )
                 continue
+            if not self.bot.is_discord_file(attachment.url):
+                log.warning("attachment %s points outside Discord: not read", attachment.id)
+                refused.append(
+                    IngestOutcome(attachment.filename, error="it is not stored on Discord")
+                )
+                continue
             try:
                 data = await attachment.read()
             except discord.HTTPException:

@@ -25,6 +25,7 @@ from tests.e2e.test_bot import (
     NEWS,
     OTHER_GUILD,
     OTHER_NEWS,
+    bot,  # noqa: F401
     engine,  # noqa: F401
     errors,  # noqa: F401
     fake,  # noqa: F401
@@ -166,3 +167,24 @@ async def wait_until_nothing_pending(engine: Engine, seconds: float = 10.0) -> N
             return
         await asyncio.sleep(0.05)
     raise AssertionError("accepted work was never finished")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/message.txt",
+        "http://10.0.0.7/message.txt",
+        "https://cdn.discordapp.com.evil.example/message.txt",
+        "file:///etc/passwd",
+    ],
+)
+async def test_an_attachment_outside_discord_is_never_read(fake, bot, url):
+    attachment = fake.add_attachment("message.txt", SEED.read_bytes(), None)
+    attachment["url"] = attachment["proxy_url"] = url
+    message = await fake.user_message(GUILD, NEWS, ALICE, "", attachments=[attachment])
+    await fake.wait_for_reaction(int(message["id"]), "❌")
+    reply = await fake.wait_for_message(
+        NEWS, lambda m: (m.get("message_reference") or {}).get("message_id") == message["id"]
+    )
+    assert "not stored on Discord" in reply["content"]
+    assert await bot.engine.find_by_message(GUILD, int(message["id"])) is None

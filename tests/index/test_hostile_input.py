@@ -134,21 +134,11 @@ HOSTILE_MESSAGES = {
     ),
     "a gzip bomb named page.html": HostileMessage(
         message_file("page.html", _gzip_bomb, "text/html"),
-        refusals=("no article text found",),
+        refusals=("does not look like a web page",),
     ),
-    "a zip bomb named page.html": pytest.param(
-        HostileMessage(
-            message_file("page.html", _zip_bomb, "text/html"),
-            refusals=("does not look like",),
-        ),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason=(
-                "index/service.py Engine._draft_from_file hands any file named .html to the "
-                "extractor without checking that it is text; a zip archive decodes as "
-                "windows-1252 and its bytes are stored as an article of 6 garbage paragraphs"
-            ),
-        ),
+    "a zip bomb named page.html": HostileMessage(
+        message_file("page.html", _zip_bomb, "text/html"),
+        refusals=("does not look like a web page",),
     ),
     "a link of 10,000 characters": HostileMessage(
         lambda web: (web.url("/article?q=" + "a" * 10_000), ()),

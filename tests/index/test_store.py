@@ -132,6 +132,64 @@ async def test_damaged_file_is_reported(tmp_path):
         await SQLiteStore(path).open()
 
 
+async def _store_with_articles(path, count: int = 60) -> None:
+    store = SQLiteStore(path)
+    await store.open()
+    for number in range(count):
+        words = " ".join(f"word{number}x{i}" for i in range(200))
+        await store.add_article(1, draft(f"Article {number}", words, words + " end"), Provenance())
+    await store.close()
+    with sqlite3.connect(path) as raw:  # fold the WAL into the file, as a clean stop does
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+@pytest.mark.parametrize("damage", ["overwritten pages", "truncated"])
+async def test_a_file_damaged_inside_is_refused_at_open(tmp_path, damage):
+    """Damage past the header opens fine in SQLite; the store must still refuse it."""
+    path = tmp_path / "bot.sqlite3"
+    await _store_with_articles(path)
+    data = bytearray(path.read_bytes())
+    page = 4096
+    assert len(data) > 20 * page
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    else:
+        for at in range(8 * page, 12 * page, 7):
+            data[at] = (data[at] * 31 + 7) % 256
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match="damaged"):
+        await SQLiteStore(path).open()
+
+
+async def test_a_sound_file_reports_no_problems(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    await _store_with_articles(path, count=3)
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        assert await store.integrity_problems() == []
+    finally:
+        await store.close()
+
+
+async def test_pending_ingests_are_kept_per_guild_until_crossed_out(store):
+    first = await store.add_pending_ingest(1, 11, 111, "")
+    await store.add_pending_ingest(2, 21, 211, "https://example.org/a")
+    await store.retry_pending_ingest(1, first)
+    await store.retry_pending_ingest(2, first)  # another guild's id: not touched
+    pending = await store.pending_ingests([1])
+    assert [(p.id, p.channel_id, p.message_id, p.attempts) for p in pending] == [
+        (first, 11, 111, 2)
+    ]
+    assert [p.content for p in await store.pending_ingests([2])] == ["https://example.org/a"]
+    await store.remove_pending_ingest(2, first)  # wrong guild: nothing happens
+    assert len(await store.pending_ingests([1, 2])) == 2
+    await store.remove_pending_ingest(1, first)
+    assert [p.guild_id for p in await store.pending_ingests([1, 2])] == [2]
+    await store.purge_guild(2)
+    assert await store.pending_ingests([1, 2]) == []
+
+
 async def test_settings_counters_and_title_search(store):
     await store.set_setting(1, "results", "5")
     await store.set_setting(1, "results", "4")
