@@ -188,3 +188,21 @@ async def test_an_attachment_outside_discord_is_never_read(fake, bot, url):
     )
     assert "not stored on Discord" in reply["content"]
     assert await bot.engine.find_by_message(GUILD, int(message["id"])) is None
+
+
+async def test_rate_limits_on_reactions_and_replies_are_waited_out(fake, bot):
+    """Discord answers 429 to the bot's reactions and replies; nothing is dropped."""
+    fake.rate_limit_next("PUT", r"/reactions/", retry_after=0.3, count=2)
+    fake.rate_limit_next("POST", r"^/channels/\d+/messages$", retry_after=0.3)
+    attachment = fake.add_attachment("message.txt", SEED.read_bytes(), None)
+    message = await fake.user_message(GUILD, NEWS, ALICE, "", attachments=[attachment])
+    await fake.wait_for_reaction(int(message["id"]), "✅")
+    question = await fake.user_message(
+        GUILD, NEWS, BOB, "How many troops are on the border?", mentions_bot=True
+    )
+    reply = await fake.wait_for_message(
+        NEWS, lambda m: (m.get("message_reference") or {}).get("message_id") == question["id"]
+    )
+    assert reply.get("embeds")
+    assert len(fake.rate_limited) == 3
+    assert (await bot.engine.stats(GUILD)).articles == 1
