@@ -22,6 +22,7 @@ from tests.e2e.test_bot import (
     BOT_ID,
     CAROL,
     GUILD,
+    MOD,
     NEWS,
     OTHER_GUILD,
     OTHER_NEWS,
@@ -206,3 +207,21 @@ async def test_rate_limits_on_reactions_and_replies_are_waited_out(fake, bot):
     assert reply.get("embeds")
     assert len(fake.rate_limited) == 3
     assert (await bot.engine.stats(GUILD)).articles == 1
+
+
+async def test_backfill_reads_attachments_only_from_discord(fake, bot):
+    crafted = fake.add_attachment("message.txt", SEED.read_bytes(), None)
+    crafted["url"] = crafted["proxy_url"] = "http://169.254.169.254/message.txt"
+    fake.add_message(GUILD, NEWS, BOB, "old post", attachments=[crafted])
+    genuine = fake.add_attachment("message.txt", SEED.read_bytes(), None)
+    kept = fake.add_message(GUILD, NEWS, ALICE, "older post", attachments=[genuine])
+
+    backfill = await fake.slash(GUILD, NEWS, MOD, "admin backfill", {"channel": NEWS})
+    await fake.wait_until(
+        lambda: any("Done" in (r.content or "") for r in backfill.responses) or None,
+        "the backfill to finish",
+    )
+    done = next(r.content for r in backfill.responses if "Done" in (r.content or ""))
+    assert "1 added" in done and "not stored on Discord" in done
+    assert (await bot.engine.stats(GUILD)).articles == 1
+    assert await bot.engine.find_by_message(GUILD, int(kept["id"])) is not None
