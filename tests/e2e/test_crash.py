@@ -74,6 +74,12 @@ class BotProcess:
                 stderr=subprocess.STDOUT,
             )
 
+    def ensure_stopped(self) -> None:
+        """Never leave a bot process behind, whatever the test did."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
     def kill(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
@@ -102,9 +108,16 @@ def emojis(fake: FakeDiscord, message: dict) -> set[str]:
     return {r.emoji for r in fake.reactions_on(int(message["id"])) if r.added}
 
 
-async def test_sigkill_during_ingests_loses_nothing_confirmed(fake, tmp_path):
-    rng = random.Random(20261125)
+@pytest.fixture
+def bot_process(fake, tmp_path):
     bot = BotProcess(fake, tmp_path / "data", tmp_path / "bot.log")
+    yield bot
+    bot.ensure_stopped()
+
+
+async def test_sigkill_during_ingests_loses_nothing_confirmed(fake, bot_process, tmp_path):
+    rng = random.Random(20261125)
+    bot = bot_process
     posted: list[tuple[dict, int]] = []  # (message, expected paragraphs)
     number = 0
     for _round in range(KILL_ROUNDS):
