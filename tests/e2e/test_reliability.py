@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -225,3 +226,34 @@ async def test_backfill_reads_attachments_only_from_discord(fake, bot):
     assert "1 added" in done and "not stored on Discord" in done
     assert (await bot.engine.stats(GUILD)).articles == 1
     assert await bot.engine.find_by_message(GUILD, int(kept["id"])) is not None
+
+
+async def test_a_moderator_of_one_guild_reaches_nothing_of_another(fake, bot):
+    """Every moderator command that names an article or reads data stays in its guild,
+    even when given the id of another guild's article."""
+    attachment = fake.add_attachment("message.txt", SEED.read_bytes(), None)
+    posted = await fake.user_message(GUILD, NEWS, ALICE, "", attachments=[attachment])
+    await fake.wait_for_reaction(int(posted["id"]), "✅")
+    article = await bot.engine.find_by_message(GUILD, int(posted["id"]))
+
+    async def reply_to(command: str, options: dict | None = None) -> dict:
+        # Carol owns the other guild: a moderator there.
+        interaction = await fake.slash(OTHER_GUILD, OTHER_NEWS, CAROL, command, options or {})
+        return await fake.wait_for_reply(interaction)
+
+    assert "No such article" in (await reply_to("admin articles show", {"article": article.id}))[
+        "content"
+    ]
+    assert "No such article" in (
+        await reply_to("admin articles remove", {"article": article.id})
+    )["content"]
+    assert "#" not in (await reply_to("admin articles list"))["content"]
+    exported = await reply_to("admin export")
+    assert exported["content"].startswith("0 article")
+    assert json.loads(fake.file_data(exported["attachments"][0]))["articles"] == []
+    stats = (await reply_to("admin stats"))["content"]
+    assert "**Articles:** 0" in stats and "**Paragraphs:** 0" in stats
+    purged = await fake.slash(OTHER_GUILD, OTHER_NEWS, CAROL, "admin purge")
+    await fake.wait_until(lambda: purged.responses or None, "the purge prompt")
+    assert (await bot.engine.stats(GUILD)).articles == 1
+    assert await bot.engine.get_article(GUILD, article.id) is not None
