@@ -41,7 +41,7 @@ import tempfile
 import time
 from array import array
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -863,20 +863,38 @@ class Soak:
 
     async def asker(self, index: int) -> None:
         user = ASKER_IDS + index
+        await self._act_in_turns(
+            f"asker {index}",
+            index,
+            WAYS,
+            WAY_WEIGHTS,
+            self.options.ask_pause,
+            lambda _turn, way, rng: self.ask(user, way, rng),
+        )
+
+    async def _act_in_turns(
+        self,
+        who: str,
+        index: int,
+        choices: Sequence[str],
+        weights: Sequence[float],
+        pause: tuple[float, float],
+        act: Callable[[int, str, random.Random], Awaitable[None]],
+    ) -> None:
+        """Act, then pause, until the run stops. The first turns go every way in
+        ``choices``, so a short run covers them all; a failure is counted, not fatal."""
         rng = random.Random(self.rng.random())
-        # The first questions go every way, so a short run covers them all.
-        first_ways = [WAYS[(index + n) % len(WAYS)] for n in range(len(WAYS))]
+        first = [choices[(index + n) % len(choices)] for n in range(len(choices))]
         for turn in itertools.count():
             if self.stopping.is_set():
                 return
-            way = first_ways[turn] if turn < len(first_ways) else None
-            way = way or rng.choices(WAYS, WAY_WEIGHTS)[0]
+            choice = first[turn] if turn < len(first) else rng.choices(choices, weights)[0]
             try:
                 with self._action():
-                    await self.ask(user, way, rng)
+                    await act(turn, choice, rng)
             except Exception as crash:  # a fault of the run itself: count it, go on
-                self.error(f"asker {index} failed: {crash!r}")
-            await self._pause(self.options.ask_pause, rng)
+                self.error(f"{who} failed: {crash!r}")
+            await self._pause(pause, rng)
 
     def _pick(self, rng: random.Random) -> tuple[Question, Target]:
         assert self.seed_target is not None
@@ -975,19 +993,14 @@ class Soak:
 
     async def poster(self, index: int) -> None:
         user = POSTER_IDS + index
-        rng = random.Random(self.rng.random())
-        first_kinds = [KINDS[(index + n) % len(KINDS)] for n in range(len(KINDS))]
-        for turn in itertools.count():
-            if self.stopping.is_set():
-                return
-            kind = first_kinds[turn] if turn < len(first_kinds) else None
-            kind = kind or rng.choices(KINDS, KIND_WEIGHTS)[0]
-            try:
-                with self._action():
-                    await self.post(user, f"{index}-{turn}", kind, rng)
-            except Exception as crash:
-                self.error(f"poster {index} failed: {crash!r}")
-            await self._pause(self.options.post_pause, rng)
+        await self._act_in_turns(
+            f"poster {index}",
+            index,
+            KINDS,
+            KIND_WEIGHTS,
+            self.options.post_pause,
+            lambda turn, kind, rng: self.post(user, f"{index}-{turn}", kind, rng),
+        )
 
     async def post(self, user: int, key: str, kind: str, rng: random.Random) -> None:
         url = None

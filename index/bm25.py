@@ -267,14 +267,12 @@ class BM25Index:
     def idf(self, term: str) -> float:
         """BM25Okapi's idf of ``term``, epsilon floor included; 0 for unknown terms."""
         postings = self._postings.get(term)
-        if postings is None:
-            return 0.0
+        return 0.0 if postings is None else self._idf_of(postings.live)
+
+    def _idf_of(self, df: int) -> float:
         n = self.paragraph_count
-        df = postings.live
         raw = math.log(n - df + 0.5) - math.log(df + 0.5)
-        if raw < 0:
-            return self.params.epsilon * self._mean_idf()
-        return raw
+        return raw if raw >= 0 else self.params.epsilon * self._mean_idf()
 
     def _mean_idf(self) -> float:
         if self._mean_idf_cache is not None:
@@ -311,11 +309,7 @@ class BM25Index:
         postings = [p for p in map(known.get, unique_terms(terms)) if p is not None]
         if not postings:
             return None
-        n = self.paragraph_count
-        idfs = []
-        for p in postings:  # BM25Okapi's idf, as in ``idf()``
-            raw = math.log(n - p.live + 0.5) - math.log(p.live + 0.5)
-            idfs.append(raw if raw >= 0 else self.params.epsilon * self._mean_idf())
+        idfs = [self._idf_of(p.live) for p in postings]
         views = [np.frombuffer(p.data, dtype=np.int32) for p in postings]
         ends = list(accumulate(len(view) // _FIELDS for view in views))
         return _Query(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from contextlib import nullcontext
 
 import discord
 from discord import app_commands
@@ -67,42 +68,34 @@ class Ingest(commands.Cog):
         again. The returned outcomes are empty when the poster was told to wait.
         """
         engine = self.bot.engine
-        try:
-            ticket = engine.admit(message.guild.id) if pending is None else None
-        except IngestBusy as busy:
-            await _reply(
-                message,
-                f"{WORKING} {busy.waiting} shared articles are already waiting to be indexed "
-                "in this server. Please share this one again in a minute.",
-            )
-            return []
-        try:
-            with self.bot.in_flight():
-                if pending is None:
-                    try:
-                        pending_id = await engine.accept_ingest(
-                            message.guild.id, channel_id=message.channel.id, message_id=message.id
-                        )
-                    except StoreError as error:
-                        await _report(message, [IngestOutcome("message", error=str(error))])
-                        return [IngestOutcome("message", error=str(error))]
-                else:
-                    pending_id = pending.id
-                await _react(message, WORKING)
+        ticket = None
+        if pending is None:
+            try:
+                ticket = engine.admit(message.guild.id)
+            except IngestBusy as busy:
+                await _reply(message, _busy_text(busy, "share this one again"))
+                return []
+        with ticket or nullcontext(), self.bot.in_flight():
+            if pending is not None:
+                pending_id = pending.id
+            else:
                 try:
-                    if ticket is None:
-                        outcomes = await self._ingest_or_store_error(message)
-                    else:
-                        async with ticket.turn():
-                            outcomes = await self._ingest_or_store_error(message)
-                finally:
-                    await _unreact(message, WORKING)
-                await _report(message, outcomes)
-                await _finish(engine, message.guild.id, pending_id)
-                return outcomes
-        finally:
-            if ticket is not None:
-                ticket.release()
+                    pending_id = await engine.accept_ingest(
+                        message.guild.id, channel_id=message.channel.id, message_id=message.id
+                    )
+                except StoreError as error:
+                    outcomes = [IngestOutcome("message", error=str(error))]
+                    await _report(message, outcomes)
+                    return outcomes
+            await _react(message, WORKING)
+            try:
+                async with ticket.turn() if ticket else nullcontext():
+                    outcomes = await self._ingest_or_store_error(message)
+            finally:
+                await _unreact(message, WORKING)
+            await _report(message, outcomes)
+            await _finish(engine, message.guild.id, pending_id)
+            return outcomes
 
     async def _ingest_or_store_error(self, message: discord.Message) -> list[IngestOutcome]:
         try:
@@ -238,11 +231,7 @@ class Ingest(commands.Cog):
         try:
             ticket = engine.admit(interaction.guild_id)
         except IngestBusy as busy:
-            await interaction.response.send_message(
-                f"{WORKING} {busy.waiting} shared articles are already waiting to be indexed "
-                "in this server. Please try again in a minute.",
-                ephemeral=True,
-            )
+            await interaction.response.send_message(_busy_text(busy, "try again"), ephemeral=True)
             return
         with ticket, self.bot.in_flight():
             await interaction.response.defer(thinking=True)
@@ -291,6 +280,13 @@ def shares_something(message: discord.Message) -> bool:
         return True
     sources = message_sources(message.content)
     return bool(sources.links or sources.pasted_article)
+
+
+def _busy_text(busy: IngestBusy, again: str) -> str:
+    return (
+        f"{WORKING} {busy.waiting} shared articles are already waiting to be indexed "
+        f"in this server. Please {again} in a minute."
+    )
 
 
 async def _report(message: discord.Message, outcomes: list[IngestOutcome]) -> None:

@@ -164,9 +164,8 @@ class SQLiteStore:
     async def _check_sound(self, db: aiosqlite.Connection) -> None:
         """Refuse a damaged file rather than answer from it. ``quick_check`` reads every
         page once (about a second per few hundred MB), which a start can afford."""
-        async with db.execute("PRAGMA quick_check(5)") as cursor:
-            problems = [row[0] async for row in cursor]
-        if problems != ["ok"]:
+        problems = await _problems(db, "PRAGMA quick_check(5)")
+        if problems:
             raise StoreError(
                 f"the database {self.path} is damaged ({'; '.join(problems)}). "
                 "Restore it from a backup (see the README)."
@@ -413,11 +412,9 @@ class SQLiteStore:
     async def integrity_problems(self) -> list[str]:
         """What ``PRAGMA integrity_check`` finds wrong; empty when the file is sound."""
         try:
-            async with self._conn.execute("PRAGMA integrity_check") as cursor:
-                rows = [row[0] async for row in cursor]
+            return await _problems(self._conn, "PRAGMA integrity_check")
         except sqlite3.DatabaseError as error:
             return [str(error)]
-        return [] if rows == ["ok"] else rows
 
     async def add_audit(
         self, guild_id: int, user_id: int | None, user_name: str | None, action: str, detail: str
@@ -598,6 +595,13 @@ def _article(row: Sequence) -> ArticleInfo:
         author=author,
         published=published,
     )
+
+
+async def _problems(db: aiosqlite.Connection, check: str) -> list[str]:
+    """What an integrity PRAGMA reports, without its "ok" for a sound file."""
+    async with db.execute(check) as cursor:
+        rows = [row[0] async for row in cursor]
+    return [] if rows == ["ok"] else rows
 
 
 def _timestamp(moment: datetime) -> str:

@@ -19,7 +19,9 @@ from tests.conftest import SEED, SEED_URL
 from tests.support.fake_discord import ErrorCapture, FakeDiscord, Perm
 from tests.support.web import serve
 
-APP_ID, BOT_ID, TOKEN = 900, 901, "fake-token"
+APP_ID, BOT_ID = 900, 901
+# Shaped like a real token, so that any trace of it in logs or replies would be found.
+TOKEN = "MTE5ODc2NTQzMjEwOTg3NjU0Mw.GqZx1a.k3yV9sQpLm0RtYwXcE7uJhN2fBdA6iOgS4zTe8"
 GUILD, NEWS, OTHER_GUILD, OTHER_NEWS = 10, 11, 30, 31
 ALICE, BOB, MOD, CAROL = 21, 22, 23, 41
 WORKING_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d+>")

@@ -3,6 +3,8 @@ ingests, several times, then stopped cleanly with SIGTERM: nothing it confirmed 
 nothing is half-written, accepted work is finished, and the index answers exactly as
 one rebuilt from the store."""
 
+# ruff: noqa: F811  (the fake fixture imported from test_bot is a parameter here)
+
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +14,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,26 +21,12 @@ import pytest
 from index import Engine
 from index.paste import parse_paste
 from tests.conftest import SEED
-from tests.support.fake_discord import FakeDiscord, Perm
+from tests.e2e.test_bot import ALICE, GUILD, NEWS, TOKEN, fake  # noqa: F401  (fixture)
+from tests.support.fake_discord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[2]
-# Shaped like a real token, so that any trace of it in the logs would be found.
-TOKEN = "MTE5ODc2NTQzMjEwOTg3NjU0Mw.GqZx1a.k3yV9sQpLm0RtYwXcE7uJhN2fBdA6iOgS4zTe8"
-APP_ID, BOT_ID = 900, 901
-GUILD, NEWS, ALICE, MOD = 10, 11, 21, 23
 KILL_ROUNDS = 6
 POSTS_PER_ROUND = 10
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    bot_user = {"id": str(BOT_ID), "username": "newsbot"}
-    async with FakeDiscord(app_id=APP_ID, bot_user=bot_user, token=TOKEN) as fake:
-        fake.add_guild(GUILD, "News Guild", MOD)
-        fake.add_channel(GUILD, NEWS, "news")
-        fake.add_member(GUILD, ALICE, "alice")
-        fake.add_member(GUILD, MOD, "mod", permissions=Perm.MANAGE_GUILD)
-        yield fake
 
 
 def article_text(number: int, rng: random.Random) -> str:
