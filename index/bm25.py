@@ -14,10 +14,12 @@ arithmetic below is written in the same order as rank_bm25's so each term's shar
 the same float, and each paragraph's shares are added in question order.
 
 What the index keeps so that adding and removing are cheap: the postings (paragraph
-slots and term counts), each paragraph's length, N, the total length, and how many
-terms have each document frequency. The last makes the mean idf (needed for epsilon)
-a sum over the distinct document frequencies, a few thousand at most, instead of over
-the whole vocabulary.
+slots, term counts and paragraph lengths, see ``bm25_kernels``), each paragraph's
+length, N, the total length, and how many terms have each document frequency. The last
+makes the mean idf (needed for epsilon) a sum over the distinct document frequencies, a
+few thousand at most, instead of over the whole vocabulary. Everything kept per
+paragraph is a flat array, not a Python object: at a million paragraphs, dictionaries
+of paragraph ids cost more memory than the postings of some terms.
 
 Where BM25Okapi is a poor ranking, the index does better without changing a score:
 only paragraphs that contain a question word are results (BM25Okapi gives everything a
@@ -28,22 +30,32 @@ contains, and a word repeated in the question counts once.
 from __future__ import annotations
 
 import math
+import struct
+import sys
 import threading
+import zlib
 from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from typing import BinaryIO
 
 import numpy as np
 
 from index.analyzer import unique_terms
-from index.bm25_kernels import BLOCK, best_k, every_score
+from index.bm25_kernels import (
+    BLOCK,
+    DEAD,
+    LENGTH_MASK,
+    MAX_PACKED_TF,
+    TF_SHIFT,
+    best_k,
+    check_postings,
+    every_score,
+)
 
-_DEAD = -1
 _SMALL_K = 64
-_FIELDS = 3  # slot, tf, length: see _Postings
 """Up to this many results are kept in a sorted buffer while scanning; more are sorted."""
 
 
@@ -68,28 +80,21 @@ class IndexInconsistent(RuntimeError):
 
 
 class _Postings:
-    """One term's postings, in slot order, as one flat array of ``(slot, tf, length)``
-    triples: the paragraph's slot, the term's count in it, and the paragraph's length.
-
-    Keeping the length here, not only per slot, lets a question read its postings front
-    to back without a lookup per posting in an array as long as the corpus, which at a
-    million paragraphs cost more than all the arithmetic; one array per term instead of
-    three is one copy per term per question instead of three. A removed paragraph's
-    entries stay, with length -1, until the next compaction; ``live`` counts the others:
-    the term's df.
-    """
+    """One term's postings: ``(slot, packed)`` int32 pairs in slot order (see
+    ``bm25_kernels``). A removed paragraph's pair stays, marked ``DEAD``, until the next
+    compaction; ``live`` counts the others: the term's df."""
 
     __slots__ = ("data", "live")
 
-    def __init__(self) -> None:
-        self.data = array("i")
-        self.live = 0
+    def __init__(self, data: array | None = None, live: int = 0) -> None:
+        self.data = array("i") if data is None else data
+        self.live = live
 
     def slots(self) -> memoryview:
-        return memoryview(self.data)[0::_FIELDS]
+        return memoryview(self.data)[0::2]
 
     def __len__(self) -> int:
-        return len(self.data) // _FIELDS
+        return len(self.data) // 2
 
 
 class _Scratch:
@@ -98,33 +103,41 @@ class _Scratch:
     def __init__(self, block: int) -> None:
         self.totals = np.zeros(block, dtype=np.float64)
         self.matched = np.zeros(block, dtype=np.int32)
-        self.touched = np.zeros(block, dtype=np.int32)
 
 
 @dataclass(frozen=True, slots=True)
 class _Query:
-    data: np.ndarray
-    """The terms' postings, joined: ``(slot, tf, length)`` triples, flat."""
-    starts: np.ndarray
-    ends: np.ndarray
+    addresses: np.ndarray
+    """Where each known question term's pairs are, in question order."""
+    counts: np.ndarray
     idfs: np.ndarray
+    held: list[memoryview]
+    """Exports of those arrays: while they live, the arrays cannot be resized or freed."""
 
 
 class BM25Index:
-    """Paragraphs of one guild, grouped by article, searchable with BM25Okapi's scores."""
+    """Paragraphs of one guild, grouped by article, searchable with BM25Okapi's scores.
+
+    Safe to share between threads: changes and questions take one lock.
+    """
 
     def __init__(self, params: BM25Params | None = None, *, block: int = BLOCK) -> None:
         """``block`` is how many slots a question adds up at a time; tests make it small
         so that a handful of paragraphs spans many blocks."""
         self.params = params or BM25Params()
         self._postings: dict[str, _Postings] = {}
-        # Per slot. A removed paragraph leaves a dead slot (length -1, ids _DEAD) until
-        # the next compaction, so removing costs the article, not the postings it is in.
+        # Per slot. A removed paragraph leaves a dead slot (all three DEAD) until the
+        # next compaction, so removing costs the article, not the postings it is in.
         self._doc_len = array("i")
         self._paragraph = array("q")
         self._article = array("q")
-        self._slot_of: dict[int, int] = {}
-        self._article_slots: dict[int, list[int]] = {}
+        # An article's paragraphs are added together and compaction keeps slot order, so
+        # they always fill one run of slots: (first slot, how many).
+        self._spans: dict[int, tuple[int, int]] = {}
+        # (tf, length) pairs too large to pack; dead ones stay until compaction.
+        self._overflow = array("i")
+        self._live = 0
+        self._largest_id = -1  # of any paragraph ever held: newer ids need no lookup
         self._total_len = 0
         self._df_histogram: Counter[int] = Counter()
         self._longest = 0
@@ -132,61 +145,90 @@ class BM25Index:
         self._mean_idf_cache: float | None = None
         self._norms: np.ndarray | None = None
         self._scratch = _Scratch(block)
-        self._scratch_lock = threading.Lock()
+        self._lock = threading.Lock()
 
     # -- size -------------------------------------------------------------------------
 
     @property
     def paragraph_count(self) -> int:
         """N in BM25's formulas: live paragraphs, empty ones included."""
-        return len(self._slot_of)
+        return self._live
 
     @property
     def article_count(self) -> int:
-        return len(self._article_slots)
+        return len(self._spans)
 
     @property
     def vocabulary_size(self) -> int:
         return len(self._postings)
 
     def __contains__(self, article_id: int) -> bool:
-        return article_id in self._article_slots
+        return article_id in self._spans
+
+    def signature(self) -> tuple[int, int, int]:
+        """(paragraphs, largest paragraph id, sum of ids): what the store must also hold."""
+        with self._lock:
+            ids = self._live_ids()
+        return len(ids), int(ids.max(initial=0)), int(ids.sum(dtype=np.int64))
+
+    def _live_ids(self) -> np.ndarray:
+        lengths = np.frombuffer(self._doc_len, dtype=np.int32)
+        return np.frombuffer(self._paragraph, dtype=np.int64)[lengths != DEAD]
 
     # -- changes ----------------------------------------------------------------------
 
     def add_article(self, article_id: int, paragraphs: Iterable[tuple[int, Sequence[str]]]) -> None:
         """Index an article's paragraphs, given as ``(paragraph_id, terms)``."""
-        if article_id in self._article_slots:
-            raise IndexInconsistent(f"article {article_id} is already indexed")
         paragraphs = list(paragraphs)
         ids = [paragraph_id for paragraph_id, _terms in paragraphs]
+        with self._lock:
+            self._check_new(article_id, ids)
+            self._spans[article_id] = (len(self._doc_len), len(paragraphs))
+            histogram = self._df_histogram
+            for paragraph_id, terms in paragraphs:
+                slot = len(self._doc_len)
+                length = len(terms)
+                self._doc_len.append(length)
+                self._paragraph.append(paragraph_id)
+                self._article.append(article_id)
+                self._total_len += length
+                self._longest = max(self._longest, length)
+                for term, tf in Counter(terms).items():
+                    postings = self._postings.get(term)
+                    if postings is None:
+                        postings = self._postings[term] = _Postings()
+                    else:
+                        histogram[postings.live] -= 1
+                    postings.data.append(slot)
+                    postings.data.append(self._pack(tf, length))
+                    postings.live += 1
+                    histogram[postings.live] += 1
+            self._live += len(paragraphs)
+            self._largest_id = max(self._largest_id, *ids) if ids else self._largest_id
+            self._changed()
+
+    def _check_new(self, article_id: int, ids: list[int]) -> None:
+        if article_id in self._spans:
+            raise IndexInconsistent(f"article {article_id} is already indexed")
         if len(set(ids)) != len(ids):
             raise IndexInconsistent(f"article {article_id} lists a paragraph twice")
-        for paragraph_id in ids:
-            if paragraph_id in self._slot_of:
-                raise IndexInconsistent(f"paragraph {paragraph_id} is already indexed")
-        slots = self._article_slots[article_id] = []
-        histogram = self._df_histogram
-        for paragraph_id, terms in paragraphs:
-            slot = len(self._doc_len)
-            slots.append(slot)
-            self._slot_of[paragraph_id] = slot
-            self._doc_len.append(len(terms))
-            self._paragraph.append(paragraph_id)
-            self._article.append(article_id)
-            self._total_len += len(terms)
-            self._longest = max(self._longest, len(terms))
-            for term, tf in Counter(terms).items():
-                postings = self._postings.get(term)
-                if postings is None:
-                    postings = self._postings[term] = _Postings()
-                else:
-                    histogram[postings.live] -= 1
-                postings.data.extend((slot, tf, len(terms)))
-                postings.live += 1
-                histogram[postings.live] += 1
-        self._mean_idf_cache = None
-        self._norms = None
+        if ids and min(ids) <= self._largest_id:
+            # Only ids at or below the largest seen can be held already: look them up.
+            held = np.isin(np.array(ids, dtype=np.int64), self._live_ids())
+            if held.any():
+                raise IndexInconsistent(f"paragraph {ids[int(held.argmax())]} is already indexed")
+
+    def _pack(self, tf: int, length: int) -> int:
+        if tf <= MAX_PACKED_TF and length <= LENGTH_MASK:
+            return tf << TF_SHIFT | length
+        self._overflow.append(tf)
+        self._overflow.append(length)
+        return -1 - len(self._overflow) // 2
+
+    def _tf_of(self, packed: int) -> int:
+        if packed >= 0:
+            return packed >> TF_SHIFT
+        return self._overflow[2 * (-packed - 2)]
 
     def remove_article(
         self, article_id: int, paragraphs: Iterable[tuple[int, Sequence[str]]]
@@ -196,71 +238,90 @@ class BM25Index:
         Everything is checked before anything changes, so a mismatch leaves the index as
         it was and raises ``IndexInconsistent``.
         """
-        slots = self._article_slots.get(article_id)
-        if slots is None:
-            raise IndexInconsistent(f"article {article_id} is not indexed")
         paragraphs = list(paragraphs)
-        if sorted(self._slot_of.get(pid, _DEAD) for pid, _ in paragraphs) != sorted(slots):
-            raise IndexInconsistent(f"paragraphs given for article {article_id} do not match")
-        emptied: list[tuple[str, _Postings, int]] = []
-        for paragraph_id, terms in paragraphs:
-            slot = self._slot_of[paragraph_id]
-            if len(terms) != self._doc_len[slot]:
-                raise IndexInconsistent(f"paragraph {paragraph_id} has a different length")
-            for term, tf in Counter(terms).items():
-                postings = self._postings.get(term)
-                slots = postings.slots() if postings is not None else ()
-                at = bisect_left(slots, slot)
-                if at >= len(slots) or slots[at] != slot:
-                    raise IndexInconsistent(f"paragraph {paragraph_id} does not hold {term!r}")
-                if postings.data[at * _FIELDS + 1] != tf:
-                    raise IndexInconsistent(f"paragraph {paragraph_id} has {term!r} {tf} times?")
-                emptied.append((term, postings, at))
+        with self._lock:
+            span = self._spans.get(article_id)
+            if span is None:
+                raise IndexInconsistent(f"article {article_id} is not indexed")
+            first, count = span
+            slot_of = {self._paragraph[first + i]: first + i for i in range(count)}
+            if sorted(slot_of) != sorted(pid for pid, _ in paragraphs):
+                raise IndexInconsistent(f"paragraphs given for article {article_id} do not match")
+            doomed = [
+                posting
+                for paragraph_id, terms in paragraphs
+                for posting in self._postings_of(paragraph_id, slot_of[paragraph_id], terms)
+            ]
+            histogram = self._df_histogram
+            for term, postings, at in doomed:
+                postings.data[2 * at + 1] = DEAD
+                histogram[postings.live] -= 1
+                postings.live -= 1
+                if postings.live:
+                    histogram[postings.live] += 1
+                else:
+                    del self._postings[term]
+            for slot in range(first, first + count):
+                self._total_len -= self._doc_len[slot]
+                self._doc_len[slot] = DEAD
+                self._paragraph[slot] = DEAD
+                self._article[slot] = DEAD
+            del self._spans[article_id]
+            self._live -= count
+            self._df_histogram = +histogram  # drop zero counts
+            self._changed()
+            if len(self._doc_len) > 1024 and self._live < len(self._doc_len) // 2:
+                self._compact()
 
-        histogram = self._df_histogram
-        for term, postings, at in emptied:
-            postings.data[at * _FIELDS + 2] = _DEAD
-            histogram[postings.live] -= 1
-            postings.live -= 1
-            if postings.live:
-                histogram[postings.live] += 1
-            else:
-                del self._postings[term]
-        for paragraph_id, _terms in paragraphs:
-            slot = self._slot_of.pop(paragraph_id)
-            self._total_len -= self._doc_len[slot]
-            self._doc_len[slot] = _DEAD
-            self._paragraph[slot] = _DEAD
-            self._article[slot] = _DEAD
-        del self._article_slots[article_id]
-        self._df_histogram = +histogram  # drop zero counts
+    def _postings_of(
+        self, paragraph_id: int, slot: int, terms: Sequence[str]
+    ) -> list[tuple[str, _Postings, int]]:
+        """Where ``terms`` are posted for ``slot``; raises if the index holds otherwise."""
+        if len(terms) != self._doc_len[slot]:
+            raise IndexInconsistent(f"paragraph {paragraph_id} has a different length")
+        found = []
+        for term, tf in Counter(terms).items():
+            postings = self._postings.get(term)
+            slots = postings.slots() if postings is not None else ()
+            at = bisect_left(slots, slot)
+            if at >= len(slots) or slots[at] != slot:
+                raise IndexInconsistent(f"paragraph {paragraph_id} does not hold {term!r}")
+            if self._tf_of(postings.data[2 * at + 1]) != tf:
+                raise IndexInconsistent(f"paragraph {paragraph_id} has {term!r} {tf} times?")
+            found.append((term, postings, at))
+        return found
+
+    def _changed(self) -> None:
         self._mean_idf_cache = None
         self._norms = None
-        if len(self._doc_len) > 1024 and self.paragraph_count < len(self._doc_len) // 2:
-            self._compact()
 
     def _compact(self) -> None:
         """Drop dead slots and their postings. Order, hence every score, is kept."""
-        paragraph = np.frombuffer(self._paragraph, dtype=np.int64)
-        alive = paragraph != _DEAD
-        new_slot = (np.cumsum(alive, dtype=np.int64) - 1).astype(np.int32)
+        doc_len = np.frombuffer(self._doc_len, dtype=np.int32)
+        alive = doc_len != DEAD
+        before = np.zeros(len(alive) + 1, dtype=np.int64)  # live slots before each slot
+        np.cumsum(alive, out=before[1:])
+        old_overflow = np.frombuffer(self._overflow, dtype=np.int32).reshape(-1, 2)
+        overflow = array("i")
         for postings in self._postings.values():
-            triples = np.frombuffer(postings.data, dtype=np.int32).reshape(-1, _FIELDS)
-            kept = triples[alive[triples[:, 0]]].copy()
-            kept[:, 0] = new_slot[kept[:, 0]]
+            pairs = np.frombuffer(postings.data, dtype=np.int32).reshape(-1, 2)
+            kept = pairs[pairs[:, 1] != DEAD]
+            kept[:, 0] = before[kept[:, 0]]
+            escaped = kept[:, 1] < DEAD
+            if escaped.any():
+                first = len(overflow) // 2
+                overflow.extend(old_overflow[DEAD - 1 - kept[escaped, 1]].ravel().tolist())
+                kept[escaped, 1] = DEAD - 1 - np.arange(first, first + escaped.sum())
+            del pairs
             postings.data = array("i", kept.tobytes())
-        doc_len = np.frombuffer(self._doc_len, dtype=np.int32)[alive]
-        article = np.frombuffer(self._article, dtype=np.int64)[alive]
-        kept_paragraphs = paragraph[alive]
-        del paragraph
-        self._doc_len = array("i", doc_len.tobytes())
-        self._article = array("q", article.tobytes())
-        self._paragraph = array("q", kept_paragraphs.tobytes())
-        self._slot_of = {int(pid): slot for slot, pid in enumerate(kept_paragraphs.tolist())}
-        self._article_slots = {}
-        for slot, article_id in enumerate(article.tolist()):
-            self._article_slots.setdefault(article_id, []).append(slot)
-        self._longest = int(doc_len.max(initial=0))
+        self._overflow = overflow
+        self._spans = {aid: (int(before[first]), n) for aid, (first, n) in self._spans.items()}
+        kept_len = doc_len[alive]
+        self._paragraph = array("q", np.frombuffer(self._paragraph, np.int64)[alive].tobytes())
+        self._article = array("q", np.frombuffer(self._article, np.int64)[alive].tobytes())
+        del doc_len
+        self._doc_len = array("i", kept_len.tobytes())
+        self._longest = int(kept_len.max(initial=0))
 
     # -- scoring ----------------------------------------------------------------------
 
@@ -270,14 +331,14 @@ class BM25Index:
         return 0.0 if postings is None else self._idf_of(postings.live)
 
     def _idf_of(self, df: int) -> float:
-        n = self.paragraph_count
+        n = self._live
         raw = math.log(n - df + 0.5) - math.log(df + 0.5)
         return raw if raw >= 0 else self.params.epsilon * self._mean_idf()
 
     def _mean_idf(self) -> float:
         if self._mean_idf_cache is not None:
             return self._mean_idf_cache
-        n = self.paragraph_count
+        n = self._live
         # fsum: the same total whatever order the histogram is in (a reloaded index too).
         total = math.fsum(
             count * (math.log(n - df + 0.5) - math.log(df + 0.5))
@@ -292,58 +353,55 @@ class BM25Index:
         as rank_bm25 computes it for an int64 array of lengths; kept until a change."""
         if self._norms is None:
             k1, b = self.params.k1, self.params.b
-            avgdl = self._total_len / self.paragraph_count
+            avgdl = self._total_len / self._live
             lengths = np.arange(self._longest + 1, dtype=np.int64)
             self._norms = k1 * (1 - b + b * lengths / avgdl)
         return self._norms
 
     def _query(self, terms: Sequence[str]) -> _Query | None:
-        """The known question terms' postings joined, with their idfs, in question order.
-
-        This runs for every question, so it stays close to the metal: at 100k paragraphs
-        its Python costs as much as a third of the kernel's time.
-        """
+        """Where the known question terms' postings are, with their idfs, in question
+        order. Runs for every question, so it stays lean: no posting is copied."""
         if self._total_len == 0:
             return None
         known = self._postings
         postings = [p for p in map(known.get, unique_terms(terms)) if p is not None]
         if not postings:
             return None
-        idfs = [self._idf_of(p.live) for p in postings]
-        views = [np.frombuffer(p.data, dtype=np.int32) for p in postings]
-        ends = list(accumulate(len(view) // _FIELDS for view in views))
+        held = [memoryview(p.data) for p in postings]
         return _Query(
-            data=np.concatenate(views) if len(views) > 1 else views[0],
-            starts=np.array([0, *ends[:-1]], dtype=np.int64),
-            ends=np.array(ends, dtype=np.int64),
-            idfs=np.array(idfs, dtype=np.float64),
+            addresses=np.array([p.data.buffer_info()[0] for p in postings], dtype=np.int64),
+            counts=np.array([len(view) // 2 for view in held], dtype=np.int64),
+            idfs=np.array([self._idf_of(p.live) for p in postings], dtype=np.float64),
+            held=held,
         )
 
     def scores(self, terms: Sequence[str]) -> dict[int, float]:
         """Score of every paragraph that contains a question term, by paragraph id."""
-        found = self._every_score(terms)
-        if found is None:
-            return {}
-        slots, totals, _matched = found
-        paragraph = np.frombuffer(self._paragraph, dtype=np.int64)
-        return dict(zip(paragraph[slots].tolist(), totals.tolist(), strict=True))
+        with self._lock:
+            found = self._every_score(terms)
+            if found is None:
+                return {}
+            slots, totals, _matched = found
+            paragraph = np.frombuffer(self._paragraph, dtype=np.int64)[slots]
+        return dict(zip(paragraph.tolist(), totals.tolist(), strict=True))
 
     def _every_score(self, terms: Sequence[str]) -> tuple[np.ndarray, ...] | None:
         query = self._query(terms)
         if query is None:
             return None
-        size = len(query.data) // _FIELDS
+        size = int(query.counts.sum())
         slots = np.empty(size, dtype=np.int32)
         totals = np.empty(size, dtype=np.float64)
         matched = np.empty(size, dtype=np.int32)
-        with self._scratch_lock:
-            count = every_score(
-                query.data, query.starts, query.ends, query.idfs,
-                self._norm_of_length(),
-                self.params.k1, self._scratch.totals, self._scratch.matched,
-                self._scratch.touched, slots, totals, matched,
-            )  # fmt: skip
+        count = every_score(
+            query.addresses, query.counts, query.idfs, self._norm_of_length(),
+            self.params.k1, self._overflow_view(),
+            self._scratch.totals, self._scratch.matched, slots, totals, matched,
+        )  # fmt: skip
         return slots[:count], totals[:count], matched[:count]
+
+    def _overflow_view(self) -> np.ndarray:
+        return np.frombuffer(self._overflow, dtype=np.int32)
 
     def search(self, terms: Sequence[str], k: int, article_id: int | None = None) -> list[Hit]:
         """The ``k`` best paragraphs containing at least one of ``terms``.
@@ -352,114 +410,188 @@ class BM25Index:
         """
         if k <= 0:
             return []
-        article = np.frombuffer(self._article, dtype=np.int64)
-        if k <= _SMALL_K:
-            query = self._query(terms)
-            if query is None:
-                return []
-            slots = np.empty(k, dtype=np.int32)
-            totals = np.empty(k, dtype=np.float64)
-            matched = np.empty(k, dtype=np.int32)
-            with self._scratch_lock:
+        with self._lock:
+            article = np.frombuffer(self._article, dtype=np.int64)
+            if k <= _SMALL_K:
+                query = self._query(terms)
+                if query is None:
+                    return []
+                slots = np.empty(k, dtype=np.int32)
+                totals = np.empty(k, dtype=np.float64)
+                matched = np.empty(k, dtype=np.int32)
                 found = best_k(
-                    query.data, query.starts, query.ends, query.idfs,
-                    self._norm_of_length(),
-                    self.params.k1, article, _DEAD if article_id is None else article_id,
-                    self._scratch.totals, self._scratch.matched, self._scratch.touched,
-                    slots, totals, matched,
+                    query.addresses, query.counts, query.idfs, self._norm_of_length(),
+                    self.params.k1, self._overflow_view(), article,
+                    DEAD if article_id is None else article_id,
+                    self._scratch.totals, self._scratch.matched, slots, totals, matched,
                 )  # fmt: skip
-            slots, totals, matched = slots[:found], totals[:found], matched[:found]
-        else:
-            every = self._every_score(terms)
-            if every is None:
-                return []
-            slots, totals, matched = every
-            if article_id is not None:
-                keep = article[slots] == article_id
-                slots, totals, matched = slots[keep], totals[keep], matched[keep]
-            order = np.lexsort((slots, -matched, -totals))[:k]
-            slots, totals, matched = slots[order], totals[order], matched[order]
-        paragraph = np.frombuffer(self._paragraph, dtype=np.int64)
+                slots, totals, matched = slots[:found], totals[:found], matched[:found]
+            else:
+                every = self._every_score(terms)
+                if every is None:
+                    return []
+                slots, totals, matched = every
+                if article_id is not None:
+                    keep = article[slots] == article_id
+                    slots, totals, matched = slots[keep], totals[keep], matched[keep]
+                order = np.lexsort((slots, -matched, -totals))[:k]
+                slots, totals, matched = slots[order], totals[order], matched[order]
+            paragraphs = np.frombuffer(self._paragraph, dtype=np.int64)[slots].tolist()
+            articles = article[slots].tolist()
         return [
-            Hit(
-                paragraph_id=int(paragraph[slot]),
-                article_id=int(article[slot]),
-                score=float(score),
-                matched=int(count),
-            )
-            for slot, score, count in zip(
-                slots.tolist(), totals.tolist(), matched.tolist(), strict=True
+            Hit(paragraph_id=pid, article_id=aid, score=score, matched=count)
+            for pid, aid, score, count in zip(
+                paragraphs, articles, totals.tolist(), matched.tolist(), strict=True
             )
         ]
 
 
-# -- snapshots ----------------------------------------------------------------------------
+# -- files --------------------------------------------------------------------------------
+#
+# The index as bytes, written and read in pieces so that neither needs a second copy of
+# the postings in memory: a size header, the terms, each term's pair count, the pairs of
+# every term in turn, the per-slot arrays, the overflow table and the article spans, then
+# a CRC-32 of everything before it. Numbers are in this machine's byte order; a file from
+# a machine of the other order is refused like a damaged one (and rebuilt by the caller).
+
+_SIZES = struct.Struct("<6q")  # byte order, terms, slots, overflow pairs, articles, pairs
+_BYTE_ORDER = 1 if sys.byteorder == "little" else 2  # of the arrays that follow
+_CRC = struct.Struct("<I")
 
 
-def index_to_arrays(index: BM25Index) -> dict[str, np.ndarray]:
-    """The index as flat arrays (postings in CSR form), for saving to a file."""
+def write_index(index: BM25Index, handle: BinaryIO) -> None:
+    """Write ``index`` to ``handle``. Must not run while the index is being changed (the
+    engine holds the guild's lock); questions may go on meanwhile."""
+    crc = 0
+
+    def put(data: bytes | memoryview | array | np.ndarray) -> None:
+        nonlocal crc
+        view = memoryview(data).cast("B")
+        crc = zlib.crc32(view, crc)
+        handle.write(view)
+
     postings = list(index._postings.items())
-    lengths = np.fromiter((len(p) for _t, p in postings), dtype=np.int64, count=len(postings))
-    pointers = np.zeros(len(postings) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=pointers[1:])
-    joined = np.frombuffer(b"".join(p.data.tobytes() for _t, p in postings), np.int32)
-    triples = joined.reshape(-1, _FIELDS)
-    return {
-        "terms": np.frombuffer("\n".join(t for t, _p in postings).encode(), dtype=np.uint8),
-        "pointers": pointers,
-        "slots": triples[:, 0].copy(),
-        "tfs": triples[:, 1].copy(),
-        "doc_len": np.frombuffer(index._doc_len, dtype=np.int32).copy(),
-        "paragraph": np.frombuffer(index._paragraph, dtype=np.int64).copy(),
-        "article": np.frombuffer(index._article, dtype=np.int64).copy(),
-    }
+    terms = "\n".join(term for term, _p in postings).encode()
+    put(_SIZES.pack(
+        _BYTE_ORDER, len(postings), len(index._doc_len), len(index._overflow) // 2,
+        len(index._spans), sum(len(p) for _t, p in postings),
+    ))  # fmt: skip
+    put(struct.pack("<q", len(terms)) + terms)
+    put(array("q", [len(p) for _t, p in postings]))
+    for _term, p in postings:
+        put(p.data)
+    put(index._doc_len)
+    put(index._paragraph)
+    put(index._article)
+    put(index._overflow)
+    put(array("q", [n for span in index._spans.items() for n in (span[0], *span[1])]))
+    handle.write(_CRC.pack(crc))
 
 
-def index_from_arrays(arrays: dict[str, np.ndarray], params: BM25Params) -> BM25Index:
-    """Rebuild an index from ``index_to_arrays``; raises ``ValueError`` if they disagree."""
-    terms = arrays["terms"].tobytes().decode().split("\n") if len(arrays["terms"]) else []
-    pointers, slots, tfs = arrays["pointers"], arrays["slots"], arrays["tfs"]
-    doc_len, paragraph, article = arrays["doc_len"], arrays["paragraph"], arrays["article"]
-    if (
-        len(pointers) != len(terms) + 1
-        or int(pointers[-1]) != len(slots)
-        or len(tfs) != len(slots)
-        or not len(doc_len) == len(paragraph) == len(article)
-        or (len(slots) and (slots.min() < 0 or slots.max() >= len(doc_len)))
-        or (len(pointers) > 1 and np.any(np.diff(pointers) <= 0))
-    ):
-        raise ValueError("the index arrays do not fit together")
-    alive = paragraph != _DEAD
-    live = np.add.reduceat(alive[slots].astype(np.int64), pointers[:-1]) if terms else []
-    if len(terms) and (np.any(live == 0) or np.any(doc_len[alive] < 0)):
-        raise ValueError("the index arrays hold a term or a paragraph that is not there")
+class _CheckedReader:
+    """Reads exactly the bytes asked for, never more than the file still holds (a damaged
+    size must not become a huge allocation), and keeps their CRC-32."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.crc = 0
+        position = handle.tell()
+        self.left = handle.seek(0, 2) - position
+        handle.seek(position)
+
+    def read(self, size: int) -> bytes:
+        if size > self.left:
+            raise ValueError("the index file ends early")
+        self.left -= size
+        data = self.handle.read(size)
+        if len(data) != size:
+            raise ValueError("the index file ends early")
+        self.crc = zlib.crc32(data, self.crc)
+        return data
+
+    def array(self, typecode: str, count: int) -> array:
+        if count < 0:
+            raise ValueError("the index file gives a negative size")
+        values = array(typecode)
+        values.frombytes(self.read(count * values.itemsize))
+        return values
+
+
+def read_index(handle: BinaryIO, params: BM25Params) -> BM25Index:
+    """An index written by ``write_index``. Raises ``ValueError`` if the bytes are damaged
+    or do not describe a consistent index."""
+    reader = _CheckedReader(handle)
+    order, n_terms, n_slots, n_overflow, n_articles, n_pairs = _SIZES.unpack(
+        reader.read(_SIZES.size)
+    )
+    if order != _BYTE_ORDER:
+        raise ValueError("the index file was written on a machine of another byte order")
+    (terms_size,) = struct.unpack("<q", reader.read(8))
+    if terms_size < 0 or min(n_terms, n_slots, n_overflow, n_articles, n_pairs) < 0:
+        raise ValueError("the index file gives a negative size")
+    terms = reader.read(terms_size).decode().split("\n") if n_terms else []
+    counts = reader.array("q", n_terms)
+    if len(terms) != n_terms or sum(counts) != n_pairs or (n_terms and min(counts) <= 0):
+        raise ValueError("the index file's terms do not fit together")
+    data = [reader.array("i", 2 * count) for count in counts]
+    doc_len = reader.array("i", n_slots)
+    paragraph = reader.array("q", n_slots)
+    article = reader.array("q", n_slots)
+    overflow = reader.array("i", 2 * n_overflow)
+    spans = np.frombuffer(reader.array("q", 3 * n_articles), dtype=np.int64).reshape(-1, 3)
+    trailer = handle.read(_CRC.size)
+    if len(trailer) != _CRC.size or _CRC.unpack(trailer)[0] != reader.crc or handle.read(1):
+        raise ValueError("the index file is damaged (its checksum does not match)")
+
+    lengths = np.frombuffer(doc_len, dtype=np.int32)
+    ids = np.frombuffer(paragraph, dtype=np.int64)
+    owners = np.frombuffer(article, dtype=np.int64)
+    alive = lengths != DEAD
+    live = check_postings(
+        np.array([values.buffer_info()[0] for values in data], dtype=np.int64),
+        np.frombuffer(counts, dtype=np.int64),
+        lengths,
+        np.frombuffer(overflow, dtype=np.int32),
+    )
+    _check_slots(alive, lengths, ids, owners, spans)
+
     index = BM25Index(params)
-    triples = np.empty((len(slots), _FIELDS), dtype=np.int32)
-    triples[:, 0] = slots
-    triples[:, 1] = tfs
-    triples[:, 2] = np.where(alive[slots], doc_len[slots], _DEAD)  # -1: removed
-    data = triples.tobytes()
-    for number, term in enumerate(terms):
-        start, end = int(pointers[number]) * 4 * _FIELDS, int(pointers[number + 1]) * 4 * _FIELDS
-        postings = _Postings()
-        postings.data = array("i", data[start:end])
-        postings.live = int(live[number])
-        index._postings[term] = postings
-    index._df_histogram = Counter(np.asarray(live, dtype=np.int64).tolist())
-    lengths = np.where(alive, doc_len, _DEAD).astype(np.int32)
-    index._doc_len = array("i", lengths.tobytes())
-    index._paragraph = array("q", paragraph.astype(np.int64).tobytes())
-    index._article = array("q", article.astype(np.int64).tobytes())
-    alive_slots = np.flatnonzero(alive)
-    index._slot_of = dict(zip(paragraph[alive_slots].tolist(), alive_slots.tolist(), strict=True))
-    for slot, article_id in zip(alive_slots.tolist(), article[alive_slots].tolist(), strict=True):
-        index._article_slots.setdefault(article_id, []).append(slot)
-    index._total_len = int(lengths[alive_slots].sum())
+    index._postings = {
+        term: _Postings(values, int(df))
+        for term, values, df in zip(terms, data, live.tolist(), strict=True)
+    }
+    index._df_histogram = Counter(live.tolist())
+    index._doc_len, index._paragraph, index._article = doc_len, paragraph, article
+    index._overflow = overflow
+    index._spans = {int(a): (int(f), int(n)) for a, f, n in spans.tolist()}
+    index._live = int(alive.sum())
+    index._largest_id = int(ids.max(initial=-1))
+    index._total_len = int(lengths[alive].sum(dtype=np.int64))
     index._longest = int(lengths.max(initial=0))
     return index
 
 
-def index_signature(index: BM25Index) -> tuple[int, int, int]:
-    """(paragraphs, largest paragraph id, sum of ids): what the store must also hold."""
-    ids = list(index._slot_of)
-    return len(ids), max(ids, default=0), sum(ids)
+def _check_slots(
+    alive: np.ndarray,
+    lengths: np.ndarray,
+    ids: np.ndarray,
+    owners: np.ndarray,
+    spans: np.ndarray,
+) -> None:
+    """Dead slots are dead in every array; the spans cover exactly the live slots, once
+    each, with their article's id; no paragraph id is live twice."""
+    if np.any(lengths[alive] < 0) or np.any(ids[~alive] != DEAD) or np.any(owners[~alive] != DEAD):
+        raise ValueError("the index file's slots disagree")
+    if len(np.unique(spans[:, 0])) != len(spans) or len(np.unique(ids[alive])) != alive.sum():
+        raise ValueError("the index file lists something twice")
+    first, count = spans[:, 1], spans[:, 2]
+    if np.any(count < 0) or np.any(first < 0) or np.any(first + count > len(alive)):
+        raise ValueError("the index file's articles lie outside its slots")
+    cover = np.zeros(len(alive) + 1, dtype=np.int64)
+    np.add.at(cover, first, 1)
+    np.add.at(cover, first + count, -1)
+    if not np.array_equal(np.cumsum(cover)[:-1] > 0, alive) or np.cumsum(cover).max(initial=0) > 1:
+        raise ValueError("the index file's articles do not cover its paragraphs")
+    by_first = np.argsort(first, kind="stable")
+    if not np.array_equal(np.repeat(spans[by_first, 0], count[by_first]), owners[alive]):
+        raise ValueError("the index file's articles do not own their paragraphs")

@@ -3,88 +3,122 @@
 Kept apart from ``bm25.py`` so the index's bookkeeping stays plain Python and these
 stay small pure functions over arrays.
 
-A question adds each of its terms' shares into the paragraphs that hold the term. Done
-over the whole corpus, that is a scattered add into an array as long as the corpus (8 MB
-at a million paragraphs, as much as this machine's L3 cache), and memory, not
-arithmetic, sets the pace. So the corpus is walked in blocks of ``BLOCK`` slots: every
-term's postings are sorted by slot, each term keeps a cursor, and for one block at a
-time every term adds its shares (in question order, so each paragraph's total is the
-same float rank_bm25 computes) into accumulators small enough to stay in L2. The best
-``k`` of each block are merged into the results before the next block starts.
+Postings. Each term's postings are one int32 array of ``(slot, packed)`` pairs in slot
+order. ``packed`` holds the term's count in the paragraph and the paragraph's length,
+``tf << TF_SHIFT | length``, so a question reads 8 bytes per posting and never looks up
+a per-paragraph array as long as the corpus. Two values of ``packed`` are not counts:
+``DEAD`` marks a removed paragraph, and below that ``-2 - i`` points at pair ``i`` of
+the overflow table, for the rare paragraph too long or word too repeated to pack.
+
+Addresses. A question's terms are handed over as the addresses and lengths of their own
+arrays, not joined into one: joining copied every posting once per question, which at a
+hundred thousand paragraphs was a third of the question's time. The caller keeps those
+arrays alive and unresized for the duration of the call (``BM25Index`` holds its lock
+and a buffer export of each).
+
+Blocks. A question adds each of its terms' shares into the paragraphs that hold the
+term. Done over the whole corpus, that is a scattered add into an array as long as the
+corpus (8 MB at a million paragraphs, as much as this machine's L3 cache), and memory,
+not arithmetic, sets the pace. So the corpus is walked in blocks of ``BLOCK`` slots:
+each term keeps a cursor, and for one block at a time every term adds its shares (in
+question order, so each paragraph's total is the same float rank_bm25 computes) into
+accumulators small enough to stay in L2. The best ``k`` of each block are merged into
+the results before the next block starts.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import carray, njit, types
+from numba.extending import intrinsic
 
 BLOCK = 1 << 13
-"""Slots per block: totals, counts and the touched list take 128 KiB. Larger blocks were
+"""Slots per block: totals and counts take 96 KiB. Larger blocks were
 as fast while the caches held only this index, and slower (356 against 270 us at 100k
 paragraphs) once other work had pushed the index out of them, as between questions."""
+
+TF_SHIFT = 16
+LENGTH_MASK = (1 << TF_SHIFT) - 1
+MAX_PACKED_TF = (1 << (31 - TF_SHIFT)) - 1
+DEAD = -1
+
+
+@intrinsic
+def _int32_pointer(typingctx, address):
+    """The int32 array at ``address`` (an integer), as numba sees a C pointer."""
+    signature = types.CPointer(types.int32)(types.int64)
+
+    def codegen(context, builder, sig, args):
+        return builder.inttoptr(args[0], context.get_value_type(sig.return_type))
+
+    return signature, codegen
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pairs(addresses: np.ndarray, counts: np.ndarray, term: int) -> np.ndarray:
+    return carray(_int32_pointer(addresses[term]), (2 * counts[term],))
 
 
 @njit(cache=True, nogil=True)
 def _accumulate_block(
     base: int,
-    data: np.ndarray,
+    addresses: np.ndarray,
+    counts: np.ndarray,
     cursors: np.ndarray,
-    ends: np.ndarray,
+    block_starts: np.ndarray,
     idfs: np.ndarray,
     norm_of_length: np.ndarray,
     k1: float,
+    overflow: np.ndarray,
     totals: np.ndarray,
     matched: np.ndarray,
-    touched: np.ndarray,
-) -> int:
-    """Add every term's shares for the block of slots from ``base``; advance cursors.
+) -> None:
+    """Add every term's shares for the block of slots from ``base``, and move each
+    term's cursor past the block; ``block_starts`` keeps where each term's part of the
+    block began, for ``_harvest``.
 
     The share is rank_bm25's expression, operation for operation, so it is the same
     float: ``idf * (tf * (k1 + 1) / (tf + norm))``, where ``norm_of_length[|d|]`` is
     ``k1 * (1 - b + b * |d| / avgdl)`` computed as rank_bm25 computes it. Postings of
-    removed paragraphs have a negative length and are skipped. Returns how many slots
-    were touched.
+    removed paragraphs are skipped. Nothing here depends on the previous posting, so the
+    processor can work on several at once: keeping a list of touched slots as we went
+    made each posting wait for the last one's bookkeeping, and cost a third of the time.
     """
     limit = base + totals.shape[0]
-    n_touched = 0
     for term in range(idfs.shape[0]):
+        data = _pairs(addresses, counts, term)
         idf = idfs[term]
-        start = cursors[term]
-        end = _first_at_least(data, start, ends[term], limit)
-        for i in range(start, end):
-            length = data[3 * i + 2]
-            if length >= 0:
-                local = data[3 * i] - base
-                tf = data[3 * i + 1]
-                totals[local] += idf * (tf * (k1 + 1) / (tf + norm_of_length[length]))
-                # Branch-free: whether a slot is new is a coin toss after the first term.
-                touched[n_touched] = local
-                n_touched += matched[local] == 0
-                matched[local] += 1
-        cursors[term] = end
-    return n_touched
+        block_starts[term] = i = cursors[term]
+        # A linear walk, not a binary search for the block's end: the search's jumps
+        # through a long posting list missed the cache at nearly every step.
+        while i < counts[term]:
+            slot = data[2 * i]
+            if slot >= limit:
+                break
+            packed = data[2 * i + 1]
+            i += 1
+            if packed >= 0:
+                tf = packed >> TF_SHIFT
+                length = packed & LENGTH_MASK
+            elif packed == DEAD:
+                continue
+            else:
+                at = 2 * (-packed - 2)
+                tf = overflow[at]
+                length = overflow[at + 1]
+            local = slot - base
+            totals[local] += idf * (tf * (k1 + 1) / (tf + norm_of_length[length]))
+            matched[local] += 1
+        cursors[term] = i
 
 
 @njit(cache=True, nogil=True)
-def _first_at_least(data: np.ndarray, low: int, high: int, value: int) -> int:
-    """The first posting from ``low`` to ``high`` (sorted by slot) whose slot is at least
-    ``value``."""
-    while low < high:
-        middle = (low + high) // 2
-        if data[3 * middle] < value:
-            low = middle + 1
-        else:
-            high = middle
-    return low
-
-
-@njit(cache=True, nogil=True)
-def _next_base(data: np.ndarray, cursors: np.ndarray, ends: np.ndarray, block: int) -> int:
+def _next_base(addresses: np.ndarray, counts: np.ndarray, cursors: np.ndarray, block: int) -> int:
     """The start of the block holding the smallest unread slot; -1 when all are read."""
     lowest = -1
     for term in range(cursors.shape[0]):
-        if cursors[term] < ends[term]:
-            slot = data[3 * cursors[term]]
+        if cursors[term] < counts[term]:
+            slot = _pairs(addresses, counts, term)[2 * cursors[term]]
             if lowest < 0 or slot < lowest:
                 lowest = slot
     if lowest < 0:
@@ -137,104 +171,159 @@ def _keep_if_better(
 
 @njit(cache=True, nogil=True)
 def best_k(
-    data: np.ndarray,
-    starts: np.ndarray,
-    ends: np.ndarray,
+    addresses: np.ndarray,
+    counts: np.ndarray,
     idfs: np.ndarray,
     norm_of_length: np.ndarray,
     k1: float,
+    overflow: np.ndarray,
     article: np.ndarray,
     only_article: int,
     totals: np.ndarray,
     matched: np.ndarray,
-    touched: np.ndarray,
     best_slots: np.ndarray,
     best_scores: np.ndarray,
     best_matched: np.ndarray,
 ) -> int:
     """The ``len(best_slots)`` best paragraphs holding a term, best first.
 
-    Term ``t``'s postings are the ``(slot, tf, length)`` triples ``starts[t]`` to
-    ``ends[t]`` of ``data`` (flat), terms in question order. ``only_article``, when not
-    negative, keeps one article's paragraphs. ``totals``, ``matched`` and ``touched`` are
-    scratch arrays as long as a block (``BLOCK`` slots, fewer in tests), zero on entry and
-    on return. Returns how many results were written.
+    Term ``t``'s postings are the ``counts[t]`` pairs at ``addresses[t]``, terms in
+    question order. ``only_article``, when not negative, keeps one article's paragraphs.
+    ``totals`` and ``matched`` are scratch arrays as long as a block (``BLOCK`` slots,
+    fewer in tests), zero on entry and on return. Returns how many results were written.
     """
     k = best_slots.shape[0]
     found = 0
-    cursors = starts.copy()
-    base = _next_base(data, cursors, ends, totals.shape[0])
+    threshold = -np.inf  # the k-th best score so far, once there are k
+    cursors = np.zeros(idfs.shape[0], dtype=np.int64)
+    block_starts = np.zeros(idfs.shape[0], dtype=np.int64)
+    base = _next_base(addresses, counts, cursors, totals.shape[0])
     while base >= 0:
-        n_touched = _accumulate_block(
-            base, data, cursors, ends, idfs, norm_of_length, k1,
-            totals, matched, touched,
+        _accumulate_block(
+            base, addresses, counts, cursors, block_starts, idfs, norm_of_length, k1,
+            overflow, totals, matched,
         )  # fmt: skip
-        for j in range(n_touched):
-            local = touched[j]
-            score = totals[local]
-            count = matched[local]
-            totals[local] = 0.0
-            matched[local] = 0
-            if found == k and score < best_scores[k - 1]:
-                continue  # the usual case, decided without a call
-            slot = base + local
-            if only_article < 0 or article[slot] == only_article:
-                found = _keep_if_better(
-                    slot, score, count, found, best_slots, best_scores, best_matched
-                )
-        base = _next_base(data, cursors, ends, totals.shape[0])
+        # Walk the block's postings again, reading and zeroing each slot's total: the
+        # first visit to a slot finds it, later ones find zero. No branch depends on
+        # which visit it is, and the one that does (can it make the top k?) is nearly
+        # always no, so the processor predicts it: a branch on whether a slot was
+        # already seen was mispredicted half the time and cost as much as the adding.
+        for term in range(idfs.shape[0]):
+            data = _pairs(addresses, counts, term)
+            for i in range(block_starts[term], cursors[term]):
+                local = data[2 * i] - base
+                score = totals[local]
+                count = matched[local]
+                totals[local] = 0.0
+                matched[local] = 0
+                # One test, not two, for one branch the processor can predict.
+                if (count != 0) & (score >= threshold):
+                    slot = base + local
+                    if only_article < 0 or article[slot] == only_article:
+                        found = _keep_if_better(
+                            slot, score, count, found, best_slots, best_scores, best_matched
+                        )
+                        if found == k:
+                            threshold = best_scores[k - 1]
+        base = _next_base(addresses, counts, cursors, totals.shape[0])
     return found
 
 
 @njit(cache=True, nogil=True)
 def every_score(
-    data: np.ndarray,
-    starts: np.ndarray,
-    ends: np.ndarray,
+    addresses: np.ndarray,
+    counts: np.ndarray,
     idfs: np.ndarray,
     norm_of_length: np.ndarray,
     k1: float,
+    overflow: np.ndarray,
     totals: np.ndarray,
     matched: np.ndarray,
-    touched: np.ndarray,
     out_slots: np.ndarray,
     out_scores: np.ndarray,
     out_matched: np.ndarray,
 ) -> int:
-    """Every live paragraph holding a term, with its total and matched count, by slot
-    block. The outputs need room for every posting. Returns how many."""
-    count = 0
-    cursors = starts.copy()
-    base = _next_base(data, cursors, ends, totals.shape[0])
+    """Every live paragraph holding a term, with its total and matched count, in no
+    particular order. The outputs need room for every posting. Returns how many."""
+    found = 0
+    cursors = np.zeros(idfs.shape[0], dtype=np.int64)
+    block_starts = np.zeros(idfs.shape[0], dtype=np.int64)
+    base = _next_base(addresses, counts, cursors, totals.shape[0])
     while base >= 0:
-        n_touched = _accumulate_block(
-            base, data, cursors, ends, idfs, norm_of_length, k1,
-            totals, matched, touched,
+        _accumulate_block(
+            base, addresses, counts, cursors, block_starts, idfs, norm_of_length, k1,
+            overflow, totals, matched,
         )  # fmt: skip
-        for j in range(n_touched):
-            local = touched[j]
-            out_slots[count] = base + local
-            out_scores[count] = totals[local]
-            out_matched[count] = matched[local]
-            totals[local] = 0.0
-            matched[local] = 0
-            count += 1
-        base = _next_base(data, cursors, ends, totals.shape[0])
-    return count
+        for term in range(idfs.shape[0]):
+            data = _pairs(addresses, counts, term)
+            for i in range(block_starts[term], cursors[term]):
+                local = data[2 * i] - base
+                out_slots[found] = base + local
+                out_scores[found] = totals[local]
+                out_matched[found] = matched[local]
+                found += matched[local] != 0  # the first visit keeps it, later ones not
+                totals[local] = 0.0
+                matched[local] = 0
+        base = _next_base(addresses, counts, cursors, totals.shape[0])
+    return found
 
 
 def compile_kernels() -> None:
     """Run every kernel once on a tiny question, so that numba compiles them (or loads
     them from its cache) now and not during the first real question. Takes seconds on a
     machine that has never compiled them; call it off the event loop."""
-    data = np.array([0, 1, 3, 1, 2, 2], dtype=np.int32)  # two (slot, tf, length) triples
-    starts, ends = np.array([0], dtype=np.int64), np.array([2], dtype=np.int64)
+    # Two postings: slot 0 (tf 1, length 3) and slot 1 (tf and length in the overflow).
+    pairs = np.array([0, 1 << TF_SHIFT | 3, 1, -2], dtype=np.int32)
+    overflow = np.array([2, 2], dtype=np.int32)
+    addresses = np.array([pairs.ctypes.data], dtype=np.int64)
+    counts = np.array([2], dtype=np.int64)
     idfs, norms = np.array([1.0]), np.array([0.5, 0.8, 1.0, 1.2])
     article = np.array([7, 7], dtype=np.int64)
     totals = np.zeros(4, dtype=np.float64)
     matched = np.zeros(4, dtype=np.int32)
-    touched = np.zeros(4, dtype=np.int32)
     best = np.empty(1, dtype=np.int32), np.empty(1, dtype=np.float64), np.empty(1, dtype=np.int32)
-    best_k(data, starts, ends, idfs, norms, 1.2, article, -1, totals, matched, touched, *best)
+    best_k(
+        addresses, counts, idfs, norms, 1.2, overflow, article, -1,
+        totals, matched, *best,
+    )  # fmt: skip
     every = np.empty(2, dtype=np.int32), np.empty(2, dtype=np.float64), np.empty(2, dtype=np.int32)
-    every_score(data, starts, ends, idfs, norms, 1.2, totals, matched, touched, *every)
+    every_score(addresses, counts, idfs, norms, 1.2, overflow, totals, matched, *every)
+    check_postings(addresses, counts, np.array([3, 2], dtype=np.int32), overflow)
+
+
+@njit(cache=True, nogil=True)
+def check_postings(
+    addresses: np.ndarray, counts: np.ndarray, doc_len: np.ndarray, overflow: np.ndarray
+) -> np.ndarray:
+    """Each term's live posting count (its df), after checking that its pairs are in
+    strictly increasing slot order, name slots that exist, are dead exactly where their
+    paragraph is, and give that paragraph's length. Raises ``ValueError`` otherwise."""
+    live = np.zeros(counts.shape[0], dtype=np.int64)
+    for term in range(counts.shape[0]):
+        data = _pairs(addresses, counts, term)
+        previous = -1
+        for i in range(counts[term]):
+            slot = data[2 * i]
+            packed = data[2 * i + 1]
+            if slot <= previous or slot >= doc_len.shape[0]:
+                raise ValueError("postings out of order or naming a slot that does not exist")
+            previous = slot
+            if packed == DEAD:
+                if doc_len[slot] != DEAD:
+                    raise ValueError("a removed posting of a paragraph that is still there")
+                continue
+            if packed >= 0:
+                tf = packed >> TF_SHIFT
+                length = packed & LENGTH_MASK
+            else:
+                at = 2 * (-packed - 2)
+                if at + 1 >= overflow.shape[0]:
+                    raise ValueError("a posting points outside the overflow table")
+                tf = overflow[at]
+                length = overflow[at + 1]
+            if doc_len[slot] == DEAD or length != doc_len[slot] or tf <= 0 or tf > length:
+                raise ValueError("a posting disagrees with its paragraph")
+            live[term] += 1
+        if live[term] == 0:
+            raise ValueError("a term without a paragraph")
+    return live

@@ -129,8 +129,10 @@ async def test_a_flood_is_told_to_wait_and_other_guilds_are_still_answered(
         flood = await fake.user_message(GUILD, NEWS, BOB, "", attachments=[attachment])
         told = await fake.wait_for_message(
             NEWS,
-            lambda m: m["author"]["id"] == str(BOT_ID)
-            and (m.get("message_reference") or {}).get("message_id") == flood["id"],
+            lambda m: (
+                m["author"]["id"] == str(BOT_ID)
+                and (m.get("message_reference") or {}).get("message_id") == flood["id"]
+            ),
         )
         assert "waiting to be indexed" in told["content"]
         assert "again" in told["content"]
@@ -241,12 +243,14 @@ async def test_a_moderator_of_one_guild_reaches_nothing_of_another(fake, bot):
         interaction = await fake.slash(OTHER_GUILD, OTHER_NEWS, CAROL, command, options or {})
         return await fake.wait_for_reply(interaction)
 
-    assert "No such article" in (await reply_to("admin articles show", {"article": article.id}))[
-        "content"
-    ]
-    assert "No such article" in (
-        await reply_to("admin articles remove", {"article": article.id})
-    )["content"]
+    assert (
+        "No such article"
+        in (await reply_to("admin articles show", {"article": article.id}))["content"]
+    )
+    assert (
+        "No such article"
+        in (await reply_to("admin articles remove", {"article": article.id}))["content"]
+    )
     assert "#" not in (await reply_to("admin articles list"))["content"]
     exported = await reply_to("admin export")
     assert exported["content"].startswith("0 article")

@@ -556,3 +556,32 @@ def test_duplicate_paragraph_id_within_one_article_raises() -> None:
     # slots are live, and the article could never be removed again.
     assert index.paragraph_count == 0
     assert 1 not in index
+
+
+def test_paragraphs_too_long_to_pack_score_exactly() -> None:
+    """A paragraph over 65,535 terms, or a word repeated over 32,767 times, does not fit
+    a packed posting; its postings go through the overflow table with the same scores,
+    and survive removals and compaction."""
+    rng = random.Random(9)
+    vocab = [f"t{i}" for i in range(12)]
+    articles = _random_articles(rng, n_articles=120, per_article=10, first_aid=1, first_pid=1)
+    huge = [
+        (5000, [(50_000, ["t1"] * 40_000 + ["t2"] * 30_000)]),  # tf and length overflow
+        (5001, [(50_001, ["t3"] * 33_000), (50_002, vocab * 6_000)]),
+    ]
+    index = build([*articles, *huge])
+    assert len(index._overflow) == 2 * 15  # white-box: 3 + 12 postings overflow
+    live = [*articles, *huge]
+    for query in (["t1"], ["t2", "t3"], ["t1", "t3", "t7"], vocab):
+        assert_matches_reference(index, live, query, index.params)
+    for article in articles[:70]:  # enough to compact: the overflow table is rebuilt
+        index.remove_article(*article)
+    live = live[70:]
+    assert len(index._doc_len) < 1203
+    for query in (["t1"], ["t2", "t3"], vocab):
+        assert_matches_reference(index, live, query, index.params)
+    index.remove_article(*huge[0])
+    live.remove(huge[0])
+    assert_matches_reference(index, live, ["t1", "t2", "t3"], index.params)
+    flat = [p for _aid, ps in live for p in ps]
+    assert_search_consistent(index, ["t3", "t5"], flat, 5)

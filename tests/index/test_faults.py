@@ -24,9 +24,7 @@ async def counts(engine: Engine) -> tuple[int, int, int]:
     return stats.articles, stats.paragraphs, (await engine._index(GUILD)).paragraph_count
 
 
-async def test_a_full_disk_fails_the_ingest_and_questions_are_still_answered(
-    engine, seed_bytes
-):
+async def test_a_full_disk_fails_the_ingest_and_questions_are_still_answered(engine, seed_bytes):
     await engine.ingest_file(GUILD, "message.txt", seed_bytes)
     before = await counts(engine)
     writer = engine.store._writer

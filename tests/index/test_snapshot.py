@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-import numpy as np
+import io
+
 import pytest
 
 from index import Engine, EngineConfig
-from index.bm25 import BM25Index, BM25Params, index_from_arrays, index_to_arrays
+from index.bm25 import BM25Index, BM25Params, read_index, write_index
 from index.models import ArticleDraft, Provenance
 from index.paste import fingerprint
 from index.snapshot import snapshot_path
@@ -20,40 +21,61 @@ def ranked(hits):
     return [(h.paragraph_id, h.score) for h in hits]
 
 
-def test_arrays_round_trip_keeps_scores_and_changes_working():
+def round_trip(index: BM25Index) -> BM25Index:
+    buffer = io.BytesIO()
+    write_index(index, buffer)
+    buffer.seek(0)
+    return read_index(buffer, index.params)
+
+
+def paragraphs_of(article: int) -> list[tuple[int, list[str]]]:
+    return [(article * 10 + i, [f"w{(article + i * 7) % 23}", "x"] * (i + 1)) for i in range(5)]
+
+
+def test_file_round_trip_keeps_scores_and_changes_working():
     index = BM25Index()
     for article in range(30):
-        index.add_article(
-            article,
-            [
-                (article * 10 + i, [f"w{(article + i * 7) % 23}", "x"] * (i + 1))
-                for i in range(5)
-            ],
-        )
+        index.add_article(article, paragraphs_of(article))
+    index.add_article(500, [(5000, ["long"] * 70_000)])  # beyond what a posting packs
+    index.add_article(501, [])
     for article in (3, 17):
-        index.remove_article(
-            article,
-            [
-                (article * 10 + i, [f"w{(article + i * 7) % 23}", "x"] * (i + 1))
-                for i in range(5)
-            ],
-        )
-    loaded = index_from_arrays(index_to_arrays(index), BM25Params())
-    for query in (["w1", "x"], ["w5"], ["x"], ["w22", "w0", "w4"]):
+        index.remove_article(article, paragraphs_of(article))
+    loaded = round_trip(index)
+    assert loaded.signature() == index.signature()
+    assert (loaded.paragraph_count, loaded.article_count) == (141, 30)
+    for query in (["w1", "x"], ["w5"], ["x"], ["w22", "w0", "w4"], ["long", "x"]):
         assert loaded.scores(query) == index.scores(query)
         assert ranked(loaded.search(query, 7)) == ranked(index.search(query, 7))
     loaded.add_article(99, [(990, ["w1", "new"])])
-    loaded.remove_article(
-        4, [(40 + i, [f"w{(4 + i * 7) % 23}", "x"] * (i + 1)) for i in range(5)]
-    )
+    loaded.remove_article(4, paragraphs_of(4))
+    loaded.remove_article(500, [(5000, ["long"] * 70_000)])
+    assert 501 in loaded
     assert loaded.search(["new"], 1)[0].paragraph_id == 990
+    assert loaded.search(["long"], 1) == []
 
 
-def test_arrays_that_do_not_fit_are_refused():
-    arrays = index_to_arrays(BM25Index())
-    arrays["pointers"] = np.array([0, 5], dtype=np.int64)
+@pytest.mark.parametrize("where", ["sizes", "terms", "postings", "slots", "spans", "checksum"])
+def test_damaged_index_files_are_refused(where):
+    index = BM25Index()
+    for article in range(5):
+        index.add_article(article, paragraphs_of(article))
+    buffer = io.BytesIO()
+    write_index(index, buffer)
+    data = bytearray(buffer.getvalue())
+    at = {
+        "sizes": 9,
+        "terms": 56,
+        "postings": len(data) // 3,
+        "slots": len(data) - 400,
+        "spans": len(data) - 20,
+        "checksum": len(data) - 2,
+    }[where]
+    data[at] ^= 0x5A
     with pytest.raises(ValueError):
-        index_from_arrays(arrays, BM25Params())
+        read_index(io.BytesIO(bytes(data)), BM25Params())
+    for cut in (0, 10, len(data) // 2, len(data) - 1):
+        with pytest.raises(ValueError):
+            read_index(io.BytesIO(bytes(buffer.getvalue()[:cut])), BM25Params())
 
 
 async def fill(engine: Engine) -> None:
@@ -111,3 +133,37 @@ async def test_a_snapshot_that_cannot_be_trusted_is_never_served(tmp_path, probl
         served = ranked(await engine.rank(GUILD, QUESTION, k=20))
         await engine.reindex(GUILD)  # built from the store alone
         assert served == ranked(await engine.rank(GUILD, QUESTION, k=20))
+
+
+def _break_order(index: BM25Index) -> None:
+    data = index._postings["x"].data
+    data[0], data[2] = data[2], data[0]
+
+
+def _break_length(index: BM25Index) -> None:
+    index._postings["x"].data[1] += 1
+
+
+def _break_span(index: BM25Index) -> None:
+    index._spans[2] = (index._spans[2][0], 4)
+
+
+def _break_ids(index: BM25Index) -> None:
+    index._paragraph[3] = index._paragraph[4]
+
+
+def _break_dead_slot(index: BM25Index) -> None:
+    index._postings["x"].data[1] = -1
+
+
+@pytest.mark.parametrize(
+    "damage", [_break_order, _break_length, _break_span, _break_ids, _break_dead_slot]
+)
+def test_files_of_an_inconsistent_index_are_refused(damage):
+    """The checksum catches damage on disk; these catch a file that was written wrong."""
+    index = BM25Index()
+    for article in range(5):
+        index.add_article(article, paragraphs_of(article))
+    damage(index)
+    with pytest.raises(ValueError):
+        round_trip(index)
