@@ -37,6 +37,10 @@ BLOCK = 1 << 13
 as fast while the caches held only this index, and slower (356 against 270 us at 100k
 paragraphs) once other work had pushed the index out of them, as between questions."""
 
+# Compiled once and cached on disk; the loops release the GIL. "numpy" errors: a division
+# by zero gives inf instead of a check before every division (none can be zero here).
+_OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
+
 TF_SHIFT = 16
 LENGTH_MASK = (1 << TF_SHIFT) - 1
 MAX_PACKED_TF = (1 << (31 - TF_SHIFT)) - 1
@@ -54,12 +58,12 @@ def _int32_pointer(typingctx, address):
     return signature, codegen
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(**_OPTIONS, inline="always")
 def _pairs(addresses: np.ndarray, counts: np.ndarray, term: int) -> np.ndarray:
     return carray(_int32_pointer(addresses[term]), (2 * counts[term],))
 
 
-@njit(cache=True, nogil=True)
+@njit(**_OPTIONS)
 def _accumulate_block(
     base: int,
     addresses: np.ndarray,
@@ -112,7 +116,7 @@ def _accumulate_block(
         cursors[term] = i
 
 
-@njit(cache=True, nogil=True)
+@njit(**_OPTIONS)
 def _next_base(addresses: np.ndarray, counts: np.ndarray, cursors: np.ndarray, block: int) -> int:
     """The start of the block holding the smallest unread slot; -1 when all are read."""
     lowest = -1
@@ -126,7 +130,7 @@ def _next_base(addresses: np.ndarray, counts: np.ndarray, cursors: np.ndarray, b
     return lowest - lowest % block
 
 
-@njit(cache=True, nogil=True)
+@njit(**_OPTIONS)
 def _ranks_before(
     score_a: float, matched_a: int, slot_a: int, score_b: float, matched_b: int, slot_b: int
 ) -> bool:
@@ -138,7 +142,7 @@ def _ranks_before(
     return slot_a < slot_b
 
 
-@njit(cache=True, nogil=True)
+@njit(**_OPTIONS)
 def _keep_if_better(
     slot: int,
     score: float,
@@ -169,7 +173,7 @@ def _keep_if_better(
     return found + 1 if found < k else found
 
 
-@njit(cache=True, nogil=True)
+@njit(**_OPTIONS)
 def best_k(
     addresses: np.ndarray,
     counts: np.ndarray,
@@ -229,7 +233,7 @@ def best_k(
     return found
 
 
-@njit(cache=True, nogil=True)
+@njit(**_OPTIONS)
 def every_score(
     addresses: np.ndarray,
     counts: np.ndarray,
@@ -291,7 +295,7 @@ def compile_kernels() -> None:
     check_postings(addresses, counts, np.array([3, 2], dtype=np.int32), overflow)
 
 
-@njit(cache=True, nogil=True)
+@njit(**_OPTIONS)
 def check_postings(
     addresses: np.ndarray, counts: np.ndarray, doc_len: np.ndarray, overflow: np.ndarray
 ) -> np.ndarray:
