@@ -48,6 +48,7 @@ from index.bm25_kernels import (
     BLOCK,
     DEAD,
     LENGTH_MASK,
+    MATCHED_MASK,
     MAX_PACKED_TF,
     TF_SHIFT,
     best_k,
@@ -98,11 +99,11 @@ class _Postings:
 
 
 class _Scratch:
-    """One block's accumulators (see ``bm25_kernels``); zero between questions."""
+    """One block's accumulators (see ``bm25_kernels``)."""
 
     def __init__(self, block: int) -> None:
         self.totals = np.zeros(block, dtype=np.float64)
-        self.matched = np.zeros(block, dtype=np.int32)
+        self.tags = np.zeros(block, dtype=np.int32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,9 @@ class BM25Index:
         """``block`` is how many slots a question adds up at a time; tests make it small
         so that a handful of paragraphs spans many blocks."""
         self.params = params or BM25Params()
+        # Whether a term's share is at most idf * (k1 + 1): what lets a question skip
+        # paragraphs that cannot make its top k (see bm25_kernels.best_k).
+        self._bounded = self.params.k1 >= 0 and 0 <= self.params.b <= 1
         self._postings: dict[str, _Postings] = {}
         # Per slot. A removed paragraph leaves a dead slot (all three DEAD) until the
         # next compaction, so removing costs the article, not the postings it is in.
@@ -365,6 +369,7 @@ class BM25Index:
             return None
         known = self._postings
         postings = [p for p in map(known.get, unique_terms(terms)) if p is not None]
+        del postings[MATCHED_MASK:]  # more distinct words than any question has
         if not postings:
             return None
         held = [memoryview(p.data) for p in postings]
@@ -396,7 +401,7 @@ class BM25Index:
         count = every_score(
             query.addresses, query.counts, query.idfs, self._norm_of_length(),
             self.params.k1, self._overflow_view(),
-            self._scratch.totals, self._scratch.matched, slots, totals, matched,
+            self._scratch.totals, self._scratch.tags, slots, totals, matched,
         )  # fmt: skip
         return slots[:count], totals[:count], matched[:count]
 
@@ -422,8 +427,8 @@ class BM25Index:
                 found = best_k(
                     query.addresses, query.counts, query.idfs, self._norm_of_length(),
                     self.params.k1, self._overflow_view(), article,
-                    DEAD if article_id is None else article_id,
-                    self._scratch.totals, self._scratch.matched, slots, totals, matched,
+                    DEAD if article_id is None else article_id, self._bounded,
+                    self._scratch.totals, self._scratch.tags, slots, totals, matched,
                 )  # fmt: skip
                 slots, totals, matched = slots[:found], totals[:found], matched[:found]
             else:

@@ -33,7 +33,7 @@ from numba import carray, njit, types
 from numba.extending import intrinsic
 
 BLOCK = 1 << 13
-"""Slots per block: totals and counts take 96 KiB. Larger blocks were
+"""Slots per block: totals and tags take 96 KiB. Larger blocks were
 as fast while the caches held only this index, and slower (356 against 270 us at 100k
 paragraphs) once other work had pushed the index out of them, as between questions."""
 
@@ -45,6 +45,11 @@ TF_SHIFT = 16
 LENGTH_MASK = (1 << TF_SHIFT) - 1
 MAX_PACKED_TF = (1 << (31 - TF_SHIFT)) - 1
 DEAD = -1
+
+MATCHED_BITS = 16
+MATCHED_MASK = (1 << MATCHED_BITS) - 1
+"""A question's distinct known terms are counted in 16 bits: at most 65,535 of them."""
+MAX_EPOCH = (1 << (31 - MATCHED_BITS)) - 1
 
 
 @intrinsic
@@ -66,6 +71,7 @@ def _pairs(addresses: np.ndarray, counts: np.ndarray, term: int) -> np.ndarray:
 @njit(**_OPTIONS)
 def _accumulate_block(
     base: int,
+    epoch: int,
     addresses: np.ndarray,
     counts: np.ndarray,
     cursors: np.ndarray,
@@ -75,20 +81,24 @@ def _accumulate_block(
     k1: float,
     overflow: np.ndarray,
     totals: np.ndarray,
-    matched: np.ndarray,
+    tags: np.ndarray,
 ) -> None:
     """Add every term's shares for the block of slots from ``base``, and move each
     term's cursor past the block; ``block_starts`` keeps where each term's part of the
-    block began, for ``_harvest``.
+    block began, for the harvest that follows.
 
     The share is rank_bm25's expression, operation for operation, so it is the same
     float: ``idf * (tf * (k1 + 1) / (tf + norm))``, where ``norm_of_length[|d|]`` is
-    ``k1 * (1 - b + b * |d| / avgdl)`` computed as rank_bm25 computes it. Postings of
-    removed paragraphs are skipped. Nothing here depends on the previous posting, so the
-    processor can work on several at once: keeping a list of touched slots as we went
-    made each posting wait for the last one's bookkeeping, and cost a third of the time.
+    ``k1 * (1 - b + b * |d| / avgdl)`` computed as rank_bm25 computes it, and a slot's
+    total starts from 0.0 as rank_bm25's does. Postings of removed paragraphs are skipped.
+
+    ``tags[local]`` is ``epoch << MATCHED_BITS | matched``: a slot whose tag is of an
+    older epoch (block) holds a stale total, read as 0.0. So nothing has to be zeroed
+    between blocks, and nothing here depends on the previous posting: the processor
+    works on several postings at once.
     """
     limit = base + totals.shape[0]
+    first_visit = epoch << MATCHED_BITS
     for term in range(idfs.shape[0]):
         data = _pairs(addresses, counts, term)
         idf = idfs[term]
@@ -111,8 +121,14 @@ def _accumulate_block(
                 tf = overflow[at]
                 length = overflow[at + 1]
             local = slot - base
-            totals[local] += idf * (tf * (k1 + 1) / (tf + norm_of_length[length]))
-            matched[local] += 1
+            share = idf * (tf * (k1 + 1) / (tf + norm_of_length[length]))
+            tag = tags[local]
+            # Arithmetic, not a branch: whether a slot was met before in this block is a
+            # coin toss the processor would mispredict half the time. A stale total times
+            # 0.0 is 0.0 (or -0.0: the same sum once the share is added).
+            current = np.int32((tag >> MATCHED_BITS) == epoch)
+            totals[local] = totals[local] * current + share
+            tags[local] = current * tag + (1 - current) * first_visit + 1
         cursors[term] = i
 
 
@@ -174,6 +190,22 @@ def _keep_if_better(
 
 
 @njit(**_OPTIONS)
+def _next_epoch(epoch: int, tags: np.ndarray) -> int:
+    if epoch == MAX_EPOCH:  # after 32,767 blocks: start over from clean tags
+        tags[:] = 0
+        return 1
+    return epoch + 1
+
+
+@njit(**_OPTIONS)
+def _in_buffer(slot: int, found: int, best_slots: np.ndarray) -> bool:
+    for j in range(found):  # noqa: SIM110 (numba compiles the loop, not a generator)
+        if best_slots[j] == slot:
+            return True
+    return False
+
+
+@njit(**_OPTIONS)
 def best_k(
     addresses: np.ndarray,
     counts: np.ndarray,
@@ -183,8 +215,9 @@ def best_k(
     overflow: np.ndarray,
     article: np.ndarray,
     only_article: int,
+    bounded: bool,
     totals: np.ndarray,
-    matched: np.ndarray,
+    tags: np.ndarray,
     best_slots: np.ndarray,
     best_scores: np.ndarray,
     best_matched: np.ndarray,
@@ -193,44 +226,78 @@ def best_k(
 
     Term ``t``'s postings are the ``counts[t]`` pairs at ``addresses[t]``, terms in
     question order. ``only_article``, when not negative, keeps one article's paragraphs.
-    ``totals`` and ``matched`` are scratch arrays as long as a block (``BLOCK`` slots,
-    fewer in tests), zero on entry and on return. Returns how many results were written.
+    ``bounded`` says whether a share can be bounded by its idf (see ``_bounds``).
+    ``totals`` and ``tags`` are scratch arrays as long as a block (``BLOCK`` slots, fewer
+    in tests). Returns how many results were written.
     """
     k = best_slots.shape[0]
     found = 0
     threshold = -np.inf  # the k-th best score so far, once there are k
     cursors = np.zeros(idfs.shape[0], dtype=np.int64)
     block_starts = np.zeros(idfs.shape[0], dtype=np.int64)
+    rank, reach = _bounds(idfs, k1, bounded)
+    passed = 0  # terms, weakest first, whose slots cannot reach the threshold on their own
+    tags[:] = 0
+    epoch = 0
     base = _next_base(addresses, counts, cursors, totals.shape[0])
     while base >= 0:
+        epoch = _next_epoch(epoch, tags)
         _accumulate_block(
-            base, addresses, counts, cursors, block_starts, idfs, norm_of_length, k1,
-            overflow, totals, matched,
+            base, epoch, addresses, counts, cursors, block_starts, idfs, norm_of_length,
+            k1, overflow, totals, tags,
         )  # fmt: skip
-        # Walk the block's postings again, reading and zeroing each slot's total: the
-        # first visit to a slot finds it, later ones find zero. No branch depends on
-        # which visit it is, and the one that does (can it make the top k?) is nearly
-        # always no, so the processor predicts it: a branch on whether a slot was
-        # already seen was mispredicted half the time and cost as much as the adding.
+        # Walk the block's postings again, only reading: nearly every total is below the
+        # k-th best, a test the processor predicts. The rare one that is not may be a
+        # removed paragraph's stale total, or a slot met before through another term.
+        # A slot whose terms are all among the weakest, those whose most they could add
+        # together stays below the threshold, cannot make the top k: their postings are
+        # not walked (the threshold only rises, so skipping stays right). Usually those
+        # are the common words, three quarters of the postings.
         for term in range(idfs.shape[0]):
+            while passed < len(reach) and reach[passed] < threshold:
+                passed += 1
+            if rank[term] < passed:
+                continue
             data = _pairs(addresses, counts, term)
             for i in range(block_starts[term], cursors[term]):
                 local = data[2 * i] - base
                 score = totals[local]
-                count = matched[local]
-                totals[local] = 0.0
-                matched[local] = 0
-                # One test, not two, for one branch the processor can predict.
-                if (count != 0) & (score >= threshold):
-                    slot = base + local
-                    if only_article < 0 or article[slot] == only_article:
-                        found = _keep_if_better(
-                            slot, score, count, found, best_slots, best_scores, best_matched
-                        )
-                        if found == k:
-                            threshold = best_scores[k - 1]
+                if score < threshold:
+                    continue
+                tag = tags[local]
+                slot = base + local
+                if (
+                    (tag >> MATCHED_BITS) != epoch
+                    or (only_article >= 0 and article[slot] != only_article)
+                    or _in_buffer(slot, found, best_slots)
+                ):
+                    continue
+                found = _keep_if_better(
+                    slot, score, tag & MATCHED_MASK, found, best_slots, best_scores, best_matched
+                )
+                if found == k:
+                    threshold = best_scores[k - 1]
         base = _next_base(addresses, counts, cursors, totals.shape[0])
     return found
+
+
+@njit(**_OPTIONS)
+def _bounds(idfs: np.ndarray, k1: float, bounded: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Each term's rank from the weakest, and ``reach[j]``: the most the ``j + 1``
+    weakest terms can add to a total together, with room for rounding.
+
+    A share is ``idf * tf * (k1 + 1) / (tf + norm)``, at most ``idf * (k1 + 1)`` when
+    ``norm`` is not negative (``bounded``: k1 >= 0 and 0 <= b <= 1), and never above 0
+    for a negative idf. Without ``bounded``, nothing is known and every reach is inf.
+    """
+    bound = np.empty(idfs.shape[0], dtype=np.float64)
+    for term in range(idfs.shape[0]):
+        bound[term] = max(idfs[term], 0.0) * (k1 + 1) * (1 + 1e-6) if bounded else np.inf
+    order = np.argsort(bound, kind="mergesort")
+    rank = np.empty(idfs.shape[0], dtype=np.int64)
+    for j in range(order.shape[0]):
+        rank[order[j]] = j
+    return rank, np.cumsum(bound[order])
 
 
 @njit(**_OPTIONS)
@@ -242,7 +309,7 @@ def every_score(
     k1: float,
     overflow: np.ndarray,
     totals: np.ndarray,
-    matched: np.ndarray,
+    tags: np.ndarray,
     out_slots: np.ndarray,
     out_scores: np.ndarray,
     out_matched: np.ndarray,
@@ -252,22 +319,26 @@ def every_score(
     found = 0
     cursors = np.zeros(idfs.shape[0], dtype=np.int64)
     block_starts = np.zeros(idfs.shape[0], dtype=np.int64)
+    tags[:] = 0
+    epoch = 0
     base = _next_base(addresses, counts, cursors, totals.shape[0])
     while base >= 0:
+        epoch = _next_epoch(epoch, tags)
         _accumulate_block(
-            base, addresses, counts, cursors, block_starts, idfs, norm_of_length, k1,
-            overflow, totals, matched,
+            base, epoch, addresses, counts, cursors, block_starts, idfs, norm_of_length,
+            k1, overflow, totals, tags,
         )  # fmt: skip
         for term in range(idfs.shape[0]):
             data = _pairs(addresses, counts, term)
             for i in range(block_starts[term], cursors[term]):
                 local = data[2 * i] - base
-                out_slots[found] = base + local
-                out_scores[found] = totals[local]
-                out_matched[found] = matched[local]
-                found += matched[local] != 0  # the first visit keeps it, later ones not
-                totals[local] = 0.0
-                matched[local] = 0
+                tag = tags[local]
+                if (tag >> MATCHED_BITS) == epoch:
+                    out_slots[found] = base + local
+                    out_scores[found] = totals[local]
+                    out_matched[found] = tag & MATCHED_MASK
+                    found += 1
+                    tags[local] = 0  # taken: later visits find another epoch
         base = _next_base(addresses, counts, cursors, totals.shape[0])
     return found
 
@@ -284,14 +355,14 @@ def compile_kernels() -> None:
     idfs, norms = np.array([1.0]), np.array([0.5, 0.8, 1.0, 1.2])
     article = np.array([7, 7], dtype=np.int64)
     totals = np.zeros(4, dtype=np.float64)
-    matched = np.zeros(4, dtype=np.int32)
+    tags = np.zeros(4, dtype=np.int32)
     best = np.empty(1, dtype=np.int32), np.empty(1, dtype=np.float64), np.empty(1, dtype=np.int32)
     best_k(
-        addresses, counts, idfs, norms, 1.2, overflow, article, -1,
-        totals, matched, *best,
+        addresses, counts, idfs, norms, 1.2, overflow, article, -1, True,
+        totals, tags, *best,
     )  # fmt: skip
     every = np.empty(2, dtype=np.int32), np.empty(2, dtype=np.float64), np.empty(2, dtype=np.int32)
-    every_score(addresses, counts, idfs, norms, 1.2, overflow, totals, matched, *every)
+    every_score(addresses, counts, idfs, norms, 1.2, overflow, totals, tags, *every)
     check_postings(addresses, counts, np.array([3, 2], dtype=np.int32), overflow)
 
 

@@ -192,6 +192,53 @@ def test_top_k_is_exact_across_blocks(
         assert_search_consistent(index, query, flat, k)
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    corpus=corpora(),
+    params=st.builds(
+        BM25Params, k1=st.floats(-0.5, 2.5), b=st.floats(0.0, 1.6), epsilon=st.floats(-0.5, 0.5)
+    ),
+    k=st.integers(1, 6),
+)
+def test_top_k_is_exact_whatever_the_parameters(
+    data: st.DataObject, corpus: tuple[list[str], list[Article]], params: BM25Params, k: int
+) -> None:
+    """Outside k1 >= 0 and 0 <= b <= 1 a share is not bounded by its idf, and a negative
+    epsilon makes idfs negative: the top k must still be the first k of the ranking."""
+    vocab, articles = corpus
+    index = build(articles, params, block=4)
+    flat = [p for _aid, paragraphs in articles for p in paragraphs]
+    for _ in range(3):
+        query = data.draw(queries(vocab), label="query")
+        assert_search_consistent(index, query, flat, k)
+
+
+def test_top_k_skips_common_words_without_losing_a_hit() -> None:
+    """Common words carry most postings and the least weight; once the top k is full
+    their postings are not walked for candidates. The top k must not change."""
+    rng = random.Random(4)
+    common = [f"c{i}" for i in range(3)]
+    rare = [f"r{i}" for i in range(400)]
+    articles = []
+    for aid in range(150):
+        paragraphs = []
+        for j in range(8):
+            terms = rng.choices(common, k=rng.randint(3, 12)) + rng.choices(
+                rare, k=rng.randint(0, 3)
+            )
+            paragraphs.append((aid * 100 + j, terms))
+        articles.append((aid, paragraphs))
+    flat = [p for _aid, ps in articles for p in ps]
+    for block in (16, 256, 4096):
+        index = build(articles, block=block)
+        for _ in range(40):
+            query = rng.sample(common, 2) + rng.sample(rare, rng.randint(1, 3))
+            rng.shuffle(query)
+            for k in (1, 3, 10):
+                assert_search_consistent(index, query, flat, k)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(corpus=corpora(), params=params_strategy)
 def test_idf_equals_bm25okapi(corpus: tuple[list[str], list[Article]], params: BM25Params) -> None:
