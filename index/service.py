@@ -48,6 +48,7 @@ from index.urls import canonical_url
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+_REBUILD_BATCH = 5000  # paragraphs analysed at a time when an index is built from the store
 _SNIPPET_OFF_LOOP_CHARS = 20_000
 """Quoting a paragraph longer than this takes milliseconds: done off the event loop."""
 QUESTIONS_ANSWERED = "questions_answered"
@@ -188,8 +189,16 @@ class Engine:
             if index is not None:
                 log.info("guild %s: loaded %d paragraphs", guild_id, index.paragraph_count)
                 return index
-        rows = [row async for row in self.store.iter_paragraphs(guild_id)]
-        index = await asyncio.to_thread(self._index_from_rows, rows)
+        index = BM25Index(self.config.bm25)
+        # In batches of whole articles, so a large guild's text is never all in memory
+        # at once (a million paragraphs are more than a gigabyte as Python strings).
+        batch: list[tuple[StoredParagraph, str]] = []
+        async for row in self.store.iter_paragraphs(guild_id):
+            if len(batch) >= _REBUILD_BATCH and row[0].article_id != batch[-1][0].article_id:
+                await asyncio.to_thread(self._add_rows, index, batch)
+                batch = []
+            batch.append(row)
+        await asyncio.to_thread(self._add_rows, index, batch)
         log.info("guild %s: indexed %d paragraphs", guild_id, index.paragraph_count)
         await self._save_snapshot(guild_id, index)
         return index
@@ -214,15 +223,14 @@ class Engine:
             async with self._lock(guild_id):
                 await self._save_snapshot(guild_id, index)
 
-    def _index_from_rows(self, rows: list[tuple[StoredParagraph, str]]) -> BM25Index:
-        index = BM25Index(self.config.bm25)
+    def _add_rows(self, index: BM25Index, rows: list[tuple[StoredParagraph, str]]) -> None:
+        """Add the articles of ``rows`` (whole articles, from ``iter_paragraphs``)."""
         by_article: dict[int, tuple[str, list[StoredParagraph]]] = {}
         for paragraph, title in rows:
             by_article.setdefault(paragraph.article_id, (title, []))[1].append(paragraph)
         for article_id, (title, paragraphs) in by_article.items():
             terms = self._terms(title, [p.text for p in paragraphs])
             index.add_article(article_id, zip((p.id for p in paragraphs), terms, strict=True))
-        return index
 
     async def reindex(self, guild_id: int) -> int:
         """Rebuild the guild's index from the store; returns the number of paragraphs."""

@@ -90,10 +90,10 @@ async def test_a_restart_loads_the_snapshot_instead_of_reanalysing(tmp_path, mon
         before = ranked(await engine.rank(GUILD, QUESTION, k=20))
     assert snapshot_path(tmp_path / "bot.sqlite3.index", GUILD).exists()
 
-    def no_rebuild(self, rows):
+    def no_rebuild(self, index, rows):
         raise AssertionError("rebuilt from the store although the snapshot is current")
 
-    monkeypatch.setattr(Engine, "_index_from_rows", no_rebuild)
+    monkeypatch.setattr(Engine, "_add_rows", no_rebuild)
     async with await Engine.open(path) as engine:
         assert ranked(await engine.rank(GUILD, QUESTION, k=20)) == before
 
@@ -167,3 +167,27 @@ def test_files_of_an_inconsistent_index_are_refused(damage):
     damage(index)
     with pytest.raises(ValueError):
         round_trip(index)
+
+
+async def test_a_rebuild_from_the_store_in_small_batches_equals_the_live_index(
+    tmp_path, monkeypatch
+):
+    """The store is read in batches of whole articles; an article never straddles two."""
+    from index import service
+
+    monkeypatch.setattr(service, "_REBUILD_BATCH", 3)
+    async with await Engine.open(tmp_path / "bot.sqlite3", snapshots=False) as engine:
+        await fill(engine)
+        for number in range(4):
+            paragraphs = tuple(
+                f"Storm number {number} reached harbour {i} and boats waited offshore."
+                for i in range(number + 1)
+            )
+            draft = ArticleDraft(f"Storm {number}", paragraphs, fingerprint(paragraphs))
+            await engine.ingest_draft(GUILD, draft)
+        live = await engine._index(GUILD)
+        before = ranked(await engine.rank(GUILD, QUESTION, k=50))
+        assert await engine.reindex(GUILD) == live.paragraph_count
+        rebuilt = await engine._index(GUILD)
+        assert rebuilt is not live and rebuilt.signature() == live.signature()
+        assert ranked(await engine.rank(GUILD, QUESTION, k=50)) == before
