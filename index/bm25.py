@@ -39,6 +39,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import BinaryIO, NamedTuple
 
 import numpy as np
@@ -215,6 +216,8 @@ class BM25Index:
             self._changed()
 
     def _check_new(self, article_id: int, ids: list[int]) -> None:
+        if not all(-(2**63) <= n < 2**63 for n in (article_id, *ids)):
+            raise ValueError(f"article {article_id}: ids must fit in 64 bits")
         if article_id in self._spans:
             raise IndexInconsistent(f"article {article_id} is already indexed")
         if len(set(ids)) != len(ids):
@@ -479,12 +482,14 @@ def write_index(index: BM25Index, handle: BinaryIO) -> None:
         handle.write(view)
 
     postings = list(index._postings.items())
-    terms = "\n".join(term for term, _p in postings).encode()
+    # Terms joined, with their lengths in characters: any string is a term to the index.
+    terms = "".join(term for term, _p in postings).encode("utf-8", "surrogatepass")
     put(_SIZES.pack(
         _BYTE_ORDER, len(postings), len(index._doc_len), len(index._overflow) // 2,
         len(index._spans), sum(len(p) for _t, p in postings),
     ))  # fmt: skip
     put(struct.pack("<q", len(terms)) + terms)
+    put(array("q", [len(term) for term, _p in postings]))
     put(array("q", [len(p) for _t, p in postings]))
     for _term, p in postings:
         put(p.data)
@@ -537,9 +542,14 @@ def read_index(handle: BinaryIO, params: BM25Params) -> BM25Index:
     (terms_size,) = struct.unpack("<q", reader.read(8))
     if terms_size < 0 or min(n_terms, n_slots, n_overflow, n_articles, n_pairs) < 0:
         raise ValueError("the index file gives a negative size")
-    terms = reader.read(terms_size).decode().split("\n") if n_terms else []
+    text = reader.read(terms_size).decode("utf-8", "surrogatepass")
+    lengths = np.frombuffer(reader.array("q", n_terms), dtype=np.int64)
     counts = reader.array("q", n_terms)
-    if len(terms) != n_terms or sum(counts) != n_pairs or (n_terms and min(counts) <= 0):
+    if lengths.min(initial=0) < 0 or lengths.sum() != len(text):
+        raise ValueError("the index file's terms do not fit together")
+    ends = np.cumsum(lengths).tolist()
+    terms = [text[start:end] for start, end in pairwise([0, *ends])]
+    if len(set(terms)) != n_terms or sum(counts) != n_pairs or (n_terms and min(counts) <= 0):
         raise ValueError("the index file's terms do not fit together")
     data = [reader.array("i", 2 * count) for count in counts]
     doc_len = reader.array("i", n_slots)

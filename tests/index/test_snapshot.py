@@ -191,3 +191,21 @@ async def test_a_rebuild_from_the_store_in_small_batches_equals_the_live_index(
         rebuilt = await engine._index(GUILD)
         assert rebuilt is not live and rebuilt.signature() == live.signature()
         assert ranked(await engine.rank(GUILD, QUESTION, k=50)) == before
+
+
+def test_any_string_is_a_term_in_the_file():
+    index = BM25Index()
+    odd = ["line\nbreak", "", "tab\tand space", "\ud800lone", "ünï", "x"]
+    index.add_article(1, [(1, odd), (2, ["x", "line\nbreak"])])
+    loaded = round_trip(index)
+    for term in odd:
+        assert loaded.idf(term) == index.idf(term)
+        assert ranked(loaded.search([term], 2)) == ranked(index.search([term], 2))
+
+
+def test_ids_beyond_64_bits_are_refused_before_anything_changes():
+    index = BM25Index()
+    index.add_article(1, [(1, ["a"])])
+    with pytest.raises(ValueError):
+        index.add_article(2, [(2, ["a"]), (2**63, ["b"])])
+    assert 2 not in index and index.paragraph_count == 1 and index.idf("b") == 0.0
