@@ -338,8 +338,9 @@ class BM25Index:
 
     def idf(self, term: str) -> float:
         """BM25Okapi's idf of ``term``, epsilon floor included; 0 for unknown terms."""
-        postings = self._postings.get(term)
-        return 0.0 if postings is None else self._idf_of(postings.live)
+        with self._lock:
+            postings = self._postings.get(term)
+            return 0.0 if postings is None else self._idf_of(postings.live)
 
     def _idf_of(self, df: int) -> float:
         idf = self._idf_by_df.get(df)
@@ -394,30 +395,8 @@ class BM25Index:
     def scores(self, terms: Sequence[str]) -> dict[int, float]:
         """Score of every paragraph that contains a question term, by paragraph id."""
         with self._lock:
-            found = self._every_score(terms)
-            if found is None:
-                return {}
-            slots, totals, _matched = found
-            paragraph = np.frombuffer(self._paragraph, dtype=np.int64)[slots]
-        return dict(zip(paragraph.tolist(), totals.tolist(), strict=True))
-
-    def _every_score(self, terms: Sequence[str]) -> tuple[np.ndarray, ...] | None:
-        query = self._query(terms)
-        if query is None:
-            return None
-        size = int(query.counts.sum())
-        slots = np.empty(size, dtype=np.int32)
-        totals = np.empty(size, dtype=np.float64)
-        matched = np.empty(size, dtype=np.int32)
-        count = every_score(
-            query.addresses, query.counts, query.idfs, self._norm_of_length(),
-            self.params.k1, self._overflow_view(),
-            self._scratch.totals, self._scratch.tags, slots, totals, matched,
-        )  # fmt: skip
-        return slots[:count], totals[:count], matched[:count]
-
-    def _overflow_view(self) -> np.ndarray:
-        return np.frombuffer(self._overflow, dtype=np.int32)
+            paragraphs, _articles, totals, _matched = self._ranked(terms, None, None)
+        return dict(zip(paragraphs, totals, strict=True))
 
     def search(self, terms: Sequence[str], k: int, article_id: int | None = None) -> list[Hit]:
         """The ``k`` best paragraphs containing at least one of ``terms``.
@@ -427,34 +406,52 @@ class BM25Index:
         if k <= 0:
             return []
         with self._lock:
-            article = np.frombuffer(self._article, dtype=np.int64)
-            if k <= _SMALL_K:
-                query = self._query(terms)
-                if query is None:
-                    return []
-                slots = np.empty(k, dtype=np.int32)
-                totals = np.empty(k, dtype=np.float64)
-                matched = np.empty(k, dtype=np.int32)
-                found = best_k(
-                    query.addresses, query.counts, query.idfs, self._norm_of_length(),
-                    self.params.k1, self._overflow_view(), article,
-                    DEAD if article_id is None else article_id, self._bounded,
-                    self._scratch.totals, self._scratch.tags, slots, totals, matched,
-                )  # fmt: skip
-                slots, totals, matched = slots[:found], totals[:found], matched[:found]
-            else:
-                every = self._every_score(terms)
-                if every is None:
-                    return []
-                slots, totals, matched = every
-                if article_id is not None:
-                    keep = article[slots] == article_id
-                    slots, totals, matched = slots[keep], totals[keep], matched[keep]
-                order = np.lexsort((slots, -matched, -totals))[:k]
-                slots, totals, matched = slots[order], totals[order], matched[order]
-            paragraphs = np.frombuffer(self._paragraph, dtype=np.int64)[slots].tolist()
-            articles = article[slots].tolist()
-        return list(map(Hit, paragraphs, articles, totals.tolist(), matched.tolist()))
+            found = self._ranked(terms, k, article_id)
+        return list(map(Hit, *found))
+
+    def _ranked(
+        self, terms: Sequence[str], k: int | None, article_id: int | None
+    ) -> tuple[list[int], list[int], list[float], list[int]]:
+        """Paragraph ids, article ids, scores and matched counts: the best ``k`` ranked,
+        or with ``k`` None every paragraph holding a term, unordered. Called with the
+        lock held; returns plain lists, so that no view of the index's arrays (which
+        would stop them from growing) outlives the lock."""
+        query = self._query(terms)
+        if query is None:
+            return [], [], [], []
+        article = np.frombuffer(self._article, dtype=np.int64)
+        common = (
+            query.addresses, query.counts, query.idfs, self._norm_of_length(),
+            self.params.k1, np.frombuffer(self._overflow, dtype=np.int32),
+        )  # fmt: skip
+        scratch = self._scratch.totals, self._scratch.tags
+        if k is not None and k <= _SMALL_K:
+            slots = np.empty(k, dtype=np.int32)
+            totals = np.empty(k, dtype=np.float64)
+            matched = np.empty(k, dtype=np.int32)
+            found = best_k(
+                *common, article, article_id is not None, article_id or 0, self._bounded,
+                *scratch, slots, totals, matched,
+            )  # fmt: skip
+        else:
+            size = int(query.counts.sum())
+            slots = np.empty(size, dtype=np.int32)
+            totals = np.empty(size, dtype=np.float64)
+            matched = np.empty(size, dtype=np.int32)
+            found = every_score(*common, self._bounded, *scratch, slots, totals, matched)
+        slots, totals, matched = slots[:found], totals[:found], matched[:found]
+        if k is not None and k > _SMALL_K:
+            if article_id is not None:
+                keep = article[slots] == article_id
+                slots, totals, matched = slots[keep], totals[keep], matched[keep]
+            order = np.lexsort((slots, -matched, -totals))[:k]
+            slots, totals, matched = slots[order], totals[order], matched[order]
+        return (
+            np.frombuffer(self._paragraph, dtype=np.int64)[slots].tolist(),
+            article[slots].tolist(),
+            totals.tolist(),
+            matched.tolist(),
+        )
 
 
 # -- files --------------------------------------------------------------------------------
@@ -603,7 +600,7 @@ def _check_slots(
     if len(np.unique(spans[:, 0])) != len(spans) or len(np.unique(ids[alive])) != alive.sum():
         raise ValueError("the index file lists something twice")
     first, count = spans[:, 1], spans[:, 2]
-    if np.any(count < 0) or np.any(first < 0) or np.any(first + count > len(alive)):
+    if np.any(count < 0) or np.any(first < 0) or np.any(count > len(alive) - first):
         raise ValueError("the index file's articles lie outside its slots")
     cover = np.zeros(len(alive) + 1, dtype=np.int64)
     np.add.at(cover, first, 1)

@@ -125,7 +125,9 @@ def _accumulate_block(
             tag = tags[local]
             # Arithmetic, not a branch: whether a slot was met before in this block is a
             # coin toss the processor would mispredict half the time. A stale total times
-            # 0.0 is 0.0 (or -0.0: the same sum once the share is added).
+            # 0.0 is 0.0 (or -0.0: the same sum once the share is added), as long as it is
+            # finite: shares are, unless k1 < 0 or b > 1 make tf + norm zero, and for
+            # those the callers zero the totals before each block.
             current = np.int32((tag >> MATCHED_BITS) == epoch)
             totals[local] = totals[local] * current + share
             tags[local] = current * tag + (1 - current) * first_visit + 1
@@ -214,6 +216,7 @@ def best_k(
     k1: float,
     overflow: np.ndarray,
     article: np.ndarray,
+    one_article: bool,
     only_article: int,
     bounded: bool,
     totals: np.ndarray,
@@ -225,7 +228,7 @@ def best_k(
     """The ``len(best_slots)`` best paragraphs holding a term, best first.
 
     Term ``t``'s postings are the ``counts[t]`` pairs at ``addresses[t]``, terms in
-    question order. ``only_article``, when not negative, keeps one article's paragraphs.
+    question order. With ``one_article``, only paragraphs of ``only_article`` are kept.
     ``bounded`` says whether a share can be bounded by its idf (see ``_bounds``).
     ``totals`` and ``tags`` are scratch arrays as long as a block (``BLOCK`` slots, fewer
     in tests). Returns how many results were written.
@@ -242,6 +245,8 @@ def best_k(
     base = _next_base(addresses, counts, cursors, totals.shape[0])
     while base >= 0:
         epoch = _next_epoch(epoch, tags)
+        if not bounded:
+            totals[:] = 0.0  # see _accumulate_block: a stale total may be inf
         _accumulate_block(
             base, epoch, addresses, counts, cursors, block_starts, idfs, norm_of_length,
             k1, overflow, totals, tags,
@@ -268,7 +273,7 @@ def best_k(
                 slot = base + local
                 if (
                     (tag >> MATCHED_BITS) != epoch
-                    or (only_article >= 0 and article[slot] != only_article)
+                    or (one_article and article[slot] != only_article)
                     or _in_buffer(slot, found, best_slots)
                 ):
                     continue
@@ -308,6 +313,7 @@ def every_score(
     norm_of_length: np.ndarray,
     k1: float,
     overflow: np.ndarray,
+    bounded: bool,
     totals: np.ndarray,
     tags: np.ndarray,
     out_slots: np.ndarray,
@@ -324,6 +330,8 @@ def every_score(
     base = _next_base(addresses, counts, cursors, totals.shape[0])
     while base >= 0:
         epoch = _next_epoch(epoch, tags)
+        if not bounded:
+            totals[:] = 0.0  # see _accumulate_block: a stale total may be inf
         _accumulate_block(
             base, epoch, addresses, counts, cursors, block_starts, idfs, norm_of_length,
             k1, overflow, totals, tags,
@@ -358,11 +366,11 @@ def compile_kernels() -> None:
     tags = np.zeros(4, dtype=np.int32)
     best = np.empty(1, dtype=np.int32), np.empty(1, dtype=np.float64), np.empty(1, dtype=np.int32)
     best_k(
-        addresses, counts, idfs, norms, 1.2, overflow, article, -1, True,
+        addresses, counts, idfs, norms, 1.2, overflow, article, False, 0, True,
         totals, tags, *best,
     )  # fmt: skip
     every = np.empty(2, dtype=np.int32), np.empty(2, dtype=np.float64), np.empty(2, dtype=np.int32)
-    every_score(addresses, counts, idfs, norms, 1.2, overflow, totals, tags, *every)
+    every_score(addresses, counts, idfs, norms, 1.2, overflow, True, totals, tags, *every)
     check_postings(addresses, counts, np.array([3, 2], dtype=np.int32), overflow)
 
 

@@ -632,3 +632,60 @@ def test_paragraphs_too_long_to_pack_score_exactly() -> None:
     assert_matches_reference(index, live, ["t1", "t2", "t3"], index.params)
     flat = [p for _aid, ps in live for p in ps]
     assert_search_consistent(index, ["t3", "t5"], flat, 5)
+
+
+def test_an_infinite_share_does_not_poison_later_blocks() -> None:
+    """With k1 < 0, tf + norm can be exactly 0: rank_bm25 scores that paragraph inf. The
+    next block (and question) must not inherit it: inf times a zero weight is NaN."""
+    params = BM25Params(k1=-0.5, b=1.0)
+    articles = [
+        (1, [(0, ["a", "x", "x", "x"]), (1, ["y"]), (2, ["y"]), (3, ["y"])]),
+        (2, [(4, ["a", "z", "z"])]),
+    ]
+    index = build(articles, params, block=4)
+    for _ in range(2):
+        assert_matches_reference(index, articles, ["a"], params)
+        assert_search_consistent(index, ["a"], [p for _a, ps in articles for p in ps], 2)
+
+
+def test_article_scope_holds_for_negative_article_ids() -> None:
+    index = build([(-5, [(1, ["a", "b"])]), (7, [(2, ["a"])]), (-1, [(3, ["a", "a"])])])
+    for k in (1, 5, 100):
+        assert [h.paragraph_id for h in index.search(["a"], k, article_id=-5)] == [1]
+        assert [h.paragraph_id for h in index.search(["a"], k, article_id=-1)] == [3]
+
+
+def test_questions_and_changes_from_two_threads() -> None:
+    """Changes and questions take one lock, and no view of the index's arrays outlives
+    it: an append while a question ran would fail, or worse, move the memory read."""
+    import threading
+
+    rng = random.Random(12)
+    articles = _random_articles(rng, n_articles=300, per_article=5, first_aid=1, first_pid=1)
+    index = build(articles[:50])
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def ask() -> None:
+        try:
+            while not done.is_set():
+                index.search(["t1", "t2", "t3"], 5)
+                index.scores(["t4"])
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    try:
+        for article in articles[50:]:
+            index.add_article(*article)
+        for article in articles[:100]:
+            index.remove_article(*article)
+    finally:
+        done.set()
+        asker.join()
+    assert errors == []
+    live = articles[100:]
+    flat = [p for _aid, ps in live for p in ps]
+    assert_matches_reference(index, live, ["t1", "t5"], index.params)
+    assert_search_consistent(index, ["t1", "t2", "t3"], flat, 5)
