@@ -59,6 +59,7 @@ from index.bm25_kernels import (
 
 _SMALL_K = 64
 """Up to this many results are kept in a sorted buffer while scanning; more are sorted."""
+_COMPACT_MIN_SLOTS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,12 +242,18 @@ class BM25Index:
         return self._overflow[2 * (-packed - 2)]
 
     def remove_article(
-        self, article_id: int, paragraphs: Iterable[tuple[int, Sequence[str]]]
+        self,
+        article_id: int,
+        paragraphs: Iterable[tuple[int, Sequence[str]]],
+        *,
+        compact: bool = True,
     ) -> None:
         """Remove an article, given the same ``(paragraph_id, terms)`` it was added with.
 
         Everything is checked before anything changes, so a mismatch leaves the index as
-        it was and raises ``IndexInconsistent``.
+        it was and raises ``IndexInconsistent``. When over half the slots are then dead,
+        the index is compacted in place, unless ``compact`` is False: then the caller
+        sees ``wants_compaction`` and uses ``compacted`` (which can run in a thread).
         """
         paragraphs = list(paragraphs)
         with self._lock:
@@ -280,8 +287,8 @@ class BM25Index:
             self._live -= count
             self._df_histogram = +histogram  # drop zero counts
             self._changed()
-            if len(self._doc_len) > 1024 and self._live < len(self._doc_len) // 2:
-                self._compact()
+            if compact and self.wants_compaction:
+                self._take(self._compact_state())
 
     def _postings_of(
         self, paragraph_id: int, slot: int, terms: Sequence[str]
@@ -306,16 +313,41 @@ class BM25Index:
         self._norms = None
         self._idf_by_df = {}
 
-    def _compact(self) -> None:
-        """Drop dead slots and their postings. Order, hence every score, is kept."""
+    @property
+    def wants_compaction(self) -> bool:
+        """Over half the slots are removed paragraphs' (in an index of some size)."""
+        return len(self._doc_len) > _COMPACT_MIN_SLOTS and self._live < len(self._doc_len) // 2
+
+    def compacted(self) -> BM25Index:
+        """A copy without the removed paragraphs: the same scores and ranking. Only reads
+        this index, so it may run in a thread while questions are asked of this one; not
+        while it changes. At a million paragraphs it takes seconds, too long for an event
+        loop to wait, and needs memory for the live postings only."""
+        copy = BM25Index(self.params, block=len(self._scratch.totals))
+        copy._live, copy._largest_id = self._live, self._largest_id
+        copy._total_len, copy._df_histogram = self._total_len, Counter(self._df_histogram)
+        copy._take(self._compact_state())
+        return copy
+
+    def _take(self, state: tuple) -> None:
+        (
+            self._postings, self._overflow, self._spans,
+            self._doc_len, self._paragraph, self._article,
+        ) = state  # fmt: skip
+        self._longest = int(np.frombuffer(self._doc_len, dtype=np.int32).max(initial=0))
+
+    def _compact_state(self) -> tuple:
+        """Postings, overflow table, spans and per-slot arrays without dead slots, all new
+        objects. Order, hence every score, is kept."""
         doc_len = np.frombuffer(self._doc_len, dtype=np.int32)
         alive = doc_len != DEAD
         before = np.zeros(len(alive) + 1, dtype=np.int64)  # live slots before each slot
         np.cumsum(alive, out=before[1:])
         old_overflow = np.frombuffer(self._overflow, dtype=np.int32).reshape(-1, 2)
         overflow = array("i")
-        for postings in self._postings.values():
-            pairs = np.frombuffer(postings.data, dtype=np.int32).reshape(-1, 2)
+        postings: dict[str, _Postings] = {}
+        for term, old in self._postings.items():
+            pairs = np.frombuffer(old.data, dtype=np.int32).reshape(-1, 2)
             kept = pairs[pairs[:, 1] != DEAD]
             kept[:, 0] = before[kept[:, 0]]
             escaped = kept[:, 1] < DEAD
@@ -323,16 +355,16 @@ class BM25Index:
                 first = len(overflow) // 2
                 overflow.extend(old_overflow[DEAD - 1 - kept[escaped, 1]].ravel().tolist())
                 kept[escaped, 1] = DEAD - 1 - np.arange(first, first + escaped.sum())
-            del pairs
-            postings.data = array("i", kept.tobytes())
-        self._overflow = overflow
-        self._spans = {aid: (int(before[first]), n) for aid, (first, n) in self._spans.items()}
-        kept_len = doc_len[alive]
-        self._paragraph = array("q", np.frombuffer(self._paragraph, np.int64)[alive].tobytes())
-        self._article = array("q", np.frombuffer(self._article, np.int64)[alive].tobytes())
-        del doc_len
-        self._doc_len = array("i", kept_len.tobytes())
-        self._longest = int(kept_len.max(initial=0))
+            postings[term] = _Postings(array("i", kept.tobytes()), old.live)
+        spans = {aid: (int(before[first]), n) for aid, (first, n) in self._spans.items()}
+        return (
+            postings,
+            overflow,
+            spans,
+            array("i", doc_len[alive].tobytes()),
+            array("q", np.frombuffer(self._paragraph, np.int64)[alive].tobytes()),
+            array("q", np.frombuffer(self._article, np.int64)[alive].tobytes()),
+        )
 
     # -- scoring ----------------------------------------------------------------------
 

@@ -602,8 +602,14 @@ class Engine:
             index = self._indexes.get(guild_id, index)
             terms = await asyncio.to_thread(self._terms, info.title, [p.text for p in paragraphs])
             index.remove_article(
-                info.id, ((p.id, t) for p, t in zip(paragraphs, terms, strict=True))
+                info.id,
+                ((p.id, t) for p, t in zip(paragraphs, terms, strict=True)),
+                compact=False,
             )
+            if index.wants_compaction:
+                # Seconds at a million paragraphs: built off the loop while questions go
+                # to the current index, which nothing changes meanwhile (the lock is held).
+                self._indexes[guild_id] = await asyncio.to_thread(index.compacted)
             self._dirty.add(guild_id)
         log.info("guild %s: removed article %d", guild_id, info.id)
         return info

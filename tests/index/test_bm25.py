@@ -689,3 +689,23 @@ def test_questions_and_changes_from_two_threads() -> None:
     flat = [p for _aid, ps in live for p in ps]
     assert_matches_reference(index, live, ["t1", "t5"], index.params)
     assert_search_consistent(index, ["t1", "t2", "t3"], flat, 5)
+
+
+def test_a_compacted_copy_ranks_like_the_original() -> None:
+    rng = random.Random(21)
+    articles = _random_articles(rng, n_articles=120, per_article=10, first_aid=1, first_pid=1)
+    index = build(articles)
+    for article in articles[:70]:
+        index.remove_article(*article, compact=False)
+    assert index.wants_compaction and len(index._doc_len) == 1200
+    copy = index.compacted()
+    assert len(copy._doc_len) == copy.paragraph_count == 500
+    live = articles[70:]
+    flat = [p for _aid, ps in live for p in ps]
+    for query in (["t1", "t2"], ["t3"], [f"t{i}" for i in range(20)]):
+        assert copy.scores(query) == index.scores(query)
+        assert copy.search(query, 7) == index.search(query, 7)
+        assert_search_consistent(copy, query, flat, 5)
+    copy.remove_article(*live[0])
+    copy.add_article(*articles[0])
+    assert 1 in copy and live[0][0] not in copy and live[0][0] in index

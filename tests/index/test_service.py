@@ -213,3 +213,42 @@ async def test_a_failing_statistic_does_not_cost_the_answer(engine, seed_bytes, 
 
     monkeypatch.setattr(engine.store, "increment_counter", full_disk)
     assert (await engine.ask(GUILD, "boat strikes")).found
+
+
+async def test_removals_compact_the_index_off_the_event_loop(engine, monkeypatch):
+    """Once over half the slots are dead, the guild's index is replaced by a compacted
+    copy built in a worker thread; answers stay the same as a rebuild from the store."""
+    import threading
+
+    from index import bm25
+    from index.models import ArticleDraft
+    from index.paste import fingerprint
+
+    monkeypatch.setattr(bm25, "_COMPACT_MIN_SLOTS", 4)
+    built_in: list[threading.Thread] = []
+    compacted = bm25.BM25Index.compacted
+
+    def spy(index):
+        built_in.append(threading.current_thread())
+        return compacted(index)
+
+    monkeypatch.setattr(bm25.BM25Index, "compacted", spy)
+    ids = []
+    for number in range(8):
+        paragraphs = tuple(
+            f"Harbour {number} storm report {i}: boats waited near pier {number * 3 + i}."
+            for i in range(2)
+        )
+        draft = ArticleDraft(f"Harbour {number}", paragraphs, fingerprint(paragraphs))
+        ids.append((await engine.ingest_draft(GUILD, draft)).article.id)
+    before = await engine._index(GUILD)
+    for article_id in ids[:5]:
+        await engine.remove_article(GUILD, article_id)
+    after = await engine._index(GUILD)
+    assert built_in and threading.main_thread() not in built_in
+    assert after is not before and len(after._doc_len) == after.paragraph_count == 6
+    answer = [(h.paragraph_id, h.score) for h in await engine.rank(GUILD, "harbour storm", k=10)]
+    await engine.reindex(GUILD)
+    assert [
+        (h.paragraph_id, h.score) for h in await engine.rank(GUILD, "harbour storm", k=10)
+    ] == answer
