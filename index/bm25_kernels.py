@@ -11,10 +11,9 @@ a per-paragraph array as long as the corpus. Two values of ``packed`` are not co
 the overflow table, for the rare paragraph too long or word too repeated to pack.
 
 Addresses. A question's terms are handed over as the addresses and lengths of their own
-arrays, not joined into one: joining copied every posting once per question, which at a
-hundred thousand paragraphs was a third of the question's time. The caller keeps those
-arrays alive and unresized for the duration of the call (``BM25Index`` holds its lock
-and a buffer export of each).
+arrays, not joined into one array, which would copy every posting once per question. The
+caller keeps those arrays alive and unresized for the duration of the call
+(``BM25Index`` holds its lock and a buffer export of each).
 
 Blocks. A question adds each of its terms' shares into the paragraphs that hold the
 term. Done over the whole corpus, that is a scattered add into an array as long as the
@@ -23,7 +22,7 @@ not arithmetic, sets the pace. So the corpus is walked in blocks of ``BLOCK`` sl
 each term keeps a cursor, and for one block at a time every term adds its shares (in
 question order, so each paragraph's total is the same float rank_bm25 computes) into
 accumulators small enough to stay in L2. The best ``k`` of each block are merged into
-the results before the next block starts.
+the results before the next block starts (see ``best_k`` for what that walk skips).
 """
 
 from __future__ import annotations
@@ -33,9 +32,9 @@ from numba import carray, njit, types
 from numba.extending import intrinsic
 
 BLOCK = 1 << 13
-"""Slots per block: totals and tags take 96 KiB. Larger blocks were
-as fast while the caches held only this index, and slower (356 against 270 us at 100k
-paragraphs) once other work had pushed the index out of them, as between questions."""
+"""Slots per block: totals and tags take 96 KiB. Larger blocks were as fast while the
+caches held only this index, and slower (356 against 270 us at 100k paragraphs) once other
+work had pushed the index out of them, as between questions."""
 
 # Compiled once and cached on disk; the loops release the GIL. "numpy" errors: a division
 # by zero gives inf instead of a check before every division (none can be zero here).
