@@ -68,6 +68,14 @@ def _pairs(addresses: np.ndarray, counts: np.ndarray, term: int) -> np.ndarray:
 
 
 @njit(**_OPTIONS)
+def _next_epoch(epoch: int, tags: np.ndarray) -> int:
+    if epoch == MAX_EPOCH:  # after 32,767 blocks: start over from clean tags
+        tags[:] = 0
+        return 1
+    return epoch + 1
+
+
+@njit(**_OPTIONS)
 def _accumulate_block(
     base: int,
     epoch: int,
@@ -79,12 +87,14 @@ def _accumulate_block(
     norm_of_length: np.ndarray,
     k1: float,
     overflow: np.ndarray,
+    bounded: bool,
     totals: np.ndarray,
     tags: np.ndarray,
-) -> None:
+) -> int:
     """Add every term's shares for the block of slots from ``base``, and move each
     term's cursor past the block; ``block_starts`` keeps where each term's part of the
-    block began, for the harvest that follows.
+    block began, for the walk that follows. Returns the block's epoch (the one after
+    ``epoch``).
 
     The share is rank_bm25's expression, operation for operation, so it is the same
     float: ``idf * (tf * (k1 + 1) / (tf + norm))``, where ``norm_of_length[|d|]`` is
@@ -96,6 +106,9 @@ def _accumulate_block(
     between blocks, and nothing here depends on the previous posting: the processor
     works on several postings at once.
     """
+    epoch = _next_epoch(epoch, tags)
+    if not bounded:
+        totals[:] = 0.0  # a stale total may be inf, see below
     limit = base + totals.shape[0]
     first_visit = epoch << MATCHED_BITS
     for term in range(idfs.shape[0]):
@@ -131,6 +144,7 @@ def _accumulate_block(
             totals[local] = totals[local] * current + share
             tags[local] = current * tag + (1 - current) * first_visit + 1
         cursors[term] = i
+    return epoch
 
 
 @njit(**_OPTIONS)
@@ -191,14 +205,6 @@ def _keep_if_better(
 
 
 @njit(**_OPTIONS)
-def _next_epoch(epoch: int, tags: np.ndarray) -> int:
-    if epoch == MAX_EPOCH:  # after 32,767 blocks: start over from clean tags
-        tags[:] = 0
-        return 1
-    return epoch + 1
-
-
-@njit(**_OPTIONS)
 def _in_buffer(slot: int, found: int, best_slots: np.ndarray) -> bool:
     for j in range(found):  # noqa: SIM110 (numba compiles the loop, not a generator)
         if best_slots[j] == slot:
@@ -243,12 +249,9 @@ def best_k(
     epoch = 0
     base = _next_base(addresses, counts, cursors, totals.shape[0])
     while base >= 0:
-        epoch = _next_epoch(epoch, tags)
-        if not bounded:
-            totals[:] = 0.0  # see _accumulate_block: a stale total may be inf
-        _accumulate_block(
+        epoch = _accumulate_block(
             base, epoch, addresses, counts, cursors, block_starts, idfs, norm_of_length,
-            k1, overflow, totals, tags,
+            k1, overflow, bounded, totals, tags,
         )  # fmt: skip
         # Walk the block's postings again, only reading: nearly every total is below the
         # k-th best, a test the processor predicts. The rare one that is not may be a
@@ -328,12 +331,9 @@ def every_score(
     epoch = 0
     base = _next_base(addresses, counts, cursors, totals.shape[0])
     while base >= 0:
-        epoch = _next_epoch(epoch, tags)
-        if not bounded:
-            totals[:] = 0.0  # see _accumulate_block: a stale total may be inf
-        _accumulate_block(
+        epoch = _accumulate_block(
             base, epoch, addresses, counts, cursors, block_starts, idfs, norm_of_length,
-            k1, overflow, totals, tags,
+            k1, overflow, bounded, totals, tags,
         )  # fmt: skip
         for term in range(idfs.shape[0]):
             data = _pairs(addresses, counts, term)
