@@ -572,11 +572,11 @@ def read_index(handle: BinaryIO, params: BM25Params) -> BM25Index:
     if terms_size < 0 or min(n_terms, n_slots, n_overflow, n_articles, n_pairs) < 0:
         raise ValueError("the index file gives a negative size")
     text = reader.read(terms_size).decode("utf-8", "surrogatepass")
-    lengths = np.frombuffer(reader.array("q", n_terms), dtype=np.int64)
+    term_lengths = np.frombuffer(reader.array("q", n_terms), dtype=np.int64)
     counts = reader.array("q", n_terms)
-    if lengths.min(initial=0) < 0 or lengths.sum() != len(text):
+    if term_lengths.min(initial=0) < 0 or term_lengths.sum() != len(text):
         raise ValueError("the index file's terms do not fit together")
-    ends = np.cumsum(lengths).tolist()
+    ends = np.cumsum(term_lengths).tolist()
     terms = [text[start:end] for start, end in pairwise([0, *ends])]
     if len(set(terms)) != n_terms or sum(counts) != n_pairs or (n_terms and min(counts) <= 0):
         raise ValueError("the index file's terms do not fit together")
