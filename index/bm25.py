@@ -452,9 +452,11 @@ class BM25Index:
         if query is None:
             return [], [], [], []
         article = np.frombuffer(self._article, dtype=np.int64)
+        # Types as compile_kernels gave them: another type (an int k1) would compile the
+        # kernels again, for seconds, during a question.
         common = (
             query.addresses, query.counts, query.idfs, self._norm_of_length(),
-            self.params.k1, np.frombuffer(self._overflow, dtype=np.int32),
+            float(self.params.k1), np.frombuffer(self._overflow, dtype=np.int32),
         )  # fmt: skip
         scratch = self._scratch.totals, self._scratch.tags
         if k is not None and k <= _SMALL_K:

@@ -709,3 +709,13 @@ def test_a_compacted_copy_ranks_like_the_original() -> None:
     copy.remove_article(*live[0])
     copy.add_article(*articles[0])
     assert 1 in copy and live[0][0] not in copy and live[0][0] in index
+
+
+def test_integer_parameters_score_like_float_ones() -> None:
+    articles = [(1, [(1, ["a", "b"]), (2, ["a"])]), (2, [(3, ["b", "b", "c"])])]
+    as_ints, as_floats = (
+        build(articles, BM25Params(k1=1, b=1)),
+        build(articles, BM25Params(1.0, 1.0)),
+    )
+    assert as_ints.search(["a", "b"], 3) == as_floats.search(["a", "b"], 3)
+    assert_matches_reference(as_ints, articles, ["b", "c"], as_ints.params)
