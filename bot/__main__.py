@@ -13,9 +13,6 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import aiohttp
-import discord
-
 from bot import render_text
 from bot.console import run_console
 from bot.seeding import ingest_seeds_once
@@ -71,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     command = args.command or "run"
     if command == "run" and settings.discord_token:
-        return _run_discord(settings)
+        from bot.client import run_on_discord
+
+        return run_on_discord(settings)
     handler = _COMMANDS[command]
     try:
         return asyncio.run(_with_engine(settings, args, handler))
@@ -80,32 +79,6 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as error:
         print(f"Database error: {error}", file=sys.stderr)
         return EXIT_FAILED
-
-
-def _run_discord(settings: Settings) -> int:
-    from bot.client import run_discord
-
-    try:
-        asyncio.run(run_discord(settings))
-    except KeyboardInterrupt:
-        return EXIT_OK
-    except discord.LoginFailure:
-        print("Discord refused the token: check DISCORD_TOKEN.", file=sys.stderr)
-        return EXIT_USAGE
-    except discord.PrivilegedIntentsRequired:
-        print(
-            "Discord refused the connection: switch on the Message Content intent for the bot "
-            "in the developer portal (Bot > Privileged Gateway Intents).",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    except (aiohttp.ClientError, OSError) as error:
-        print(f"Could not reach Discord: {type(error).__name__}.", file=sys.stderr)
-        return EXIT_FAILED
-    except StoreError as error:
-        print(f"Database error: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
 
 
 Handler = Callable[[Engine, int, argparse.Namespace, Settings], Awaitable[int]]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -17,8 +19,11 @@ from bot.cooldown import UserCooldown
 from bot.settings import Settings
 from bot.ui import MoreButton
 from index import Engine
+from index.store import StoreError
 
 log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 EXTENSIONS = ("bot.cogs.ingest", "bot.cogs.questions", "bot.cogs.admin")
 DISCORD_FILE_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
@@ -150,3 +155,28 @@ async def run_discord(settings: Settings) -> None:
 def _stop(bot: NewsBot, stop_signal: signal.Signals) -> None:
     log.info("received %s; stopping", stop_signal.name)
     asyncio.get_running_loop().create_task(bot.close())
+
+
+def run_on_discord(settings: Settings) -> int:
+    """Run the bot until it is stopped; returns the process's exit status."""
+    try:
+        asyncio.run(run_discord(settings))
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except discord.LoginFailure:
+        print("Discord refused the token: check DISCORD_TOKEN.", file=sys.stderr)
+        return EXIT_USAGE
+    except discord.PrivilegedIntentsRequired:
+        print(
+            "Discord refused the connection: switch on the Message Content intent for the bot "
+            "in the developer portal (Bot > Privileged Gateway Intents).",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except (aiohttp.ClientError, OSError) as error:
+        print(f"Could not reach Discord: {type(error).__name__}.", file=sys.stderr)
+        return EXIT_FAILED
+    except StoreError as error:
+        print(f"Database error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK

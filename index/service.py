@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import gc
 import logging
+import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -95,6 +96,7 @@ class Engine:
         self._owns_fetcher = fetcher is None
         self._owns_extractor = extractor is None
         self.gate = IngestGate(self.config.ingest_limits)
+        self._question_ids = QuestionIds()
 
     @classmethod
     async def open(
@@ -633,7 +635,9 @@ class Engine:
         self, guild_id: int, user_id: int | None, question: str, article_id: int | None = None
     ) -> int:
         """Keep a question so its answer can be paged later, even after a restart."""
-        return await self.store.add_question(guild_id, user_id, question, article_id)
+        question_id = self._question_ids.next()
+        await self.store.add_question(guild_id, question_id, user_id, question, article_id)
+        return question_id
 
     async def recall_question(
         self, guild_id: int, question_id: int
@@ -704,6 +708,20 @@ class Engine:
                 await self._save_snapshot(guild_id, self._indexes[guild_id])
         self._indexes.pop(guild_id, None)
         self._configs.pop(guild_id, None)
+
+
+class QuestionIds:
+    """Ids for remembered questions, chosen here rather than by the store so that a
+    question can be answered before its record is written: milliseconds since the epoch
+    and a counter, like Discord's snowflakes, so they keep growing across restarts."""
+
+    def __init__(self) -> None:
+        self._last = 0
+
+    def next(self) -> int:
+        candidate = time.time_ns() // 1_000_000 << 16
+        self._last = max(candidate, self._last + 1)
+        return self._last
 
 
 def _with_origin(draft: ArticleDraft, source_url: str | None, note: str | None) -> ArticleDraft:

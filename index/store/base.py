@@ -99,9 +99,15 @@ class Store(Protocol):
         ...
 
     async def add_question(
-        self, guild_id: int, user_id: int | None, question: str, article_id: int | None
-    ) -> int:
-        """Remember a question (for paging its answer later); returns its id."""
+        self,
+        guild_id: int,
+        question_id: int,
+        user_id: int | None,
+        question: str,
+        article_id: int | None,
+    ) -> None:
+        """Remember a question under an id the caller chose (unique across guilds), for
+        paging its answer later."""
         ...
 
     async def get_question(

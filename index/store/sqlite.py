@@ -258,14 +258,16 @@ class SQLiteStore:
                 ),
             )
             article_id = cursor.lastrowid
-            paragraphs = []
-            for position, text in enumerate(draft.paragraphs):
-                cursor = await db.execute(
-                    "INSERT INTO paragraphs (guild_id, article_id, position, text) "
-                    "VALUES (?, ?, ?, ?)",
-                    (guild_id, article_id, position, text),
-                )
-                paragraphs.append(StoredParagraph(cursor.lastrowid, article_id, position, text))
+            # One statement for all rows: a long article is written in milliseconds, not
+            # one awaited round trip per paragraph while the write lock is held.
+            await db.executemany(
+                "INSERT INTO paragraphs (guild_id, article_id, position, text) VALUES (?, ?, ?, ?)",
+                [
+                    (guild_id, article_id, position, text)
+                    for position, text in enumerate(draft.paragraphs)
+                ],
+            )
+            paragraphs = await self._paragraphs_of(guild_id, article_id, db=db)
             (info,) = await self._articles("WHERE id = ?", (article_id,), db=db)
         return info, paragraphs
 
@@ -330,15 +332,19 @@ class SQLiteStore:
         return rows[0] if rows else None
 
     async def add_question(
-        self, guild_id: int, user_id: int | None, question: str, article_id: int | None
-    ) -> int:
+        self,
+        guild_id: int,
+        question_id: int,
+        user_id: int | None,
+        question: str,
+        article_id: int | None,
+    ) -> None:
         async with self._transaction() as db:
-            cursor = await db.execute(
-                """INSERT INTO questions (guild_id, user_id, question, article_id, created_at)
-                   VALUES (?, ?, ?, ?, ?)""",
-                (guild_id, user_id, question, article_id, _timestamp(utc_now())),
+            await db.execute(
+                """INSERT INTO questions (id, guild_id, user_id, question, article_id, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                (question_id, guild_id, user_id, question, article_id, _timestamp(utc_now())),
             )
-            return cursor.lastrowid
 
     async def get_question(
         self, guild_id: int, question_id: int
