@@ -107,14 +107,16 @@ class Engine:
         fetcher: Fetcher | None = None,
         extractor: Extractor | None = None,
         snapshots: bool = True,
+        create: bool = True,
     ) -> Engine:
         """An engine over the SQLite file ``database``; index snapshots are kept beside it
-        (in ``<database>.index/``) unless ``snapshots`` is False."""
+        (in ``<database>.index/``) unless ``snapshots`` is False. With ``create`` False a
+        missing database is an error instead of a new, empty one."""
         # Compiled here, off the loop, and not by the first question (seconds when numba
         # has no cached copy yet, during which the bot could not answer anything).
         await asyncio.to_thread(compile_kernels)
         _keep_out_of_full_collections()
-        store = SQLiteStore(database)
+        store = SQLiteStore(database, create=create)
         await store.open()
         path = Path(database)
         snapshot_dir = path.with_name(path.name + ".index") if snapshots else None

@@ -117,8 +117,10 @@ _FETCH_BATCH = 5000
 class SQLiteStore:
     """``Store`` over one SQLite file."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = str(path)
+        self.create = create
+        """Whether ``open`` may create a missing database (commands that only read may not)."""
         # Writes go through one connection inside explicit transactions; reads use another,
         # so that they only ever see committed articles (WAL lets both run at once).
         self._db: aiosqlite.Connection | None = None
@@ -128,6 +130,8 @@ class SQLiteStore:
     # -- lifecycle --------------------------------------------------------------------
 
     async def open(self) -> None:
+        if not self.create and not Path(self.path).is_file():
+            raise StoreError(f"there is no database at {self.path}")
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             db = await aiosqlite.connect(self.path, isolation_level=None)
