@@ -138,6 +138,16 @@ class GuildStats:
 
 
 @dataclass(frozen=True, slots=True)
+class GuildSummary:
+    """A guild that has data in the store, for operators."""
+
+    guild_id: int
+    articles: int
+    paragraphs: int
+    last_ingest: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     user_id: int | None
     user_name: str | None

@@ -31,6 +31,7 @@ from index.models import (
     Attachment,
     AuditEntry,
     GuildStats,
+    GuildSummary,
     IngestOutcome,
     IngestResult,
     Passage,
@@ -623,6 +624,10 @@ class Engine:
         articles, paragraphs, last = await self.store.counts(guild_id)
         answered = await self.store.get_counter(guild_id, QUESTIONS_ANSWERED)
         return GuildStats(articles, paragraphs, index.vocabulary_size, last, answered)
+
+    async def guilds(self) -> list[GuildSummary]:
+        """Every guild with articles in the store (for operators: nothing crosses guilds)."""
+        return await self.store.guild_summaries()
 
     async def get_setting(self, guild_id: int, key: str) -> str | None:
         return await self.store.get_setting(guild_id, key)

@@ -15,6 +15,7 @@ from index.models import (
     ArticleDraft,
     ArticleInfo,
     AuditEntry,
+    GuildSummary,
     PendingIngest,
     Provenance,
     StoredParagraph,
@@ -114,6 +115,10 @@ class Store(Protocol):
         self, guild_id: int, question_id: int
     ) -> tuple[int | None, str, int | None] | None:
         """(asker, question, article) of a remembered question."""
+        ...
+
+    async def guild_summaries(self) -> list[GuildSummary]:
+        """Every guild that has articles, with its counts, by guild id."""
         ...
 
     async def purge_guild(self, guild_id: int) -> int:
