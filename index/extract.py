@@ -59,7 +59,15 @@ from trafilatura import bare_extraction, load_html
 from index.errors import IngestRefused
 from index.models import ArticleDraft
 from index.paste import fingerprint
-from index.textio import clean_text, first_sentence, shorten
+from index.textio import (
+    article_title,
+    clean_text,
+    count_words,
+    has_words,
+    one_line,
+    plain_title,
+    strip_invisible,
+)
 from index.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -72,8 +80,6 @@ DEFAULT_TIME_LIMIT = 20.0
 DEFAULT_WORKERS = 1
 STARTUP_TIME_LIMIT = 60.0
 """How long a fresh worker process may take to start (importing trafilatura)."""
-MAX_TITLE_CHARS = 200
-FALLBACK_TITLE_CHARS = 100
 CHARSET_SNIFF_BYTES = 16_384
 """Some pages put a long <head> of scripts before their <meta charset>."""
 
@@ -118,7 +124,7 @@ class ExtractedArticle:
         """An ``ArticleDraft`` for the engine; ``source_url`` is the link that was shared."""
         declared = self.canonical_url or source_url
         return ArticleDraft(
-            title=self.title,
+            title=article_title(self.title, self.paragraphs),
             paragraphs=self.paragraphs,
             fingerprint=fingerprint(self.paragraphs),
             source_url=source_url,
@@ -142,9 +148,11 @@ def decode_html(data: bytes, content_type_charset: str | None = None) -> str:
     declared = [_encoding(content_type_charset), _encoding(_sniff_meta_charset(data))]
     for encoding in declared:
         if encoding:
+            # LookupError: "base64" and other codecs that are not text encodings;
+            # UnicodeError: codecs such as "undefined" that refuse to decode anything.
             try:
                 return data.decode(encoding)
-            except (UnicodeDecodeError, LookupError):  # LookupError: "base64" and the like
+            except (UnicodeError, LookupError):
                 pass
     if "utf-8" in declared:
         # A page declared UTF-8 with a few broken bytes: keep the rest readable.
@@ -190,7 +198,7 @@ def extract_article(html: str, url: str | None = None) -> ExtractedArticle:
     if document is None or not document.text:
         raise IngestRefused(NO_ARTICLE)
 
-    title = _clean_line(document.title)
+    title = plain_title(document.title)
     paragraphs = _paragraphs(document.text)
     if title:
         paragraphs = _without_title_line(paragraphs, title)
@@ -198,14 +206,11 @@ def extract_article(html: str, url: str | None = None) -> ExtractedArticle:
     if _article_words(paragraphs, tree) < MIN_ARTICLE_WORDS:
         raise IngestRefused(NO_ARTICLE)
 
-    # trafilatura reads the <title> too, so it is rarely what rescues a missing title.
-    title = (
-        title
-        or _clean_line(tree.findtext(".//title"))
-        or first_sentence(paragraphs[0], FALLBACK_TITLE_CHARS)
-    )
+    # trafilatura reads the <title> too, so it is rarely what rescues a missing title; a
+    # title with nothing visible in it gives way to the article's opening words.
+    title = title or plain_title(tree.findtext(".//title"))
     return ExtractedArticle(
-        title=shorten(title, MAX_TITLE_CHARS),
+        title=article_title(title, paragraphs),
         paragraphs=tuple(paragraphs),
         author=_clean_line(document.author),
         published=document.date or None,
@@ -216,9 +221,12 @@ def extract_article(html: str, url: str | None = None) -> ExtractedArticle:
 
 def _paragraphs(text: str) -> list[str]:
     # trafilatura marks list items with "- "; the item's own words are what gets quoted.
-    lines = (clean_text(line).strip().removeprefix("- ").strip() for line in text.split("\n"))
-    # A line without a single word (a table rule such as |---|---|) can answer nothing.
-    return [line for line in lines if _WORD.search(line)]
+    lines = (
+        strip_invisible(clean_text(line).strip().removeprefix("- ")) for line in text.split("\n")
+    )
+    # A line without a single visible word (a table rule such as |---|---|, a row of
+    # Hangul fillers) can answer nothing.
+    return [line for line in lines if has_words(line)]
 
 
 def _without_title_line(paragraphs: list[str], title: str) -> list[str]:
@@ -241,7 +249,7 @@ def _article_words(paragraphs: list[str], tree: HtmlElement) -> int:
     page) is not an article. Such paragraphs are still kept: dropping them lowered F1 on
     the first half of the benchmark (0.965 -> 0.964)."""
     links = {_words_key(a.text_content()) for a in tree.iter("a")}
-    return sum(len(_WORD.findall(p)) for p in paragraphs if _words_key(p) not in links)
+    return sum(count_words(p) for p in paragraphs if _words_key(p) not in links)
 
 
 def _words_key(text: str) -> str:
@@ -253,9 +261,8 @@ def _is_cross_link(paragraph: str) -> bool:
 
 
 def _clean_line(text: str | None) -> str | None:
-    if not text:
-        return None
-    return " ".join(clean_text(text).split()) or None
+    """A name (author, site) on one line, or None when nothing of it shows."""
+    return strip_invisible(one_line(text or "")) or None
 
 
 def _declared_url(tree: HtmlElement, base: str | None) -> str | None:
@@ -273,8 +280,12 @@ def _declared_url(tree: HtmlElement, base: str | None) -> str | None:
     for candidate in candidates:
         if not candidate or not candidate.strip():
             continue
-        absolute = urljoin(base or "", candidate.strip())
-        parts = urlsplit(absolute)
+        try:
+            absolute = urljoin(base or "", candidate.strip())
+            parts = urlsplit(absolute)
+            canonical_url(absolute)  # raises for a port that is no number, as pages have
+        except ValueError:  # a link no browser could follow: the page's other claims may do
+            continue
         if parts.scheme in ("http", "https") and parts.hostname:
             return absolute
     return None

@@ -8,14 +8,16 @@ from pathlib import PurePath
 from typing import Literal
 from urllib.parse import urlsplit
 
-from index.paste import MAX_NOTE_CHARS, MIN_WORDS
-from index.textio import clean_text, shorten
-from index.urls import canonical_url, find_urls
+from index.paste import MAX_NOTE_CHARS, MIN_WORDS, without_lead_in
+from index.textio import clean_text, count_words, is_visible, shorten
+from index.urls import FoundUrl, canonical_url, find_urls
 
 MAX_LINKS_PER_MESSAGE = 5
+ONE_LINE_ARTICLE_WORDS = 50
+"""A message on one line ending in a link is the article's text when at least this many
+words (and at least the engine's minimum) come before the link: more than a remark."""
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
-_WORD = re.compile(r"\w+")
 
 FileKind = Literal["text", "html", "other"]
 
@@ -46,6 +48,9 @@ class MessageSources:
     """The message text, when it is an article pasted whole."""
     remark: str | None
     """The message text without its links: the poster's note on what they shared."""
+    article_text: str | None = None
+    """The message text, when its one link closes a text long enough to be the article
+    (pasted on one line): to be read if the link cannot be."""
 
 
 def message_sources(content: str, *, min_words: int = MIN_WORDS) -> MessageSources:
@@ -58,26 +63,47 @@ def message_sources(content: str, *, min_words: int = MIN_WORDS) -> MessageSourc
         cursor = url.end
     kept.append(text[cursor:])
     without_links = "".join(kept)
-    words = len(_WORD.findall(without_links))
+    words = count_words(without_links)
     if "\n" in text and words >= min_words:
         return MessageSources((), 0, text, None)
 
     distinct: dict[str, str] = {}
+    readable: list[FoundUrl] = []
     for url in found:
         try:
             key = canonical_url(url.url)
         except ValueError:
             continue
         distinct.setdefault(key, url.url)
+        readable.append(url)
     links = tuple(distinct.values())
-    remark = " ".join(re.sub(r"[<>\[\]()]", " ", without_links).split())
-    remark = shorten(remark, MAX_NOTE_CHARS) or None
+    article_text = None
+    remark_text = without_links
+    if readable:
+        closing = readable[-1]
+        after = text[closing.end :]
+        if not is_visible(after):  # "Big news. Read more at <link>": no dangling lead-in
+            remark_text = without_lead_in(without_links)
+        before = count_words(text[: closing.start])
+        enough = max(min_words, ONE_LINE_ARTICLE_WORDS)
+        if len(links) == 1 and before >= enough and before >= count_words(after):
+            # The text before the link is the article; the poster's remark follows it.
+            article_text, remark_text = text, after
     return MessageSources(
         links=links[:MAX_LINKS_PER_MESSAGE],
         extra_links=max(0, len(links) - MAX_LINKS_PER_MESSAGE),
         pasted_article=None,
-        remark=remark,
+        remark=_remark(remark_text),
+        article_text=article_text,
     )
+
+
+def _remark(text: str) -> str | None:
+    remark = " ".join(re.sub(r"[<>\[\]()]", " ", text).split())
+    remark = remark.strip(" -—–:|")
+    if not is_visible(remark):
+        return None
+    return shorten(remark, MAX_NOTE_CHARS)
 
 
 def same_site(url: str | None, other: str | None) -> bool:

@@ -1,10 +1,14 @@
-"""Turning uploaded bytes into text: encodings, binary detection, size limits."""
+"""Turning uploaded bytes into text: encodings, binary detection, size limits; and what of
+a text shows on screen, so that nothing is given a title that looks blank."""
 
 from __future__ import annotations
 
 import codecs
 import re
 import unicodedata
+from collections.abc import Iterable
+
+import regex
 
 from index.errors import IngestRefused
 
@@ -115,9 +119,6 @@ def _human_size(n: int) -> str:
     return f"{n} bytes"
 
 
-_FIRST_SENTENCE = re.compile(r"(?<=[.!?])\s")
-
-
 def shorten(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters at a space, marked with an ellipsis."""
     if len(text) <= limit:
@@ -127,6 +128,116 @@ def shorten(text: str, limit: int) -> str:
     return kept.rstrip(" ,;:") + "…"
 
 
-def first_sentence(paragraph: str, limit: int = 100) -> str:
-    """A paragraph's first sentence, shortened: a title for an article that has none."""
-    return shorten(_FIRST_SENTENCE.split(paragraph, maxsplit=1)[0], limit)
+# -- what shows on screen, and titles ------------------------------------------------------
+
+MAX_TITLE_CHARS = 200
+OPENING_WORDS = 12
+OPENING_CHARS = 100
+UNTITLED = "Untitled article"
+"""The title of last resort, for an article with no visible title nor text."""
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+_MIN_SENTENCE_WORDS = 4
+"""Fewer words end no sentence: "U.S." and "Dr." are abbreviations."""
+
+# What shows nothing on its own: white space; control, format, private-use and unassigned
+# code points (zero-width spaces and joiners, bidi marks, tag characters); combining marks,
+# which need a letter to sit on; what Unicode says to ignore when it cannot be shown (the
+# Hangul fillers U+3164 and U+115F, variation selectors); and two characters drawn as
+# blanks, the blank braille pattern U+2800 and the null notehead U+1D159.
+_INVISIBLE = r"\p{White_Space}\p{Default_Ignorable_Code_Point}\p{C}\p{M}\u2800\U0001D159"
+_VISIBLE = regex.compile(f"[^{_INVISIBLE}]")
+_LAST_VISIBLE = regex.compile(f"[^{_INVISIBLE}]", flags=regex.REVERSE)
+_MARKS = regex.compile(r"\p{M}*")
+# A word with something visible in it: the Hangul fillers are the only invisible
+# characters that Python counts as word characters.
+_VISIBLE_WORD = re.compile(r"[^\W\u115f\u1160\u3164\uffa0]+")
+# Markdown (and Discord) heading markers: "# Title", "### Title ###", Discord's "-# small".
+_HEADING_MARKER = re.compile(r"^(?:#{1,6}|-#)(?:[ \t]+|$)")
+_CLOSING_HEADING_MARKER = re.compile(r"[ \t]+#+[ \t]*$")
+# Emphasis around a whole title: **bold**, *italic*, __bold__, _italic_, ~~struck~~.
+_EMPHASIS = re.compile(r"^(\*{1,3}|_{1,3}|~~)(?!\s)([^*_~]*?[^*_~\s])\1$")
+
+
+def is_visible(text: str) -> bool:
+    """Whether ``text`` has at least one character that shows on screen."""
+    return _VISIBLE.search(text) is not None
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without the invisible characters at its ends; the marks right after the
+    last visible character stay, since they are drawn on it (accents, vowel signs, the
+    variation selector that makes an emoji colourful)."""
+    first = _VISIBLE.search(text)
+    last = _LAST_VISIBLE.search(text)
+    if first is None or last is None:
+        return ""
+    return text[first.start() : _MARKS.match(text, last.end()).end()]
+
+
+def count_words(text: str) -> int:
+    """The words of ``text`` that show on screen."""
+    return sum(1 for _ in _VISIBLE_WORD.finditer(text))
+
+
+def has_words(text: str) -> bool:
+    """Whether ``text`` has a word that shows on screen."""
+    return _VISIBLE_WORD.search(text) is not None
+
+
+def without_heading_marker(text: str) -> str:
+    """A line without the Markdown marker that makes it a heading (``# ``, ``## ``...)."""
+    if not text.startswith(("#", "-#")):
+        return text
+    stripped = _HEADING_MARKER.sub("", text, count=1)
+    if stripped == text:  # "#hashtag": not a heading
+        return text
+    return _CLOSING_HEADING_MARKER.sub("", stripped)
+
+
+def plain_title(text: str | None) -> str:
+    """A title as people should see it: on one line, without Markdown heading markers or
+    emphasis around it, without invisible characters at its ends. Empty when nothing
+    visible is left, and the caller must find another title."""
+    title = strip_invisible(one_line(text or ""))
+    for _ in range(3):  # "# **Title**" is unwrapped layer by layer
+        unwrapped = strip_invisible(_EMPHASIS.sub(r"\2", without_heading_marker(title)))
+        if unwrapped == title:
+            break
+        title = unwrapped
+    return title
+
+
+def opening_words(
+    paragraphs: Iterable[str], *, max_words: int = OPENING_WORDS, max_chars: int = OPENING_CHARS
+) -> str:
+    """The first words of an article's first visible paragraph, up to the end of its first
+    sentence, marked with an ellipsis where they were cut: a title for an article that has
+    none. Empty when no paragraph shows anything."""
+    for paragraph in paragraphs:
+        first = _VISIBLE.search(paragraph)
+        if first is None:
+            continue
+        # Only the start matters, and a paragraph may be megabytes long.
+        start = paragraph[first.start() : first.start() + 4 * max_chars]
+        text = strip_invisible(without_heading_marker(one_line(start)))
+        if text:
+            break
+    else:
+        return ""
+    words = text.split(" ")
+    for end in _SENTENCE_END.finditer(text):
+        if text.count(" ", 0, end.start()) + 1 >= _MIN_SENTENCE_WORDS:
+            words = text[: end.start()].split(" ")
+            break
+    if len(words) > max_words:
+        return shorten(strip_invisible(" ".join(words[:max_words]).rstrip(" ,;:")) + "…", max_chars)
+    return shorten(" ".join(words), max_chars)
+
+
+def article_title(
+    title: str | None, paragraphs: Iterable[str], *, limit: int = MAX_TITLE_CHARS
+) -> str:
+    """The title to show for an article: ``title`` made plain, or the article's opening
+    words when it has nothing visible. Never empty, never blank on screen."""
+    shown = plain_title(title) or opening_words(paragraphs) or UNTITLED
+    return shorten(shown, limit)

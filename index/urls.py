@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -146,6 +147,12 @@ def canonical_url(url: str) -> str:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
+    try:
+        address = ipv4_host(host) if host else None
+    except ValueError:
+        address = None
+    if address is not None:
+        host = str(address)
     while host.startswith("www."):
         host = host[4:]
     if ":" in host:  # an IPv6 address keeps its brackets
@@ -164,3 +171,61 @@ def canonical_url(url: str) -> str:
     ]
     query.sort()
     return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+
+
+def ipv4_host(host: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a link's host stands for, read the way browsers read it (the
+    WHATWG URL standard): ``2130706433``, ``0x7f.1`` and ``0177.0.0.1`` all mean
+    127.0.0.1. None when the host is a name; ``ValueError`` when it ends in a number but
+    is no address (``1.2.3.4.5``, ``256.1.1.1``, ``example.42``).
+    """
+    parts = host.split(".")
+    if len(parts) > 1 and not parts[-1]:
+        parts.pop()  # "127.0.0.1." is 127.0.0.1
+    if not _ends_in_number(parts[-1]):
+        return None
+    if len(parts) > 4:
+        raise ValueError(f"{host!r} has too many parts for an IPv4 address")
+    numbers = [_ipv4_number(part) for part in parts]
+    if any(number > 255 for number in numbers[:-1]):
+        raise ValueError(f"{host!r} has a part over 255")
+    if numbers[-1] >= 256 ** (5 - len(numbers)):
+        raise ValueError(f"{host!r} is out of the IPv4 range")
+    value = numbers[-1]
+    for position, number in enumerate(numbers[:-1]):
+        value += number * 256 ** (3 - position)
+    return ipaddress.IPv4Address(value)
+
+
+_DIGITS = {
+    8: frozenset("01234567"),
+    10: frozenset("0123456789"),
+    16: frozenset("0123456789abcdefABCDEF"),
+}
+
+
+def _ends_in_number(label: str) -> bool:
+    if label.isascii() and label.isdigit():
+        return True
+    try:
+        _ipv4_number(label)
+    except ValueError:
+        return False
+    return True
+
+
+def _ipv4_number(part: str) -> int:
+    """One part of a numeric host: decimal, octal with a leading 0, or hex after 0x."""
+    if not part or not part.isascii():
+        raise ValueError(f"{part!r} is not a number")
+    if part[:2].lower() == "0x":
+        digits, base = part[2:], 16
+    elif len(part) > 1 and part[0] == "0":
+        digits, base = part[1:], 8
+    else:
+        digits, base = part, 10
+    if not digits:
+        return 0  # "0x" alone is zero
+    if not _DIGITS[base].issuperset(digits):
+        raise ValueError(f"{part!r} is not a number")
+    return int(digits, base)

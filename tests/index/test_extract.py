@@ -375,3 +375,50 @@ def test_extraction_on_aeb_dev_reaches_f1_096_on_each_half():
     assert report.whole.f1 >= 0.96
     assert report.first_half.f1 >= 0.96
     assert report.second_half.f1 >= 0.96
+
+
+# -- titles with nothing to show, and pages that claim odd things ---------------------------
+
+OPENING_OF_FIRST = "The city council voted on Tuesday evening to close the old river…"
+
+
+@pytest.mark.parametrize("blank", ["\u3164", "\u2800\u2800", "&#x3164;", "\u200b\u200d", "&#x301;"])
+def test_a_title_with_nothing_visible_gives_way_to_the_opening_words(blank):
+    head = (
+        f'<meta charset="utf-8"><title>{blank}</title><meta property="og:title" content="{blank}">'
+    )
+    page = article_page(head=head).replace(f"<h1>{TITLE}</h1>", f"<h1>{blank}</h1>")
+    article = extract_article(page, URL)
+    assert article.title == OPENING_OF_FIRST
+    assert article.paragraphs == PARAGRAPHS
+
+
+def test_a_draft_never_carries_an_invisible_title():
+    article = ExtractedArticle(title="\u3164 \u2800", paragraphs=PARAGRAPHS)
+    assert article.to_draft(URL).title == OPENING_OF_FIRST
+    assert ExtractedArticle(title="# **Bridge**", paragraphs=PARAGRAPHS).to_draft().title == (
+        "Bridge"
+    )
+
+
+def test_paragraphs_of_fillers_are_no_article():
+    fillers = tuple("\u3164 " * 30 for _ in range(3))
+    with pytest.raises(IngestRefused):
+        extract_article(article_page(fillers), URL)
+
+
+@pytest.mark.parametrize(
+    "href", ["http://example.com:99999/x", "http://[bad/x", "http://example.com:abc/"]
+)
+def test_a_canonical_link_no_browser_could_follow_is_ignored(href):
+    head = f'<title>{TITLE}</title><link rel="canonical" href="{href}">'
+    article = extract_article(article_page(head=head), URL)
+    assert article.canonical_url is None
+    assert article.to_draft(URL).canonical_url == CANONICAL
+
+
+@pytest.mark.parametrize("label", ["undefined", "idna", "punycode", "rot13", "base64"])
+def test_decode_survives_charsets_that_are_no_text_encoding(label):
+    page = f'<meta charset="{label}"><p>Café owners welcome the plan</p>'.encode()
+    assert "Café owners" in decode_html(page)
+    assert "Café owners" in decode_html(page, label)

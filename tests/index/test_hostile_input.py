@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import random
+import re
 import time
 import zipfile
 from collections.abc import AsyncIterator, Callable
@@ -65,6 +66,15 @@ CONTROL_HTML = (
     + "</article></body></html>"
 )
 HOSTILE_FILE_NAME = "@everyone <@&99> \u202etxt.exe.txt"
+BLANK_TITLE = "\u3164\u2800\u200b\u0301\u115f"
+OPENING_WORDS = "The city harbour reopened on Tuesday after a storm closed it for…"
+BLANK_HTML = (
+    f"<!doctype html><html><head><meta charset='utf-8'><title>{BLANK_TITLE}</title></head>"
+    f"<body><article><h1>&#x3164;</h1>"
+    + "".join(f"<p>{line}</p>" for line in BODY.splitlines())
+    + "</article></body></html>"
+)
+CLASS_NAME = re.compile(r"\w+(?:Error|Exception)\b|Exception")
 
 
 def _compressible(size: int) -> bytes:
@@ -169,6 +179,24 @@ HOSTILE_MESSAGES = {
     "an empty file whose name pings and reverses": HostileMessage(
         message_file(HOSTILE_FILE_NAME, bytes), refusals=("the file is empty",)
     ),
+    "a pasted title of fillers and blanks": HostileMessage(
+        message_text(BLANK_TITLE + "\n" + BODY), added=1, title=OPENING_WORDS
+    ),
+    "an HTML file whose title and headline are fillers": HostileMessage(
+        message_file("story.html", BLANK_HTML.encode), added=1, title=OPENING_WORDS
+    ),
+    "a Markdown file with a heading for a title": HostileMessage(
+        message_file("story.md", lambda: f"# **{CLEAN_TITLE}**\n===\n\n{BODY}".encode()),
+        added=1,
+        title=CLEAN_TITLE,
+    ),
+    "a link whose host is a number in octal": HostileMessage(
+        lambda web: (web.url("/article").replace("127.0.0.1", "0177.0.0.2"), ()),
+        refusals=("that address is not public",),
+    ),
+    "a link whose host has five numbers": HostileMessage(
+        message_text("look http://1.2.3.4.5/story"), refusals=("that is not a valid link",)
+    ),
 }
 
 
@@ -200,6 +228,7 @@ def assert_short_human_reason(reason: str) -> None:
     assert reason and reason == reason.strip()
     assert len(reason) <= 120, reason
     assert not LINE_BREAKS.search(reason) and "Traceback" not in reason, reason
+    assert not CLASS_NAME.search(reason), reason
 
 
 async def assert_nothing_half_stored(engine: Engine, articles: int) -> None:
@@ -311,15 +340,16 @@ async def test_articles_that_try_to_ping_or_phish_are_quoted_as_plain_text(
 ) -> None:
     await engine.ingest_text(GUILD, MENTIONS_ARTICLE, Provenance(poster_name="<@1> \u202eann"))
 
-    answer = await engine.ask(GUILD, "who shouted into the microphone and where is the budget?")
-
-    assert len(answer.passages) >= 2
-    rendered = render_answer(answer)
-    assert_fits_discord(rendered.content, rendered.embeds)
-    quoted = "\n".join(embed.description or "" for embed in rendered.embeds)
-    assert "\\[click here\\]\\(https://evil.example/phish\\)" in quoted
-    assert "@\u200beveryone" in quoted and "\\<@\u200b&123456789\\>" in quoted
-    assert rendered.embeds[0].footer.text.startswith("shared by <@\u200b1> ann on ")
+    # One question for each hostile paragraph, so both are quoted whatever the ranking
+    # leaves out after the best passage.
+    quoted = []
+    for question in ("who shouted into the microphone?", "which link was never published?"):
+        rendered = render_answer(await engine.ask(GUILD, question))
+        assert_fits_discord(rendered.content, rendered.embeds)
+        assert rendered.embeds[0].footer.text.startswith("shared by <@\u200b1> ann on ")
+        quoted.append(rendered.embeds[0].description or "")
+    assert "@\u200beveryone" in quoted[0] and "\\<@\u200b&123456789\\>" in quoted[0]
+    assert "\\[click here\\]\\(https://evil.example/phish\\)" in quoted[1]
 
 
 async def test_control_characters_in_a_title_never_reach_discord(engine: Engine) -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from index.errors import IngestRefused
 from index.models import ArticleDraft
 from index.paste import MAX_NOTE_CHARS, MAX_TITLE_CHARS, fingerprint, parse_paste
-from index.textio import clean_text
+from index.textio import clean_text, is_visible, strip_invisible
 from tests.support.discord_limits import HIDDEN_CHARACTERS, LINE_BREAKS
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_8213f59f8dbc5da2.txt"
@@ -388,6 +388,16 @@ _pieces = st.one_of(
             "\t",
             "\u200b",
             "@everyone ",
+            "\u3164",
+            "\u2800",
+            "\u0301",
+            "\u200d",
+            "\ufe0f",
+            "# ",
+            "**",
+            "===\n",
+            "Read more at ",
+            "Source: ",
             "'); DROP TABLE articles;--",
             "The quick brown fox jumps over the lazy dog. ",
             "Title line\n",
@@ -412,10 +422,13 @@ def test_parse_paste_returns_a_draft_or_refuses(text: str, min_words: int) -> No
         return
     assert isinstance(draft, ArticleDraft)
     assert draft.title.strip()
+    # A title always shows something: never only fillers, blanks or lone marks.
+    assert is_visible(draft.title) and draft.title == strip_invisible(draft.title)
     assert draft.paragraphs
     for paragraph in draft.paragraphs:
         assert paragraph
         assert paragraph == paragraph.strip()
+        assert paragraph == strip_invisible(paragraph)
     assert HEX32.fullmatch(draft.fingerprint)
     assert (draft.source_url is None) == (draft.canonical_url is None)
     # Nothing hidden, reordered or broken over lines gets into what is stored and shown.
@@ -426,3 +439,153 @@ def test_parse_paste_returns_a_draft_or_refuses(text: str, min_words: int) -> No
         assert not LINE_BREAKS.search(shown), shown
     if draft.source_url is not None:
         assert draft.source_url in clean_text(text)
+
+
+# --- titles with nothing to show ----------------------------------------------------------
+
+OPENING_OF_PARA1 = "The city council voted on Tuesday evening to close the old river…"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "\u3164",
+        "\u3164\u3164\u3164",
+        "\u2800",
+        "\u0301\u0308",
+        "\u200b\u200d\u2060",
+        "\ufe0f",
+        "\u115f \u1160 \uffa0",
+        "\u3164 \u2800 \u200b \u0301",
+        "\U000e0041\U000e0042",
+        "# \u3164",
+        "**\u2800**",
+    ],
+)
+def test_a_title_line_with_nothing_visible_gives_way_to_the_opening_words(title: str) -> None:
+    draft = parse_paste(f"{title}\n{PARA1}\n{PARA2}\n{LINK}")
+    assert draft.title == OPENING_OF_PARA1
+    assert draft.paragraphs == (PARA1, PARA2)
+    assert draft.source_url == LINK
+
+
+def test_invisible_padding_around_a_title_is_taken_off() -> None:
+    draft = parse_paste(f"\u3164\u2800 {TITLE} \u3164\u200b\n{PARA1}\n{PARA2}")
+    assert draft.title == TITLE
+
+
+def test_lines_of_fillers_are_no_paragraphs_and_no_words() -> None:
+    fillers = "\u3164 " * 40
+    draft = parse_paste(f"{TITLE}\n{fillers}\n{PARA1}\n\u2800\n{PARA2}")
+    assert draft.paragraphs == (PARA1, PARA2)
+    with pytest.raises(IngestRefused, match="no article text"):
+        parse_paste(f"{fillers}\n{fillers}")
+    with pytest.raises(IngestRefused, match="too short"):
+        parse_paste(f"{TITLE}\nOnly a few words.\n{fillers}")
+
+
+# --- Markdown ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "title_line",
+    [f"# {TITLE}", f"## {TITLE} ##", f"**{TITLE}**", f"_{TITLE}_", f"# **{TITLE}**"],
+)
+def test_markdown_around_the_title_is_taken_off(title_line: str) -> None:
+    draft = parse_paste(f"{title_line}\n\n{PARA1}\n\n{PARA2}\n")
+    assert draft.title == TITLE
+    assert draft.paragraphs == (PARA1, PARA2)
+
+
+@pytest.mark.parametrize("underline", ["=" * len(TITLE), "---", "======"])
+def test_a_setext_heading_underline_is_not_a_paragraph(underline: str) -> None:
+    draft = parse_paste(f"{TITLE}\n{underline}\n\n{PARA1}\n\n{PARA2}\n")
+    assert draft.title == TITLE
+    assert draft.paragraphs == (PARA1, PARA2)
+
+
+def test_a_markdown_file_keeps_its_headings_as_plain_paragraphs() -> None:
+    text = f"# {TITLE}\n\n{PARA1}\n\n## What happens next\n\n{PARA2}\n\n---\n\n#bridges #council\n"
+    draft = parse_paste(text)
+    assert draft.title == TITLE
+    assert draft.paragraphs == (PARA1, "What happens next", PARA2, "#bridges #council")
+
+
+# --- a "Read more at" left hanging before the source link ------------------------------
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        f"\nRead more at {LINK}",
+        f"\nRead more at: {LINK}",
+        f"\nRead more: <{LINK}>",
+        f"\nRead more here -> {LINK}",
+        f"\n👉 Read the full story here: {LINK}",
+        f"\nContinue reading at {LINK}",
+        f"\nSource: {LINK}",
+        f"\n(Source: {LINK})",
+        f"\nVia {LINK}",
+        f"\nOriginally published at {LINK}",
+        f" Read more at {LINK}",
+        f" Source: {LINK}",
+        f"\nRead more at:\n{LINK}\nworth a look",
+        f"\nRead more at {LINK}\nworth a look",
+        f"\nSource:\n{LINK}",
+    ],
+)
+def test_a_lead_in_to_the_source_link_is_dropped(ending: str) -> None:
+    draft = parse_paste(ARTICLE + ending)
+    assert draft.paragraphs == (PARA1, PARA2)
+    assert draft.source_url == LINK
+
+
+@pytest.mark.parametrize(
+    "last_line",
+    [
+        "Read more about the council's repair plans at",
+        "Source: the council's own inspection report, published in October,",
+        "Via the city's transport office, which runs the ferries",
+    ],
+)
+def test_a_sentence_with_content_before_the_link_is_kept(last_line: str) -> None:
+    draft = parse_paste(f"{ARTICLE}\n{last_line} {LINK}")
+    assert draft.paragraphs == (PARA1, PARA2, last_line)
+    assert draft.source_url == LINK
+
+
+def test_a_real_looking_paste_with_read_more_at_the_end() -> None:
+    text = (
+        "Storm closes city harbour for three days\n"
+        "The city harbour closed on Saturday as a storm brought waves of up to six metres "
+        "to the coast, the port authority said.\n"
+        "Fishing boats stayed in the docks and two grain ships waited offshore.\n"
+        "Officials expect to reopen the harbour on Tuesday once the sea wall is inspected.\n"
+        "\n"
+        "Read more at https://www.coastgazette.example/news/harbour-storm-closure\n"
+        "stay safe out there"
+    )
+    draft = parse_paste(text)
+    assert draft.title == "Storm closes city harbour for three days"
+    assert draft.paragraphs[-1].startswith("Officials expect to reopen the harbour")
+    assert not any("Read more" in p for p in draft.paragraphs)
+    assert draft.source_url == "https://www.coastgazette.example/news/harbour-storm-closure"
+    assert draft.note == "stay safe out there"
+
+
+# --- one line ------------------------------------------------------------------------------
+
+
+def test_a_one_line_paste_ending_in_a_link_takes_it_as_the_source() -> None:
+    draft = parse_paste(f"{PARA1} {PARA2} Read more at {LINK} so sad")
+    assert draft.paragraphs == (f"{PARA1} {PARA2}",)
+    assert draft.source_url == LINK
+    assert draft.note == "so sad"
+    assert draft.title == OPENING_OF_PARA1
+
+
+def test_a_one_line_paste_with_a_link_inside_keeps_it_in_the_text() -> None:
+    text = f"Look {LINK} {PARA1} {PARA2}"
+    draft = parse_paste(text)
+    assert draft.source_url is None
+    assert draft.paragraphs == (text,)

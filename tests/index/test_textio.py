@@ -1,4 +1,4 @@
-"""Tests for index.textio: decoding uploaded bytes into clean text."""
+"""Tests for index.textio: decoding uploaded bytes into clean text, and what of it shows."""
 
 from __future__ import annotations
 
@@ -6,9 +6,24 @@ import codecs
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index.errors import IngestRefused
-from index.textio import clean_text, decode_text, one_line
+from index.textio import (
+    MAX_TITLE_CHARS,
+    UNTITLED,
+    article_title,
+    clean_text,
+    count_words,
+    decode_text,
+    has_words,
+    is_visible,
+    one_line,
+    opening_words,
+    plain_title,
+    strip_invisible,
+)
 
 MAX = 1_000_000
 TEXT = "Nicolás Maduro said “no comment” — café au lait, 10 €.\nSecond line here."
@@ -210,3 +225,124 @@ def test_utf32_with_bom(bom: bytes, encoding: str) -> None:
 def test_invalid_utf8_after_utf8_bom_refused() -> None:
     reason = refusal(codecs.BOM_UTF8 + b"caf\xe9 is not utf-8")
     assert "utf-8" in reason
+
+
+# --- what shows on screen, and titles ---------------------------------------------------
+
+INVISIBLE_ONLY = [
+    "\u3164",  # Hangul filler
+    "\u115f\u1160\uffa0",  # the other Hangul fillers
+    "\u2800\u2800",  # blank braille pattern
+    "\u0301\u0308",  # combining marks with no letter
+    "\u200b\u200c\u200d\u2060\ufeff",  # zero-width characters
+    "\u00ad\u180e\u061c\u2062",  # soft hyphen, Mongolian vowel separator, format marks
+    "\ufe0f\U000e0041\U000e007f",  # variation selector, tag characters
+    "\U0001d159\U0001d173",  # musical null notehead, begin beam
+    "\ue000\U000f0000",  # private use
+    " \u3000\u00a0\u2003\u205f",  # spaces of all widths
+    "\u3164 \u2800 \u200b\u0301",
+]
+
+
+@pytest.mark.parametrize("text", INVISIBLE_ONLY)
+def test_text_made_only_of_invisible_characters_is_not_visible(text: str) -> None:
+    assert not is_visible(text)
+    assert strip_invisible(text) == ""
+    assert plain_title(text) == ""
+    assert count_words(text) == 0 and not has_words(text)
+
+
+@pytest.mark.parametrize("text", ["a", "é", "👍", "-", "…", "\u3164x", "\u0301\u0915", "漢"])
+def test_text_with_one_visible_character_is_visible(text: str) -> None:
+    assert is_visible(text)
+
+
+def test_strip_invisible_keeps_the_marks_drawn_on_the_last_letter() -> None:
+    assert strip_invisible("\u3164\u200bCafe\u0301\u200b\u2800") == "Cafe\u0301"
+    assert strip_invisible("\u0301x") == "x"  # a leading mark has nothing to sit on
+    assert strip_invisible("I \u2764\ufe0f it\u3164") == "I \u2764\ufe0f it"
+    assert strip_invisible("हिन्दी") == "हिन्दी"  # ends in a vowel sign
+
+
+def test_words_are_counted_only_when_they_show() -> None:
+    assert count_words("one two\u3164three \u3164 \u3164\u3164 four") == 4
+    assert count_words("Ab cat. " * 3) == 6
+
+
+@pytest.mark.parametrize(
+    ("raw", "title"),
+    [
+        ("# Council votes to close the bridge", "Council votes to close the bridge"),
+        ("### Council votes ###", "Council votes"),
+        ("-# Council votes", "Council votes"),
+        ("**Council votes**", "Council votes"),
+        ("__Council votes__", "Council votes"),
+        ("_Council votes_", "Council votes"),
+        ("*Council votes*", "Council votes"),
+        ("# **Council votes**", "Council votes"),
+        ("\u3164 # Council votes \u2800", "Council votes"),
+        ("#MeToo founder speaks", "#MeToo founder speaks"),
+        ("C# 13 is out", "C# 13 is out"),
+        ("**Bold** and *italic* words", "**Bold** and *italic* words"),
+        ("Harbour\n reopens", "Harbour reopens"),
+    ],
+)
+def test_plain_title_takes_markdown_off(raw: str, title: str) -> None:
+    assert plain_title(raw) == title
+
+
+@pytest.mark.parametrize("raw", ["#", "# ", "**\u3164**", "# \u2800", "## \u200b ##"])
+def test_plain_title_of_markup_around_nothing_is_empty(raw: str) -> None:
+    assert plain_title(raw) == ""
+
+
+def test_opening_words_are_the_first_words_of_the_first_visible_paragraph() -> None:
+    paragraphs = [
+        "\u3164\u3164",
+        "\u2800 The harbour reopened on Tuesday after a storm closed it for three days, "
+        "the port authority said.",
+    ]
+    assert (
+        opening_words(paragraphs)
+        == "The harbour reopened on Tuesday after a storm closed it for three…"
+    )
+    assert opening_words(["Short one. Then more."]) == "Short one. Then more."
+    assert opening_words(["The council voted on Tuesday. It decided."]) == (
+        "The council voted on Tuesday."
+    )
+    # An abbreviation is no end of a sentence.
+    assert opening_words(["U.S. officials said the talks would go on."]) == (
+        "U.S. officials said the talks would go on."
+    )
+    assert opening_words(["\u3164", " ", "\u0301"]) == ""
+    assert len(opening_words(["x" * 5000])) <= 100
+
+
+def test_article_title_falls_back_to_the_opening_words() -> None:
+    body = ["Fishing boats returned to the docks.", "Cranes resumed unloading grain."]
+    assert article_title("Harbour reopens", body) == "Harbour reopens"
+    for title in [None, "", *INVISIBLE_ONLY]:
+        assert article_title(title, body) == "Fishing boats returned to the docks."
+    assert article_title("\u3164", ["\u2800"]) == UNTITLED
+    assert len(article_title("word " * 100, body)) <= MAX_TITLE_CHARS
+
+
+_TITLE_PIECES = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(
+        [*INVISIBLE_ONLY, "#", "# ", "-# ", "**", "_", "~~", " ", "\n", ".", "U.S.", "word "]
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(
+    title=st.none() | st.lists(_TITLE_PIECES, max_size=8).map("".join),
+    paragraphs=st.lists(st.lists(_TITLE_PIECES, max_size=30).map("".join), max_size=4),
+)
+def test_a_title_is_never_empty_nor_invisible(title: str | None, paragraphs: list[str]) -> None:
+    shown = article_title(title, paragraphs)
+    assert is_visible(shown)
+    assert shown == strip_invisible(shown)
+    assert len(shown) <= MAX_TITLE_CHARS
+    assert "\n" not in shown

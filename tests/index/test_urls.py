@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.urls import FoundUrl, canonical_url, find_urls
+from index.urls import FoundUrl, canonical_url, find_urls, ipv4_host
 
 
 def urls(text: str) -> list[str]:
@@ -370,3 +370,54 @@ def test_a_link_as_a_parameter_value_stays_inside_its_link():
         "https://a.example/redirect?to=https://b.example/x",
         "https://c.example/https://d",
     ]
+
+
+# --- numeric hosts ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("2130706433", "127.0.0.1"),
+        ("017700000001", "127.0.0.1"),
+        ("0x7f000001", "127.0.0.1"),
+        ("0X7F.0.0.1", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("127.0.1", "127.0.0.1"),
+        ("127.0.0.1.", "127.0.0.1"),
+        ("0", "0.0.0.0"),
+        ("0x", "0.0.0.0"),
+        ("8.8.8.8", "8.8.8.8"),
+        ("3232235777", "192.168.1.1"),
+        ("4294967295", "255.255.255.255"),
+    ],
+)
+def test_numeric_hosts_are_read_as_browsers_read_them(host: str, address: str) -> None:
+    assert str(ipv4_host(host)) == address
+
+
+@pytest.mark.parametrize("host", ["example.com", "localhost", "a.b.0x1g", "1.example", "x1"])
+def test_names_are_no_addresses(host: str) -> None:
+    assert ipv4_host(host) is None
+
+
+@pytest.mark.parametrize(
+    "host", ["1.2.3.4.5", "256.1.1.1", "4294967296", "09.1.1.1", "example.42", "1..1", "1.0x1g.1"]
+)
+def test_hosts_ending_in_a_number_that_are_no_address(host: str) -> None:
+    with pytest.raises(ValueError):
+        ipv4_host(host)
+
+
+def test_canonical_url_writes_numeric_hosts_as_addresses() -> None:
+    assert canonical_url("http://2130706433/story") == "http://127.0.0.1/story"
+    assert canonical_url("http://0177.0.0.1./story") == "http://127.0.0.1/story"
+    assert canonical_url("http://1.2.3.4.5/story") == "http://1.2.3.4.5/story"
+
+
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_every_ipv4_address_reads_back_from_its_decimal_and_hex_forms(value: int) -> None:
+    assert int(ipv4_host(str(value))) == value
+    assert int(ipv4_host(hex(value))) == value
+    assert int(ipv4_host("0" + oct(value)[2:])) == value

@@ -8,10 +8,12 @@ import pytest
 import pytest_asyncio
 
 from index import Engine
+from index.errors import IngestRefused
 from index.extract import Extractor
 from index.fetch import Fetcher, FetchLimits
 from index.models import Attachment, Provenance
 from index.netpolicy import AddressPolicy
+from index.sources import message_sources
 from tests.conftest import SEED, SEED_URL, SHARED
 from tests.support.web import PLAIN_ARTICLE, serve
 
@@ -205,3 +207,64 @@ async def test_a_short_remark_without_links_is_not_an_article(engine):
 async def _page(web, path: str) -> str:
     async with Fetcher(AddressPolicy.allowing(["127.0.0.1/32"], any_port=True)) as fetcher:
         return (await fetcher.fetch(web.url(path))).body.decode()
+
+
+CLASS_NAME = re.compile(r"\w+(?:Error|Exception)\b|Exception")
+ONE_LINE_ARTICLE = " ".join(PLAIN_ARTICLE.splitlines()[1:]) + (
+    " Roads to the valley stayed closed through the evening while crews cleared the ash, and "
+    "schools in three villages will stay shut until Wednesday."
+)
+
+
+async def test_a_one_line_article_with_an_unreadable_link_is_kept_from_its_text(web, engine):
+    link = web.url("/status/403")
+    sources = message_sources(f"{ONE_LINE_ARTICLE} Read more at {link} so sad")
+    assert sources.links == (link,) and sources.article_text is not None
+    result = await engine.ingest_url(
+        GUILD, link, note=sources.remark, fallback_text=sources.article_text
+    )
+    assert result.added
+    article = result.article
+    assert article.source_url == link and article.note == "so sad"
+    assert article.title.startswith("The volcano erupted at dawn on Sunday")
+    paragraphs = [p.text for p in await engine.article_paragraphs(GUILD, article.id)]
+    assert paragraphs == [ONE_LINE_ARTICLE]
+    assert "ash" in (await engine.ask(GUILD, "What covered the valley?")).passages[0].text
+
+
+@pytest.mark.parametrize(
+    ("link", "reason"),
+    [
+        ("http://1.2.3.4.5/story", "that is not a valid link"),
+        ("http://0177.0.0.2:{port}/article", "that address is not public"),
+        ("http://xn--.example/story", "that is not a valid link"),
+    ],
+)
+async def test_odd_links_in_a_message_are_refused_in_plain_words(web, engine, link, reason):
+    port = web.base.rsplit(":", 1)[1]
+    outcomes = await engine.ingest_message(GUILD, f"look {link.format(port=port)}")
+    assert [(o.ok, o.error) for o in outcomes] == [(False, reason)]
+    assert not CLASS_NAME.search(outcomes[0].error)
+    assert await articles(engine) == 0
+
+
+@pytest.mark.parametrize(
+    ("link", "reason"),
+    [
+        ("http://2130706434:{port}/article", "that address is not public"),  # 127.0.0.2
+        ("http://a..b.example/story", "that is not a valid link"),
+        ("http://localhost.:{port}/status/404", "the site answered 404 Not Found"),
+    ],
+)
+async def test_odd_links_given_alone_are_refused_in_plain_words(web, engine, link, reason):
+    port = web.base.rsplit(":", 1)[1]
+    with pytest.raises(IngestRefused) as refused:
+        await engine.ingest_url(GUILD, link.format(port=port))
+    assert refused.value.reason == reason
+    assert await articles(engine) == 0
+
+
+async def test_a_numeric_link_to_an_allowed_address_is_read(web, engine):
+    port = web.base.rsplit(":", 1)[1]
+    result = await engine.ingest_url(GUILD, f"http://2130706433:{port}/article")
+    assert result.added and result.article.title == "Harbour reopens after storm"
