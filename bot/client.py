@@ -1,4 +1,6 @@
-"""The Discord client: a ``commands.Bot`` that builds the engine in ``setup_hook``."""
+"""The Discord client: a ``commands.Bot`` that builds the engine in ``setup_hook``, and
+``run_on_discord``, which runs it until it is stopped and says in words why it could not
+start."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot.connection import command_sync_failure, connection_failure
 from bot.cooldown import UserCooldown
+from bot.errors import NewsTree
 from bot.settings import Settings
 from bot.ui import MoreButton
 from index import Engine
@@ -26,9 +30,27 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 EXTENSIONS = ("bot.cogs.ingest", "bot.cogs.questions", "bot.cogs.admin")
-DISCORD_FILE_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
 SHUTDOWN_GRACE_SECONDS = 20.0
 """How long a stop waits for ingests in hand; the rest resume at the next start."""
+
+
+VOICE_WARNINGS = frozenset(
+    {
+        "PyNaCl is not installed, voice will NOT be supported",
+        "davey is not installed, voice will NOT be supported",
+    }
+)
+"""What discord.py logs at every start when its voice extras are missing; this bot
+never joins a voice channel, so they would only alarm whoever reads the log."""
+
+
+def _not_a_voice_warning(record: logging.LogRecord) -> bool:
+    return record.msg not in VOICE_WARNINGS
+
+
+def quiet_voice_warnings() -> None:
+    """Drop exactly discord.py's two voice warnings, logged by ``discord.client``."""
+    logging.getLogger("discord.client").addFilter(_not_a_voice_warning)
 
 
 def use_discord_endpoints(settings: Settings) -> None:
@@ -41,6 +63,7 @@ class NewsBot(commands.Bot):
     engine: Engine
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None, **options) -> None:
+        quiet_voice_warnings()
         intents = discord.Intents.none()
         intents.guilds = True
         intents.guild_messages = True
@@ -51,6 +74,7 @@ class NewsBot(commands.Bot):
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            tree_cls=NewsTree,
             # Commands are for servers: installed to a guild, used in its channels.
             allowed_contexts=app_commands.AppCommandContext(guild=True),
             allowed_installs=app_commands.AppInstallationType(guild=True),
@@ -64,18 +88,31 @@ class NewsBot(commands.Bot):
         self._idle.set()
         self._shutdown: asyncio.Future[None] | None = None
 
-    def is_discord_file(self, url: str) -> bool:
-        """Whether an attachment's URL is on Discord's file servers (or the configured API
-        host), the only place attachments are read from: a crafted attachment must not
-        make the bot fetch an address inside its own network."""
+    def is_server_file(self, url: str) -> bool:
+        """Whether an attachment's URL is on the server's own file host, the only place
+        attachments are read from: a crafted attachment must not make the bot fetch an
+        address inside its own network.
+
+        The file hosts are ``ATTACHMENT_HOSTS`` (Discord's by default), over https; over
+        http too when the API itself is plain http (a self-hosted server without TLS,
+        where https would only lock its files out and http exposes nothing the API
+        connection does not). The API's own host counts as a file host, with the API's
+        scheme: the bot trusts that server with its token already, and self-hosted
+        servers such as Spacebar serve their files from it, on another port.
+        """
         try:
             parsed = yarl.URL(url)
+            host = (parsed.raw_host or "").lower().rstrip(".")
         except ValueError:
             return False
         api = yarl.URL(self.settings.discord_api_base)
-        if parsed.scheme == "https" and parsed.host in DISCORD_FILE_HOSTS:
+        api_host = (api.raw_host or "").lower().rstrip(".")
+        if parsed.user is not None or parsed.password is not None:
+            return False
+        if host and host == api_host and parsed.scheme == api.scheme:
             return True
-        return (parsed.scheme, parsed.host) == (api.scheme, api.host)
+        schemes = {"https", "http"} if api.scheme == "http" else {"https"}
+        return parsed.scheme in schemes and host in self.settings.attachment_hosts
 
     @contextmanager
     def in_flight(self) -> Iterator[None]:
@@ -97,13 +134,31 @@ class NewsBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(MoreButton)
+        await self._register_commands()
+
+    async def _register_commands(self) -> None:
+        """Send the slash commands to Discord. A refusal does not stop the bot: mentions
+        and shared articles need no slash command, and the next start tries again.
+
+        Discord refuses a sync on a schema change or a rate limit; a Discord-compatible
+        server (Spacebar) refuses options it does not know (``min_length``,
+        ``autocomplete``, ``channel_types``, number options) with 400, code 50035.
+        """
         test_guild = self.settings.discord_test_guild_id
-        if test_guild is not None:
-            guild = discord.Object(id=test_guild)
-            self.tree.copy_global_to(guild=guild)
-            await self.tree.sync(guild=guild)
-        else:
-            await self.tree.sync()
+        try:
+            if test_guild is not None:
+                guild = discord.Object(id=test_guild)
+                self.tree.copy_global_to(guild=guild)
+                await self.tree.sync(guild=guild)
+            else:
+                await self.tree.sync()
+        except (discord.DiscordException, aiohttp.ClientError, TimeoutError) as error:
+            log.warning(
+                "Discord did not accept the slash commands (%s). Slash commands may be "
+                "missing or out of date until the next start, which tries again; mentions "
+                "and shared articles work as before.",
+                command_sync_failure(error),
+            )
 
     async def on_message(self, message: discord.Message) -> None:
         """Prefix commands are not used; the cogs listen to messages themselves."""
@@ -158,25 +213,33 @@ def _stop(bot: NewsBot, stop_signal: signal.Signals) -> None:
 
 
 def run_on_discord(settings: Settings) -> int:
-    """Run the bot until it is stopped; returns the process's exit status."""
+    """Run the bot until it is stopped; returns the process's exit status: 2 when the
+    token or the intents are refused (restarting would only repeat it), 1 when Discord
+    could not be reached or the database failed."""
     try:
         asyncio.run(run_discord(settings))
     except KeyboardInterrupt:
         return EXIT_OK
-    except discord.LoginFailure:
-        print("Discord refused the token: check DISCORD_TOKEN.", file=sys.stderr)
+    except (discord.LoginFailure, discord.PrivilegedIntentsRequired) as error:
+        print(connection_failure(error, settings.discord_api_base), file=sys.stderr)
         return EXIT_USAGE
-    except discord.PrivilegedIntentsRequired:
-        print(
-            "Discord refused the connection: switch on the Message Content intent for the bot "
-            "in the developer portal (Bot > Privileged Gateway Intents).",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    except (aiohttp.ClientError, OSError) as error:
-        print(f"Could not reach Discord: {type(error).__name__}.", file=sys.stderr)
-        return EXIT_FAILED
+    except discord.ConnectionClosed as error:
+        print(connection_failure(error, settings.discord_api_base), file=sys.stderr)
+        return EXIT_USAGE if error.code in _REFUSED_CLOSE_CODES else EXIT_FAILED
     except StoreError as error:
         print(f"Database error: {error}", file=sys.stderr)
         return EXIT_FAILED
+    except (
+        discord.HTTPException,
+        discord.GatewayNotFound,
+        aiohttp.ClientError,
+        OSError,
+        TimeoutError,
+    ) as error:
+        print(connection_failure(error, settings.discord_api_base), file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
+
+
+_REFUSED_CLOSE_CODES = frozenset({4004, 4013, 4014})
+"""Gateway close codes for a refused token or refused intents."""

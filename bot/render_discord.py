@@ -5,6 +5,11 @@ so an article containing ``@everyone`` or ``[click](https://evil)`` renders lite
 Control characters and bidirectional overrides are dropped, so a title cannot hide or
 reorder what it says, and titles and names are kept on one line.
 Long passages are shortened at a word boundary, never through a word or a link.
+
+Every other message that carries something a member or a web page wrote (a link, a file
+name, a title, an option's value) is made with ``say``: the values are escaped, kept on
+one line and cut so that the whole message fits ``MESSAGE_LIMIT``. Discord refuses a
+longer message outright, so a notice that does not fit is a notice lost.
 """
 
 from __future__ import annotations
@@ -19,6 +24,11 @@ from index.models import Answer, ArticleInfo, IngestOutcome, Passage
 from index.textio import clean_text, one_line, shorten
 
 MESSAGE_LIMIT = 2000
+"""Characters in a message's content."""
+CHOICE_NAME_LIMIT = 100
+"""Characters in an autocomplete suggestion's name."""
+SHOWN_INPUT_LIMIT = 300
+"""Characters of one value a member gave (a link, a name) shown inside the bot's words."""
 EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_TITLE_LIMIT = 256
 EMBED_FOOTER_LIMIT = 2048
@@ -56,6 +66,53 @@ def escape_line(text: str) -> str:
 
 def _no_pings(text: str) -> str:
     return _MENTION.sub(lambda m: "@" + _ZERO_WIDTH + m.group(1), text)
+
+
+def shown(text: str, limit: int = SHOWN_INPUT_LIMIT) -> str:
+    """What someone wrote, shown inside the bot's words: escaped, on one line, and at most
+    ``limit`` characters (cut at a word boundary when there is one)."""
+    return fit(escape_line(text), limit)
+
+
+def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` (already escaped where needed) cut to ``limit`` characters. The cut never
+    leaves a lone backslash at its end, which would escape the ellipsis or whatever the
+    message adds after it."""
+    if len(text) <= limit:
+        return text
+    kept = shorten(text, limit)[:-1]
+    backslashes = len(kept) - len(kept.rstrip("\\"))
+    if backslashes % 2:
+        kept = kept[:-1]
+    return kept + "…"
+
+
+def say(template: str, /, **values: object) -> str:
+    """A message in the bot's words (``template``, which may use markdown) with each
+    ``{name}`` filled by ``shown(values[name])``, cut so that the whole message fits
+    Discord's ``MESSAGE_LIMIT``: the longest values give way first."""
+    texts = {name: escape_line(str(value)) for name, value in values.items()}
+    room = MESSAGE_LIMIT - len(template.format(**dict.fromkeys(values, "")))
+    budgets = _share(room, {name: min(len(t), SHOWN_INPUT_LIMIT) for name, t in texts.items()})
+    return fit(template.format(**{n: fit(t, budgets[n]) for n, t in texts.items()}))
+
+
+def _share(room: int, wanted: dict[str, int]) -> dict[str, int]:
+    """Split ``room`` characters between values: each gets what it wants when it fits,
+    the longest are cut to an equal share of what the others left."""
+    shares: dict[str, int] = {}
+    left = max(0, room)
+    for count, name in enumerate(sorted(wanted, key=wanted.get), start=0):
+        equal = left // max(1, len(wanted) - count)
+        shares[name] = max(1, min(wanted[name], equal))
+        left -= shares[name]
+    return shares
+
+
+def choice_name(article_id: int, title: str) -> str:
+    """An article as an autocomplete suggestion: plain text (Discord shows no markdown
+    there), on one line, within ``CHOICE_NAME_LIMIT``."""
+    return shorten(f"#{article_id} {one_line(title)}", CHOICE_NAME_LIMIT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,38 +196,35 @@ def ingest_summary(outcomes: list[IngestOutcome]) -> str | None:
     """A short reply for failed or duplicate ingests; None when all went well."""
     lines = []
     for outcome in outcomes:
-        source = escape_line(shorten(outcome.source, 80))
+        source = shown(outcome.source, 80)
         if outcome.result is None:
             lines.append(f"Could not index {source}: {escape(outcome.error or 'unknown error')}.")
         elif not outcome.result.added:
             article = outcome.result.article
-            lines.append(
-                f"Already indexed as article #{article.id}: "
-                f"{escape_line(shorten(article.title, 120))}"
-            )
+            lines.append(f"Already indexed as article #{article.id}: {shown(article.title, 120)}")
     if not lines:
         return None
-    return shorten("\n".join(lines), MESSAGE_LIMIT)
+    return fit("\n".join(lines))
 
 
 def outcomes_text(outcomes: list[IngestOutcome]) -> str:
     """One line per source: indexed, already indexed, or why not."""
     lines = []
     for outcome in outcomes:
-        source = escape_line(shorten(outcome.source, 80))
+        source = shown(outcome.source, 80)
         if outcome.result is None:
             lines.append(f"{FAILED} {source}: {escape(outcome.error or '')}")
             continue
         article = outcome.result.article
         mark = ADDED if outcome.result.added else ALREADY
         state = "indexed" if outcome.result.added else "already indexed"
-        title = escape_line(shorten(article.title, 120))
+        title = shown(article.title, 120)
         lines.append(f"{mark} {state} as article #{article.id}: {title}")
-    return shorten("\n".join(lines), MESSAGE_LIMIT)
+    return fit("\n".join(lines))
 
 
 def article_line(article: ArticleInfo) -> str:
-    title = escape_line(shorten(article.title, 120))
+    title = shown(article.title, 120)
     url = article.source_url
     link = ""
     if url and _is_web_link(url) and len(url) <= SHOWN_LINK_LIMIT and not _MENTION.search(url):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +16,13 @@ from index.bm25 import BM25Params
 from index.service import EngineConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DISCORD_ATTACHMENT_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
+"""Where Discord serves the files attached to messages."""
 T = TypeVar("T")
+
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}\Z)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+)
 
 
 class SettingsError(ValueError):
@@ -38,6 +46,7 @@ class Settings:
     discord_gateway_url: str = "wss://gateway.discord.gg"
     discord_test_guild_id: int | None = None
     questions_per_minute: int = 6
+    attachment_hosts: tuple[str, ...] = DISCORD_ATTACHMENT_HOSTS
 
     @property
     def database(self) -> Path:
@@ -66,6 +75,8 @@ class Settings:
                 return default
             try:
                 return parse(raw)
+            except SettingsError:
+                raise
             except ValueError:
                 raise SettingsError(f"{name}={raw!r} is not a valid value") from None
 
@@ -86,6 +97,7 @@ class Settings:
             discord_gateway_url=get("DISCORD_GATEWAY_URL", str, defaults.discord_gateway_url),
             discord_test_guild_id=get("DISCORD_TEST_GUILD_ID", int, None),
             questions_per_minute=get("QUESTIONS_PER_MINUTE", int, defaults.questions_per_minute),
+            attachment_hosts=get("ATTACHMENT_HOSTS", parse_host_list, defaults.attachment_hosts),
         )
         settings.validate()
         return settings
@@ -102,5 +114,37 @@ class Settings:
         for name in ("discord_api_base", "discord_gateway_url"):
             if not getattr(self, name).startswith(("http://", "https://", "ws://", "wss://")):
                 raise SettingsError(f"{name.upper()} must be an http(s) or ws(s) URL")
+        if not self.attachment_hosts:
+            raise SettingsError("ATTACHMENT_HOSTS must list at least one host name")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+
+
+def parse_host_list(raw: str) -> tuple[str, ...]:
+    """``"cdn.example.org, files.example.org"`` -> the host names, lower case; a URL, a
+    port, a path or a wildcard is refused with a message that says what to write."""
+    hosts = []
+    for entry in raw.split(","):
+        host = entry.strip().lower().rstrip(".")
+        if not host:
+            continue
+        if not (_HOST_NAME.fullmatch(host) or _is_ip_address(host)):
+            raise SettingsError(
+                f"ATTACHMENT_HOSTS: {entry.strip()!r} is not a host name; list host names "
+                "separated by commas, without https:// or a port, such as "
+                + ",".join(DISCORD_ATTACHMENT_HOSTS)
+            )
+        hosts.append(host.strip("[]"))
+    if not hosts:
+        raise SettingsError(
+            "ATTACHMENT_HOSTS lists no host name; leave it empty for Discord's file hosts"
+        )
+    return tuple(dict.fromkeys(hosts))
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    return True

@@ -1,4 +1,8 @@
-"""Buttons: the persistent "More" button of answers, confirmations, and page turning."""
+"""Buttons: the persistent "More" button of answers, confirmations, and page turning.
+
+An error in any of them is answered like a command's (``bot.errors``): privately, in
+plain words.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,18 @@ from typing import Any
 
 import discord
 
+from bot.errors import answer_interaction_error
+
 NONE = discord.AllowedMentions.none()
+
+
+class View(discord.ui.View):
+    """A view whose errors are answered to the member who pressed the button."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        await answer_interaction_error(interaction, error)
 
 
 class MoreButton(
@@ -37,17 +52,21 @@ class MoreButton(
         return cls(int(match["question"]), int(match["offset"]), int(match["size"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        questions = interaction.client.get_cog("Questions")  # type: ignore[attr-defined]
-        await questions.show_more(interaction, self.question_id, self.offset, self.size)
+        # discord.py only logs a dynamic item's error; the member is told here instead.
+        try:
+            questions = interaction.client.get_cog("Questions")  # type: ignore[attr-defined]
+            await questions.show_more(interaction, self.question_id, self.offset, self.size)
+        except Exception as error:
+            await answer_interaction_error(interaction, error)
 
 
 def more_view(question_id: int, offset: int, size: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
+    view = View(timeout=None)
     view.add_item(MoreButton(question_id, offset, size))
     return view
 
 
-class Confirm(discord.ui.View):
+class Confirm(View):
     """Yes/No buttons that only the member who asked may press."""
 
     def __init__(self, owner_id: int, *, timeout: float = 60) -> None:
@@ -82,7 +101,7 @@ PageRenderer = Callable[[int], Awaitable[tuple[str, int]]]
 """Given a page number (from 1), the page's text and the number of pages."""
 
 
-class Pager(discord.ui.View):
+class Pager(View):
     """Previous/Next buttons over pages of text, for the member who asked."""
 
     def __init__(self, owner_id: int, render: PageRenderer, pages: int, *, timeout: float = 300):

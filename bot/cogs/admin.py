@@ -1,4 +1,8 @@
-"""Moderator commands: the /admin group. Each action is written to the audit log."""
+"""Moderator commands: the /admin group. Each action is written to the audit log.
+
+A refused check (``NotModerator``) and any error are answered by the central handler
+(``bot.errors``).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,17 @@ from discord.ext import commands
 
 from bot.checks import NotModerator, is_moderator
 from bot.cogs.ingest import shares_something
-from bot.render_discord import article_line, article_page, escape, ingest_summary
+from bot.errors import autocomplete_errors_answered
+from bot.render_discord import (
+    article_line,
+    article_page,
+    choice_name,
+    escape,
+    fit,
+    ingest_summary,
+    say,
+    shown,
+)
 from bot.ui import NONE, Confirm, Pager
 from index.errors import ArticleNotFound
 from index.guild_config import normalise_domain
@@ -44,19 +58,6 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
             raise NotModerator("Only moderators (Manage Server) can use this command.")
         return True
 
-    async def cog_app_command_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError
-    ) -> None:
-        if isinstance(error, app_commands.CheckFailure):
-            message = str(error) or "You cannot use this command."
-        else:
-            log.exception("admin command failed", exc_info=error)
-            message = "Something went wrong; nothing more was changed."
-        if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True)
-        else:
-            await interaction.response.send_message(message, ephemeral=True)
-
     async def _audit(self, interaction: discord.Interaction, action: str, detail: str = "") -> None:
         await self.bot.engine.audit(
             interaction.guild_id, interaction.user.id, str(interaction.user), action, detail
@@ -73,8 +74,10 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
         await self.bot.engine.update_guild_config(interaction.guild_id, watched_channels=watched)
         await self._audit(interaction, "channels.add", str(channel.id))
         await interaction.response.send_message(
-            f"Watching {channel.mention}. Only watched channels are read now: "
-            f"{_channel_list(watched)}.",
+            fit(
+                f"Watching {channel.mention}. Only watched channels are read now: "
+                f"{_channel_list(watched)}."
+            ),
             ephemeral=True,
         )
 
@@ -88,7 +91,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
         await self._audit(interaction, "channels.remove", str(channel.id))
         tail = _channel_list(watched) if watched else "none listed, so every channel is read again"
         await interaction.response.send_message(
-            f"No longer watching {channel.mention}. Watched: {tail}.", ephemeral=True
+            fit(f"No longer watching {channel.mention}. Watched: {tail}."), ephemeral=True
         )
 
     @channels.command(name="list", description="Show which channels are watched")
@@ -101,7 +104,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
         )
         if not config.auto_ingest:
             text += " Automatic indexing is off (`/admin config auto_ingest:True`)."
-        await interaction.response.send_message(text, ephemeral=True)
+        await interaction.response.send_message(fit(text), ephemeral=True)
 
     # -- articles ---------------------------------------------------------------------
 
@@ -139,7 +142,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
         preview = " ".join(p.text for p in paragraphs[:2])
         lines.append("> " + escape(preview[:700]) + ("…" if len(preview) > 700 else ""))
         await interaction.response.send_message(
-            "\n".join(lines)[:2000], ephemeral=True, allowed_mentions=NONE
+            fit("\n".join(lines)), ephemeral=True, allowed_mentions=NONE
         )
 
     @articles.command(name="remove", description="Remove an article from the index")
@@ -151,18 +154,19 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
             return
         await self._audit(interaction, "articles.remove", f"{info.id} {info.title}")
         await interaction.response.send_message(
-            f"Removed article #{info.id}: {escape(info.title)}",
+            say("Removed article #{id}: {title}", id=info.id, title=info.title),
             ephemeral=True,
             allowed_mentions=NONE,
         )
 
     @articles_show.autocomplete("article")
     @articles_remove.autocomplete("article")
+    @autocomplete_errors_answered
     async def article_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[int]]:
         articles = await self.bot.engine.find_articles(interaction.guild_id, current, limit=25)
-        return [app_commands.Choice(name=f"#{a.id} {a.title}"[:100], value=a.id) for a in articles]
+        return [app_commands.Choice(name=choice_name(a.id, a.title), value=a.id) for a in articles]
 
     # -- maintenance ------------------------------------------------------------------
 
@@ -211,7 +215,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
         summary = ingest_summary(failures[:5])
         if summary:
             text += "\n" + summary
-        await interaction.edit_original_response(content=text[:2000], allowed_mentions=NONE)
+        await interaction.edit_original_response(content=fit(text), allowed_mentions=NONE)
 
     @app_commands.command(name="stats", description="Articles, paragraphs and questions")
     async def stats(self, interaction: discord.Interaction) -> None:
@@ -267,7 +271,9 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
             domain = normalise_domain(option)
             if not domain or "." not in domain:
                 await interaction.response.send_message(
-                    f"`{escape(option)}` is not a site name such as example.com.", ephemeral=True
+                    say("{option} is not a site name such as example.com.", option=option),
+                    ephemeral=True,
+                    allowed_mentions=NONE,
                 )
                 return
             existing = changes.get(field, getattr(current, field))
@@ -279,17 +285,17 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
             await self._audit(interaction, "config", json.dumps(changes, default=str))
         default_results = self.bot.settings.results_per_answer
         role = f"<@&{current.moderator_role}>" if current.moderator_role else "none"
-        await interaction.response.send_message(
+        text = say(
             ("Saved. " if changes else "") + f"results: {current.results or default_results} · "
             f"min score: {current.min_score if current.min_score is not None else 'none'} · "
             f"auto-ingest: {'on' if current.auto_ingest else 'off'} · "
             f"bots: {'yes' if current.allow_bots else 'no'} · "
-            f"allowed sites: {', '.join(current.allowed_domains) or 'any'} · "
-            f"blocked sites: {', '.join(current.blocked_domains) or 'none'} · "
+            "allowed sites: {allowed} · blocked sites: {blocked} · "
             f"moderator role: {role}",
-            ephemeral=True,
-            allowed_mentions=NONE,
+            allowed=", ".join(current.allowed_domains) or "any",
+            blocked=", ".join(current.blocked_domains) or "none",
         )
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
 
     @app_commands.command(name="export", description="Download this server's articles as JSON")
     async def export(self, interaction: discord.Interaction) -> None:
@@ -330,12 +336,12 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
     async def audit(self, interaction: discord.Interaction) -> None:
         entries = await self.bot.engine.audit_entries(interaction.guild_id, limit=15)
         lines = [
-            f"{discord.utils.format_dt(e.created_at, 'f')} {escape(e.user_name or '?')}: "
-            f"{e.action} {escape((e.detail or '')[:80])}"
+            f"{discord.utils.format_dt(e.created_at, 'f')} {shown(e.user_name or '?', 80)}: "
+            f"{e.action} {shown(e.detail or '', 80)}"
             for e in entries
         ]
         await interaction.response.send_message(
-            "\n".join(lines)[:2000] or "No moderator actions yet.",
+            fit("\n".join(lines)) or "No moderator actions yet.",
             ephemeral=True,
             allowed_mentions=NONE,
         )
@@ -351,6 +357,7 @@ def _progress(channel: discord.TextChannel, counts: dict[str, int], done: bool =
 
 
 def _channel_list(channel_ids) -> str:
+    """Channel mentions (shown as names; they ping nobody), cut to fit by the caller."""
     return ", ".join(f"<#{c}>" for c in channel_ids)
 
 

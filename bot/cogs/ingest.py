@@ -3,7 +3,11 @@
 Every ingest is admitted into the guild's bounded queue (or the poster is told to wait),
 written down in the store before it starts, and crossed out once the poster has seen
 the result. Whatever is still written down when the bot starts again was cut short by
-a crash: it is done again, or, after ``MAX_ATTEMPTS``, reported as failed.
+a crash, or its result could not be delivered: it is done again, or, after
+``MAX_ATTEMPTS``, reported as failed. A report Discord refuses keeps the work written
+down for the next start; after ``MAX_UNDELIVERED_NOTICES`` such starts it is dropped,
+with a line in the log, so that a notice that can never be delivered is not retried
+forever.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.render_discord import ADDED, ALREADY, FAILED, ingest_summary, outcomes_text
+from bot.render_discord import ADDED, ALREADY, FAILED, ingest_summary, outcomes_text, say
 from bot.ui import NONE
 from index import Provenance
 from index.ingest_gate import IngestBusy
@@ -29,6 +33,15 @@ log = logging.getLogger(__name__)
 WORKING = "⏳"
 MAX_ATTEMPTS = 3
 """Starts of one ingest before it is given up: one that keeps crashing the bot stops."""
+MAX_UNDELIVERED_NOTICES = 3
+"""Further starts at which the poster could not be told that it was given up, before the
+work is dropped (and logged) instead."""
+GIVEN_UP = (
+    f"{FAILED} This could not be indexed: the bot stopped while working on it "
+    f"{MAX_ATTEMPTS} times. Try sharing it again."
+)
+BUSY_SHORT = f"{WORKING} Too many shared articles are waiting here; please try again in a minute."
+NOT_ON_FILE_HOST = "attachments are only read from the server's own file host"
 
 
 class Ingest(commands.Cog):
@@ -93,8 +106,12 @@ class Ingest(commands.Cog):
                     outcomes = await self._ingest_or_store_error(message)
             finally:
                 await _unreact(message, WORKING)
-            await _report(message, outcomes)
-            await _finish(engine, message.guild.id, pending_id)
+            if await _report(message, outcomes):
+                await _finish(engine, message.guild.id, pending_id)
+            else:
+                log.warning(
+                    "ingest %d: its result was not delivered; kept for the next start", pending_id
+                )
             return outcomes
 
     async def _ingest_or_store_error(self, message: discord.Message) -> list[IngestOutcome]:
@@ -136,8 +153,20 @@ class Ingest(commands.Cog):
             self.bot.loop.create_task(self.resume(work), name=f"resume-ingest-{work.id}")
 
     async def resume(self, work: PendingIngest) -> None:
-        """Do accepted work again, or report it failed once it has been tried enough."""
+        """Do accepted work again, or report it failed once it has been tried enough.
+
+        Every start counts an attempt, also one that could not read the message or tell
+        the poster, so each piece of work ends after a bounded number of starts.
+        """
         engine = self.bot.engine
+        if work.attempts >= MAX_ATTEMPTS + MAX_UNDELIVERED_NOTICES:
+            log.warning(
+                "ingest %d dropped: the poster could not be told it failed, at %d starts",
+                work.id,
+                MAX_UNDELIVERED_NOTICES,
+            )
+            await _finish(engine, work.guild_id, work.id)
+            return
         channel = self.bot.get_channel(work.channel_id) if work.channel_id else None
         message: discord.Message | None = None
         if channel is not None and work.message_id is not None:
@@ -149,37 +178,55 @@ class Ingest(commands.Cog):
                 return
             except discord.HTTPException as error:
                 log.warning("ingest %d: cannot read its message: %s", work.id, error)
-                return  # still written down; tried again at the next start
+                await _count_start(engine, work)  # still written down; tried at the next start
+                return
         if work.attempts >= MAX_ATTEMPTS:
-            text = (
-                f"{FAILED} This could not be indexed: the bot stopped while working on it "
-                f"{work.attempts} times. Try sharing it again."
-            )
-            if message is not None:
-                await _reply(message, text)
-            elif channel is not None:
-                await _send(channel, f"{text} ({work.content})")
-            log.warning("ingest %d given up after %d attempts", work.id, work.attempts)
-            await _finish(engine, work.guild_id, work.id)
+            await self._give_up(work, channel, message)
             return
-        try:
-            await engine.retry_ingest(work.guild_id, work.id)
-        except StoreError as error:
-            log.error("ingest %d: could not count the attempt: %s", work.id, error)
+        if not await _count_start(engine, work):
             return
         work = dataclasses.replace(work, attempts=work.attempts + 1)
         if message is not None:
             await self.ingest_with_reactions(message, pending=work)
         elif channel is not None and work.content:
             with self.bot.in_flight():
-                outcomes = await engine.ingest_message(
-                    work.guild_id, work.content, (), Provenance(channel_id=work.channel_id)
-                )
-                await _send(channel, outcomes_text(outcomes) if outcomes else "Nothing to index.")
-                await _finish(engine, work.guild_id, work.id)
+                try:
+                    outcomes = await engine.ingest_message(
+                        work.guild_id, work.content, (), Provenance(channel_id=work.channel_id)
+                    )
+                except StoreError as error:
+                    log.error("ingest %d: could not store it: %s", work.id, error)
+                    return  # still written down; tried again at the next start
+                text = outcomes_text(outcomes) if outcomes else "Nothing to index."
+                if await _send(channel, text):
+                    await _finish(engine, work.guild_id, work.id)
+        elif channel is None:
+            log.warning("ingest %d: its channel cannot be seen; tried at the next start", work.id)
         else:
-            log.info("ingest %d: its channel is gone; dropped", work.id)
+            log.info("ingest %d: nothing is left to ingest; dropped", work.id)
             await _finish(engine, work.guild_id, work.id)
+
+    async def _give_up(
+        self,
+        work: PendingIngest,
+        channel: discord.abc.Messageable | None,
+        message: discord.Message | None,
+    ) -> None:
+        """Tell the poster the work failed; cross it out only once they were told."""
+        if message is not None:
+            told = await _reply(message, GIVEN_UP)
+        elif channel is not None and work.content:
+            told = await _send(channel, say(GIVEN_UP + " It was: {shared}", shared=work.content))
+        elif channel is not None:
+            told = await _send(channel, GIVEN_UP)
+        else:
+            told = False
+        if told:
+            log.warning("ingest %d given up after %d attempts", work.id, work.attempts)
+            await _finish(self.bot.engine, work.guild_id, work.id)
+        else:
+            log.warning("ingest %d: could not tell the poster it was given up", work.id)
+            await _count_start(self.bot.engine, work)
 
     async def ingest(self, message: discord.Message) -> list[IngestOutcome]:
         attachments = []
@@ -196,11 +243,11 @@ class Ingest(commands.Cog):
                     )
                 )
                 continue
-            if not self.bot.is_discord_file(attachment.url):
-                log.warning("attachment %s points outside Discord: not read", attachment.id)
-                refused.append(
-                    IngestOutcome(attachment.filename, error="it is not stored on Discord")
+            if not self.bot.is_server_file(attachment.url):
+                log.warning(
+                    "attachment %s is not on the server's file host: not read", attachment.id
                 )
+                refused.append(IngestOutcome(attachment.filename, error=NOT_ON_FILE_HOST))
                 continue
             try:
                 data = await attachment.read()
@@ -240,19 +287,13 @@ class Ingest(commands.Cog):
                 poster_name=interaction.user.display_name,
                 channel_id=interaction.channel_id,
             )
-            try:
-                pending_id = await engine.accept_ingest(
-                    interaction.guild_id, channel_id=interaction.channel_id, content=url[:2000]
-                )
-                async with ticket.turn():
-                    outcomes = await engine.ingest_message(
-                        interaction.guild_id, url, (), provenance
-                    )
-            except StoreError as error:
-                await interaction.followup.send(
-                    f"{FAILED} {error}", ephemeral=True, allowed_mentions=NONE
-                )
-                return
+            # A store error is answered by the central handler (bot.errors); work accepted
+            # and not reported stays written down, and is done at the next start.
+            pending_id = await engine.accept_ingest(
+                interaction.guild_id, channel_id=interaction.channel_id, content=url[:2000]
+            )
+            async with ticket.turn():
+                outcomes = await engine.ingest_message(interaction.guild_id, url, (), provenance)
             if not outcomes:
                 await interaction.followup.send(
                     "That does not look like a link.", ephemeral=True, allowed_mentions=NONE
@@ -271,7 +312,8 @@ class Ingest(commands.Cog):
             )
             return
         outcomes = await self.ingest_with_reactions(message)
-        await interaction.followup.send(outcomes_text(outcomes), ephemeral=True)
+        text = outcomes_text(outcomes) if outcomes else BUSY_SHORT
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
 
 
 def shares_something(message: discord.Message) -> bool:
@@ -289,8 +331,10 @@ def _busy_text(busy: IngestBusy, again: str) -> str:
     )
 
 
-async def _report(message: discord.Message, outcomes: list[IngestOutcome]) -> None:
-    """Reactions for the result, and a reply explaining any failure."""
+async def _report(message: discord.Message, outcomes: list[IngestOutcome]) -> bool:
+    """Reactions for the result, and a reply explaining any failure. Returns whether the
+    poster was told: False when the reply a failure needs could not be posted (reactions
+    are a courtesy; a stored article is not redone because one was refused)."""
     if any(o.result is not None and o.result.added for o in outcomes):
         await _react(message, ADDED)
     elif outcomes and all(o.ok for o in outcomes):
@@ -299,7 +343,18 @@ async def _report(message: discord.Message, outcomes: list[IngestOutcome]) -> No
         await _react(message, FAILED)
         summary = ingest_summary([o for o in outcomes if not o.ok])
         if summary:
-            await _reply(message, summary)
+            return await _reply(message, summary)
+    return True
+
+
+async def _count_start(engine, work: PendingIngest) -> bool:
+    """Count a start of ``work``; False (and logged) when the store cannot."""
+    try:
+        await engine.retry_ingest(work.guild_id, work.id)
+    except StoreError as error:
+        log.error("ingest %d: could not count the attempt: %s", work.id, error)
+        return False
+    return True
 
 
 async def _finish(engine, guild_id: int, pending_id: int) -> None:
@@ -309,18 +364,24 @@ async def _finish(engine, guild_id: int, pending_id: int) -> None:
         log.error("could not cross out finished ingest %d: %s", pending_id, error)
 
 
-async def _reply(message: discord.Message, text: str) -> None:
+async def _reply(message: discord.Message, text: str) -> bool:
+    """Reply without pinging; False (and logged) when Discord refuses it."""
     try:
         await message.reply(text, mention_author=False, allowed_mentions=NONE)
     except discord.HTTPException as error:
         log.warning("could not reply to message %s: %s", message.id, error)
+        return False
+    return True
 
 
-async def _send(channel, text: str) -> None:
+async def _send(channel, text: str) -> bool:
+    """Post without pinging; False (and logged) when Discord refuses it."""
     try:
         await channel.send(text, allowed_mentions=NONE)
     except discord.HTTPException as error:
         log.warning("could not post in channel %s: %s", getattr(channel, "id", "?"), error)
+        return False
+    return True
 
 
 async def _react(message: discord.Message, emoji: str) -> None:

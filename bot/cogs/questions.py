@@ -1,18 +1,27 @@
-"""Answering: /ask, a mention, or a reply (with a mention) to an article's message."""
+"""Answering: /ask, a mention, or a reply (with a mention) to an article's message.
+
+Errors in /ask, its autocomplete and the More button are answered by the central
+handler (``bot.errors``); a mention has no interaction, so its errors are answered here,
+with the same words.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.render_discord import RenderedAnswer, render_answer
+from bot.errors import autocomplete_errors_answered, error_text
+from bot.render_discord import RenderedAnswer, choice_name, render_answer
 from bot.ui import NONE, more_view
 from index.errors import ArticleNotFound
 from index.models import Answer
+
+log = logging.getLogger(__name__)
 
 QUICK_ANSWER_SECONDS = 2.0
 DM_POINTER = (
@@ -71,11 +80,12 @@ class Questions(commands.Cog):
         await _reply(interaction, deferred, rendered.content, embeds=rendered.embeds, view=view)
 
     @ask.autocomplete("article")
+    @autocomplete_errors_answered
     async def article_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[int]]:
         articles = await self.bot.engine.find_articles(interaction.guild_id, current, limit=25)
-        return [app_commands.Choice(name=_choice_name(a.id, a.title), value=a.id) for a in articles]
+        return [app_commands.Choice(name=choice_name(a.id, a.title), value=a.id) for a in articles]
 
     # -- mentions ---------------------------------------------------------------------
 
@@ -84,34 +94,35 @@ class Questions(commands.Cog):
         if message.author.bot:
             return
         if message.guild is None:
-            await message.reply(DM_POINTER, mention_author=False, allowed_mentions=NONE)
+            await _answer(message, DM_POINTER)
             return
         if self.bot.user not in message.mentions:
             return
         question = _without_mentions(message.content, self.bot.user.id)
         if not question:
-            await message.reply(
+            await _answer(
+                message,
                 "Ask me a question after the mention, for example: "
                 f"{self.bot.user.mention} who was indicted?",
-                mention_author=False,
-                allowed_mentions=NONE,
             )
             return
         wait = self.bot.question_cooldown.retry_after(message.author.id)
         if wait:
-            await message.reply(_cooldown_text(wait), mention_author=False, allowed_mentions=NONE)
+            await _answer(message, _cooldown_text(wait))
             return
-        article_id = await self._replied_article(message)
-        async with message.channel.typing():
-            answer = await self.bot.engine.ask(message.guild.id, question, article_id=article_id)
-            rendered, view = await self._answer_message(message.guild.id, message.author, answer)
-        await message.reply(
-            rendered.content,
-            embeds=rendered.embeds,
-            view=view,
-            mention_author=False,
-            allowed_mentions=NONE,
-        )
+        try:
+            article_id = await self._replied_article(message)
+            async with message.channel.typing():
+                answer = await self.bot.engine.ask(
+                    message.guild.id, question, article_id=article_id
+                )
+                rendered, view = await self._answer_message(
+                    message.guild.id, message.author, answer
+                )
+        except Exception as error:
+            await _answer(message, error_text(error))
+            return
+        await _answer(message, rendered.content, embeds=rendered.embeds, view=view)
 
     async def _replied_article(self, message: discord.Message) -> int | None:
         """The article shared by the message this one replies to, if any."""
@@ -168,6 +179,14 @@ class Questions(commands.Cog):
         )
 
 
+async def _answer(message: discord.Message, content: str, **options) -> None:
+    """Reply to a message without pinging; a refused reply is logged, not raised."""
+    try:
+        await message.reply(content, mention_author=False, allowed_mentions=NONE, **options)
+    except discord.HTTPException as error:
+        log.warning("could not answer message %s: %s", message.id, error)
+
+
 async def _reply(interaction: discord.Interaction, deferred: bool, content: str, **options) -> None:
     if deferred:
         await interaction.followup.send(content, allowed_mentions=NONE, **options)
@@ -177,11 +196,6 @@ async def _reply(interaction: discord.Interaction, deferred: bool, content: str,
 
 def _without_mentions(content: str, bot_id: int) -> str:
     return re.sub(rf"<@!?{bot_id}>", " ", content).strip()
-
-
-def _choice_name(article_id: int, title: str) -> str:
-    name = f"#{article_id} {title}"
-    return name if len(name) <= 100 else name[:99] + "…"
 
 
 def _cooldown_text(wait: float) -> str:

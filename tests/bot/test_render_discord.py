@@ -14,6 +14,7 @@ from tests.support.discord_limits import (
     WORKING_MENTION,
     assert_fits_discord,
     assert_safe_line,
+    assert_safe_text,
 )
 
 
@@ -287,3 +288,55 @@ def test_article_pages_fit_a_message_and_ping_nobody(
     for info in infos:
         assert_safe_line(render_discord.article_line(info))
     assert page.count("\n") >= 1  # at least one article line above the page marker
+
+
+# -- messages that carry what someone wrote ------------------------------------------------
+
+
+def test_say_escapes_what_was_written_and_keeps_the_bots_own_words():
+    text = render_discord.say(
+        "**Removed** #{id}: {title}", id=3, title="<@&123> **x** ||y|| [a](https://evil.example)"
+    )
+    assert text.startswith("**Removed** #3: ")
+    assert r"\*\*x\*\*" in text and r"\|\|y\|\|" in text and r"\[a\]\(" in text
+    assert not WORKING_MENTION.search(text)
+
+
+def test_say_cuts_the_longest_value_so_that_the_message_fits():
+    link = "https://news.example.com/" + "slug-" * 500
+    text = render_discord.say("Given up ({when}): {link}", when="today", link=link)
+    assert len(text) <= render_discord.MESSAGE_LIMIT
+    assert "(today)" in text and text.endswith("…")
+    many = {f"v{i}": "w" * 400 for i in range(10)}
+    template = " ".join(f"{{v{i}}}" for i in range(10))
+    assert len(render_discord.say(template, **many)) <= render_discord.MESSAGE_LIMIT
+
+
+def test_a_cut_never_leaves_a_backslash_to_escape_what_follows():
+    escaped = render_discord.escape("a" * 9 + "*" * 20)
+    for limit in range(5, 30):
+        cut = render_discord.fit(escaped, limit)
+        assert len(cut) <= limit
+        body = cut.removesuffix("…")
+        assert (len(body) - len(body.rstrip("\\"))) % 2 == 0, cut
+
+
+def test_choice_names_are_plain_short_single_lines():
+    name = render_discord.choice_name(12, "Title\nwith a\u202e break " + "x" * 200)
+    assert name.startswith("#12 Title with a break") and len(name) <= 100
+    assert_safe_line(name)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    template_words=st.text(max_size=300).map(lambda t: t.replace("{", "").replace("}", "")),
+    values=st.lists(st.one_of(hostile_text, long_hostile_text), min_size=1, max_size=5),
+)
+def test_any_message_made_with_say_fits_and_pings_nobody(
+    template_words: str, values: list[str]
+) -> None:
+    template = template_words + " ".join(f"{{v{i}}}" for i in range(len(values)))
+    text = render_discord.say(template, **{f"v{i}": v for i, v in enumerate(values)})
+    assert len(text) <= render_discord.MESSAGE_LIMIT
+    written = text[len(template_words) :]
+    assert_safe_text(written)

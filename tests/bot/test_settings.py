@@ -49,3 +49,38 @@ def test_example_file_documents_every_setting():
 def test_invalid_values_are_refused(environ):
     with pytest.raises(SettingsError):
         Settings.load(env_file=None, environ=environ)
+
+
+def test_attachment_hosts_default_to_discords_file_hosts():
+    settings = Settings.load(env_file=None, environ={})
+    assert settings.attachment_hosts == ("cdn.discordapp.com", "media.discordapp.net")
+
+
+def test_attachment_hosts_are_read_as_a_list_of_host_names():
+    raw = " Files.Example.org , cdn.example.org.,files.example.org,192.0.2.7, [2001:db8::1],"
+    settings = Settings.load(env_file=None, environ={"ATTACHMENT_HOSTS": raw})
+    assert settings.attachment_hosts == (
+        "files.example.org",
+        "cdn.example.org",
+        "192.0.2.7",
+        "2001:db8::1",
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://cdn.example.org",
+        "cdn.example.org:443",
+        "cdn.example.org/files",
+        "*.example.org",
+        "cdn example.org",
+        "cdn_files.example.org",
+        "-cdn.example.org",
+        " , ,",
+    ],
+)
+def test_attachment_hosts_that_are_not_host_names_are_refused(value):
+    with pytest.raises(SettingsError) as refused:
+        Settings.load(env_file=None, environ={"ATTACHMENT_HOSTS": value})
+    assert str(refused.value).startswith("ATTACHMENT_HOSTS")

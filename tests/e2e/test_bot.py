@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
 
 from bot.client import NewsBot, use_discord_endpoints
+from bot.errors import SOMETHING_WENT_WRONG
 from bot.settings import Settings
 from index import Engine
 from index.extract import Extractor
 from index.fetch import Fetcher, FetchLimits
 from index.netpolicy import AddressPolicy
+from index.store import StoreError
 from tests.conftest import SEED, SEED_URL
-from tests.support.fake_discord import ErrorCapture, FakeDiscord, Perm
+from tests.support.fake_discord import (
+    EPHEMERAL,
+    SPACEBAR_COMMAND_REFUSAL,
+    ErrorCapture,
+    FakeDiscord,
+    Perm,
+)
 from tests.support.web import serve
 
 APP_ID, BOT_ID = 900, 901
@@ -303,3 +314,116 @@ async def test_ingest_command_and_index_this_article_menu(fake, engine, errors):
         assert "indexed as article #2" in reply["content"] and menu.callback.ephemeral
         await fake.wait_for_reaction(int(posted["id"]), "✅")
         assert (await bot.engine.find_by_message(GUILD, int(posted["id"]))) is not None
+
+
+# -- a server that refuses the slash commands ---------------------------------------------
+
+
+@pytest.mark.parametrize("test_guild", [None, GUILD])
+async def test_a_refused_command_sync_leaves_mentions_and_sharing_working(
+    fake, engine, errors, caplog, test_guild
+):
+    """A Discord-compatible server (Spacebar) answers the bulk command overwrite with 400,
+    code 50035, for options it does not know. The bot says so once and keeps running."""
+    fake.command_refusal = SPACEBAR_COMMAND_REFUSAL
+    with caplog.at_level(logging.WARNING, logger="bot"):
+        async with running(fake, engine, discord_test_guild_id=test_guild) as bot:
+            assert fake.refused_syncs and not fake.sync_calls
+            assert fake.connected and bot.is_ready()
+            shared = await post_seed(fake)
+            assert await bot.engine.find_by_message(GUILD, int(shared["id"])) is not None
+            question = await fake.user_message(
+                GUILD, NEWS, BOB, "How many troops are stationed in Puerto Rico?", mentions_bot=True
+            )
+            reply = await fake.wait_for_message(
+                NEWS,
+                lambda m: (m.get("message_reference") or {}).get("message_id") == question["id"],
+            )
+            assert "10,000 troops" in first_embed(reply)["description"].replace("**", "")
+    warnings = [r.getMessage() for r in caplog.records if "slash commands" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    (warning,) = warnings
+    assert "did not accept the slash commands" in warning and "50035" in warning
+    assert "may be missing" in warning and "next start" in warning
+    assert "mentions and shared articles work" in warning
+    assert "Traceback" not in caplog.text
+
+
+# -- one answer for every error in an interaction ------------------------------------------
+
+DAMAGED = "the database is damaged: database disk image is malformed; restore the latest backup"
+
+
+def break_the_store(monkeypatch, target: object, method: str, after: float = 0.0) -> None:
+    """``target.method`` (the store's, or the engine's) raises the store's error for a
+    damaged database, ``after`` seconds."""
+
+    async def damaged(*args, **kwargs):
+        await asyncio.sleep(after)
+        raise StoreError(DAMAGED)
+
+    monkeypatch.setattr(target, method, damaged)
+
+
+@pytest.mark.parametrize("slow", [False, True], ids=["answered at once", "deferred"])
+async def test_ask_on_a_damaged_database_tells_the_asker(fake, bot, monkeypatch, slow):
+    await post_seed(fake)
+    if slow:  # the answer comes after "thinking…", as for a guild's first question
+        # The extension the bot loaded (discord.py loads a fresh module for each bot).
+        monkeypatch.setattr(sys.modules["bot.cogs.questions"], "QUICK_ANSWER_SECONDS", 0.01)
+    break_the_store(monkeypatch, bot.engine.store, "paragraphs", after=0.3 if slow else 0.0)
+    asked = await fake.slash(GUILD, NEWS, BOB, "ask", {"question": "How many troops?"})
+    reply = await fake.wait_for_reply(asked)
+    assert reply["content"] == "T" + DAMAGED[1:]
+    assert int(reply.get("flags") or 0) & EPHEMERAL
+    assert not reply.get("embeds")
+    if slow:  # the public "thinking…" message is gone
+        assert asked.callback.deferred and asked.original is None
+
+
+async def test_a_mention_on_a_damaged_database_is_answered(fake, bot, monkeypatch):
+    await post_seed(fake)
+    break_the_store(monkeypatch, bot.engine.store, "paragraphs")
+    question = await fake.user_message(GUILD, NEWS, BOB, "How many troops?", mentions_bot=True)
+    reply = await fake.wait_for_message(
+        NEWS, lambda m: (m.get("message_reference") or {}).get("message_id") == question["id"]
+    )
+    assert reply["content"] == "T" + DAMAGED[1:]
+
+
+async def test_autocomplete_on_a_damaged_database_says_so(fake, bot, monkeypatch):
+    break_the_store(monkeypatch, bot.engine, "find_articles")
+    typing = await fake.autocomplete(
+        GUILD, NEWS, BOB, "ask", {"question": "x", "article": "Sc"}, focused="article"
+    )
+    (choice,) = (await fake.wait_for_response(typing)).choices
+    assert choice["name"].startswith("The database is damaged") and len(choice["name"]) <= 100
+    assert choice["value"] == 0
+
+
+async def test_the_more_button_on_a_damaged_database_tells_the_clicker(fake, bot, monkeypatch):
+    await post_seed(fake)
+    asked = await fake.slash(GUILD, NEWS, BOB, "ask", {"question": "Maduro", "results": 1})
+    first = await fake.wait_for_reply(asked)
+    custom_id = first["components"][0]["components"][0]["custom_id"]
+    break_the_store(monkeypatch, bot.engine, "recall_question")
+    clicked = await fake.click(GUILD, NEWS, BOB, first, custom_id)
+    reply = await fake.wait_for_reply(clicked)
+    assert reply["content"] == "T" + DAMAGED[1:]
+    assert int(reply.get("flags") or 0) & EPHEMERAL
+
+
+async def test_an_unexpected_error_is_logged_and_answered_in_plain_words(
+    fake, bot, errors, monkeypatch
+):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(bot.engine, "stats", broken)
+    interaction = await fake.slash(GUILD, NEWS, MOD, "admin stats")
+    reply = await fake.wait_for_reply(interaction)
+    assert reply["content"] == SOMETHING_WENT_WRONG
+    assert int(reply.get("flags") or 0) & EPHEMERAL
+    logged = errors.format_records()
+    assert "RuntimeError: a bug" in logged  # the traceback is in the log, not in Discord
+    errors.clear()

@@ -11,7 +11,13 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.support.fake_discord import ErrorCapture, FakeDiscord, Perm
+from tests.support.fake_discord import (
+    SPACEBAR_COMMAND_REFUSAL,
+    CommandRefusal,
+    ErrorCapture,
+    FakeDiscord,
+    Perm,
+)
 
 APP_ID = 700_000_000_000_000_001
 BOT_USER = {"id": "700000000000000002", "username": "testbot"}
@@ -262,6 +268,50 @@ async def test_attachment_can_be_downloaded(fake: FakeDiscord, bot: MiniBot) -> 
     await fake.user_message(GUILD, CHANNEL, ALICE, "see file", attachments=[attachment])
     reply = await fake.wait_for_message(CHANNEL)
     assert reply["content"] == "note.txt: file body"
+
+
+async def test_attachments_can_be_served_under_another_host_name(
+    fake: FakeDiscord, bot: MiniBot
+) -> None:
+    fake.attachment_host = "localhost"
+    attachment = fake.add_attachment("note.txt", b"from the file host", content_type="text/plain")
+    assert attachment["url"].startswith("http://localhost:")
+    assert attachment["url"].endswith("/note.txt")
+    await fake.user_message(GUILD, CHANNEL, ALICE, "see file", attachments=[attachment])
+    reply = await fake.wait_for_message(CHANNEL)
+    assert reply["content"] == "note.txt: from the file host"
+
+
+async def test_a_server_refuses_command_options_it_does_not_know(
+    fake: FakeDiscord, bot: MiniBot
+) -> None:
+    """Spacebar refuses ``autocomplete`` (the ``repeat`` command's word); the sync is
+    answered 400, code 50035, and nothing is registered."""
+    fake.command_refusal = SPACEBAR_COMMAND_REFUSAL
+    with pytest.raises(app_commands.CommandSyncFailure) as refused:
+        await bot.tree.sync()
+    assert refused.value.status == 400 and refused.value.code == 50035
+    assert "'repeat'" in str(refused.value) and "autocomplete" in str(refused.value)
+    assert fake.commands == [] and len(fake.refused_syncs) == 1
+
+    fake.command_refusal = None
+    assert {c.name for c in await bot.tree.sync()} >= {"repeat", "ping"}
+
+
+def test_a_command_refusal_finds_options_inside_groups() -> None:
+    number = CommandRefusal(option_types=frozenset({10}))
+    group = {
+        "name": "admin",
+        "options": [
+            {"type": 1, "name": "list", "options": []},
+            {"type": 1, "name": "config", "options": [{"type": 10, "name": "score"}]},
+        ],
+    }
+    problem = number.first_problem([{"name": "ping", "options": []}, group])
+    # Command 1 ("admin"), its option 1 ("config"), that one's option 0: the number.
+    (error,) = problem["1"]["options"]["1"]["options"]["0"]["type"]["_errors"]
+    assert error["code"] == "BASE_TYPE_CHOICES"
+    assert number.first_problem([{"name": "ping", "options": [{"type": 4, "name": "n"}]}]) is None
 
 
 async def test_button_click_reaches_the_view(fake: FakeDiscord, bot: MiniBot) -> None:

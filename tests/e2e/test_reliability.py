@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.cogs.ingest import MAX_ATTEMPTS
+from bot.cogs.ingest import MAX_ATTEMPTS, MAX_UNDELIVERED_NOTICES
+from bot.render_discord import MESSAGE_LIMIT
 from index import Engine, EngineConfig
 from index.extract import Extractor
 from index.fetch import Fetcher, FetchLimits
@@ -33,7 +36,8 @@ from tests.e2e.test_bot import (
     fake,  # noqa: F401
     running,
 )
-from tests.support.fake_discord import FakeDiscord
+from tests.support.discord_limits import WORKING_MENTION, assert_fits_discord
+from tests.support.fake_discord import FakeDiscord, Perm, overwrite
 from tests.support.web import serve
 
 
@@ -190,7 +194,7 @@ async def test_an_attachment_outside_discord_is_never_read(fake, bot, url):
     reply = await fake.wait_for_message(
         NEWS, lambda m: (m.get("message_reference") or {}).get("message_id") == message["id"]
     )
-    assert "not stored on Discord" in reply["content"]
+    assert "only read from the server's own file host" in reply["content"]
     assert await bot.engine.find_by_message(GUILD, int(message["id"])) is None
 
 
@@ -225,7 +229,7 @@ async def test_backfill_reads_attachments_only_from_discord(fake, bot):
         "the backfill to finish",
     )
     done = next(r.content for r in backfill.responses if "Done" in (r.content or ""))
-    assert "1 added" in done and "not stored on Discord" in done
+    assert "1 added" in done and "only read from the server's own file host" in done
     assert (await bot.engine.stats(GUILD)).articles == 1
     assert await bot.engine.find_by_message(GUILD, int(kept["id"])) is not None
 
@@ -261,3 +265,151 @@ async def test_a_moderator_of_one_guild_reaches_nothing_of_another(fake, bot):
     await fake.wait_until(lambda: purged.responses or None, "the purge prompt")
     assert (await bot.engine.stats(GUILD)).articles == 1
     assert await bot.engine.get_article(GUILD, article.id) is not None
+
+
+# -- notices that carry what was shared ------------------------------------------------
+
+
+async def given_up_work(engine: Engine, attempts: int = MAX_ATTEMPTS, **where) -> int:
+    """Work written down before a stop that has been started ``attempts`` times."""
+    pending = await engine.accept_ingest(GUILD, channel_id=NEWS, **where)
+    for _ in range(attempts - 1):
+        await engine.retry_ingest(GUILD, pending)
+    return pending
+
+
+async def test_a_given_up_link_of_2000_characters_is_reported_in_one_message(fake, engine, errors):
+    """/ingest keeps up to 2,000 characters of what it was given; the notice that gives it
+    up quotes it, shortened, and Discord (which refuses more than 2,000) accepts it."""
+    link = "https://news.example.com/" + "a-very-long-slug-" * 120
+    link = link[:2000]
+    await given_up_work(engine, content=link)
+    async with running(fake, engine):
+        notice = await fake.wait_for_message(
+            NEWS, lambda m: m["author"]["id"] == str(BOT_ID) and "stopped while" in m["content"]
+        )
+        await wait_until_nothing_pending(engine)
+    assert len(notice["content"]) <= MESSAGE_LIMIT
+    assert "https://news.example.com/a-very-long-slug" in notice["content"]
+    assert notice["content"].endswith("…")
+    refused = [call for call in fake.requests if call.status == 400]
+    assert refused == []
+
+
+async def test_a_given_up_notice_shows_what_was_shared_as_plain_text(fake, engine, errors):
+    await given_up_work(engine, content="<@&123> **x** ||y|| [click](https://evil.example)")
+    async with running(fake, engine):
+        notice = await fake.wait_for_message(
+            NEWS, lambda m: m["author"]["id"] == str(BOT_ID) and "stopped while" in m["content"]
+        )
+        await wait_until_nothing_pending(engine)
+    content = notice["content"]
+    assert_fits_discord(content)
+    assert not WORKING_MENTION.search(content)
+    assert r"\*\*x\*\*" in content and r"\|\|y\|\|" in content
+    assert r"\[click\]\(https://evil.example\)" in content
+
+
+def deny_bot_sending(fake: FakeDiscord) -> None:
+    fake.guilds[GUILD].channels[NEWS]["permission_overwrites"] = [
+        overwrite(BOT_ID, deny=Perm.SEND_MESSAGES, member=True)
+    ]
+
+
+def allow_bot_sending(fake: FakeDiscord) -> None:
+    fake.guilds[GUILD].channels[NEWS]["permission_overwrites"] = []
+
+
+async def test_a_notice_discord_refuses_keeps_the_work_for_the_next_start(fake, engine, errors):
+    message = seed_message(fake)
+    pending = await given_up_work(engine, message_id=int(message["id"]))
+    deny_bot_sending(fake)
+    async with running(fake, engine):
+        await fake.wait_until(
+            lambda: any(c.status == 403 and c.method == "POST" for c in fake.requests) or None,
+            "the notice to be refused",
+        )
+        await wait_for_attempts(engine, pending, MAX_ATTEMPTS + 1)
+    (kept,) = await engine.pending_ingests([GUILD])
+    assert kept.id == pending and kept.message_id == int(message["id"])
+
+    allow_bot_sending(fake)
+    async with running(fake, engine):
+        reply = await fake.wait_for_message(
+            NEWS, lambda m: m["author"]["id"] == str(BOT_ID) and "stopped while" in m["content"]
+        )
+        assert reply["message_reference"]["message_id"] == message["id"]
+        await wait_until_nothing_pending(engine)
+
+
+async def test_a_failure_reply_discord_refuses_keeps_the_work(fake, engine, errors):
+    """The ❌ reply explaining a failure is the poster's only word of it: if Discord
+    refuses it, the work stays written down rather than being crossed out unseen."""
+    async with running(fake, engine):
+        deny_bot_sending(fake)
+        attachment = fake.add_attachment("message.txt", SEED.read_bytes(), None)
+        attachment["url"] = attachment["proxy_url"] = "http://10.0.0.7/message.txt"
+        message = await fake.user_message(GUILD, NEWS, ALICE, "", attachments=[attachment])
+        await fake.wait_for_reaction(int(message["id"]), "❌")
+        await fake.wait_until(
+            lambda: any(c.status == 403 and c.method == "POST" for c in fake.requests) or None,
+            "the reply to be refused",
+        )
+        await asyncio.sleep(0.2)  # time for a wrong crossing-out to happen
+        (kept,) = await engine.pending_ingests([GUILD])
+        assert kept.message_id == int(message["id"])
+
+
+async def test_a_notice_that_can_never_be_delivered_is_dropped_after_a_bound(
+    fake, engine, errors, caplog
+):
+    message = seed_message(fake)
+    await given_up_work(
+        engine, MAX_ATTEMPTS + MAX_UNDELIVERED_NOTICES, message_id=int(message["id"])
+    )
+    deny_bot_sending(fake)
+    with caplog.at_level(logging.WARNING, logger="bot"):
+        async with running(fake, engine):
+            await wait_until_nothing_pending(engine)
+    assert any("could not be told" in r.getMessage() for r in caplog.records)
+    assert not [m for m in fake.messages if m["author"]["id"] == str(BOT_ID)]
+
+
+async def wait_for_attempts(engine: Engine, pending: int, attempts: int) -> None:
+    for _ in range(200):
+        found = [w for w in await engine.pending_ingests([GUILD]) if w.id == pending]
+        if found and found[0].attempts >= attempts:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"ingest {pending} never reached {attempts} attempts")
+
+
+# -- attachments on a self-hosted server -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("listed", "indexed"),
+    [((), False), (("localhost",), True), (("files.example.org", "localhost"), True)],
+)
+async def test_attachments_are_read_only_from_the_listed_file_hosts(
+    fake, engine, errors, listed, indexed
+):
+    """The fake serves its files under "localhost" while the API is on 127.0.0.1: only a
+    server whose ATTACHMENT_HOSTS lists "localhost" reads them."""
+    fake.attachment_host = "localhost"
+    hosts = listed or ("cdn.discordapp.com", "media.discordapp.net")
+    async with running(fake, engine, attachment_hosts=hosts) as bot:
+        attachment = fake.add_attachment("message.txt", SEED.read_bytes(), None)
+        assert attachment["url"].startswith("http://localhost:")
+        message = await fake.user_message(GUILD, NEWS, ALICE, "", attachments=[attachment])
+        if indexed:
+            await fake.wait_for_reaction(int(message["id"]), "✅")
+            assert await bot.engine.find_by_message(GUILD, int(message["id"])) is not None
+        else:
+            await fake.wait_for_reaction(int(message["id"]), "❌")
+            reply = await fake.wait_for_message(
+                NEWS,
+                lambda m: (m.get("message_reference") or {}).get("message_id") == message["id"],
+            )
+            assert re.search(r"only read from the server's own file host", reply["content"])
+            assert await bot.engine.find_by_message(GUILD, int(message["id"])) is None

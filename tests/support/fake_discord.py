@@ -71,6 +71,8 @@ import yarl
 from aiohttp import WSMsgType, web
 
 __all__ = [
+    "SPACEBAR_COMMAND_REFUSAL",
+    "CommandRefusal",
     "ErrorCapture",
     "FakeDiscord",
     "FakeInteraction",
@@ -282,6 +284,47 @@ class RestCall:
     """The JSON body (or multipart ``payload_json``), or None."""
     files: list[UploadedFile] = field(default_factory=list)
     status: int = 0
+
+
+@dataclass(frozen=True)
+class CommandRefusal:
+    """Command options a Discord-compatible server does not know: a bulk command
+    overwrite that uses one is answered 400, code 50035 (Invalid Form Body), naming the
+    command, the option and the field, as Discord words a form error."""
+
+    fields: frozenset[str] = frozenset()
+    """Option fields refused wherever they appear, e.g. ``min_length``, ``autocomplete``."""
+    option_types: frozenset[int] = frozenset()
+    """Option types refused, e.g. 10 (number)."""
+
+    def first_problem(self, commands: Sequence[JSON]) -> JSON | None:
+        """The form-error tree for the first refused option, or None when all pass."""
+        for index, command in enumerate(commands):
+            problem = self._in_options(command.get("options") or [])
+            if problem is not None:
+                return {str(index): problem}
+        return None
+
+    def _in_options(self, options: Sequence[JSON]) -> JSON | None:
+        for index, option in enumerate(options):
+            refused = sorted(self.fields.intersection(option))
+            if refused:
+                error = {"code": "UNKNOWN_FIELD", "message": "This field is not allowed."}
+                return {"options": {str(index): {refused[0]: {"_errors": [error]}}}}
+            if int(option.get("type", 0)) in self.option_types:
+                error = {"code": "BASE_TYPE_CHOICES", "message": "Value must be one of 1-9."}
+                return {"options": {str(index): {"type": {"_errors": [error]}}}}
+            nested = self._in_options(option.get("options") or [])
+            if nested is not None:
+                return {"options": {str(index): nested}}
+        return None
+
+
+SPACEBAR_COMMAND_REFUSAL = CommandRefusal(
+    fields=frozenset({"min_length", "autocomplete", "channel_types"}),
+    option_types=frozenset({10}),
+)
+"""What Spacebar, a self-hosted Discord-compatible server, refuses in command options."""
 
 
 @dataclass
@@ -601,6 +644,8 @@ class FakeDiscord:
         heartbeat_interval: float = 41.25,
         gateway_compression: bool = False,
         interaction_deadline: float | None = 3.0,
+        command_refusal: CommandRefusal | None = None,
+        attachment_host: str | None = None,
     ) -> None:
         """
         app_id: the application id (also what synced commands belong to).
@@ -613,6 +658,13 @@ class FakeDiscord:
             (discord.py accepts plain text frames too, which is the default).
         interaction_deadline: seconds within which the initial interaction response must
             arrive, as on Discord (after it: 404 Unknown interaction); None for no limit.
+        command_refusal: command options this server refuses in a bulk overwrite (see
+            ``SPACEBAR_COMMAND_REFUSAL``); None accepts every option, as Discord does.
+            May be changed at any time through the attribute of the same name.
+        attachment_host: the host name in the URLs of attachments (the fake serves them
+            all the same), e.g. ``"localhost"`` for files on a host other than the API's;
+            None uses the address the fake listens on. Also an attribute, read whenever
+            an attachment is made.
         """
         self.app_id = int(app_id)
         user: JSON = {
@@ -638,6 +690,8 @@ class FakeDiscord:
         self.heartbeat_interval = heartbeat_interval
         self.gateway_compression = gateway_compression
         self.interaction_deadline = interaction_deadline
+        self.command_refusal = command_refusal
+        self.attachment_host = attachment_host
 
         self.guilds: dict[int, Guild] = {}
         self.users: dict[int, JSON] = {self.bot_id: self.bot_user}
@@ -662,6 +716,8 @@ class FakeDiscord:
         self.interactions: list[FakeInteraction] = []
         self.sync_calls: list[tuple[int | None, list[JSON]]] = []
         """Each command sync as (guild id or None, commands as sent)."""
+        self.refused_syncs: list[tuple[int | None, list[JSON]]] = []
+        """The command syncs refused because of ``command_refusal``, likewise."""
         self.identify_payloads: list[JSON] = []
         self.gateway_queries: list[dict[str, str]] = []
         """The query string of every gateway connection (v, encoding, compress)."""
@@ -1672,7 +1728,10 @@ class FakeDiscord:
 
     def _attachment_object(self, file_id: int, upload: UploadedFile) -> JSON:
         quoted = urllib.parse.quote(upload.filename)
-        url = f"{self.base_url}/attachments/{file_id}/{quoted}"
+        base = yarl.URL(self.base_url)
+        if self.attachment_host is not None:
+            base = base.with_host(self.attachment_host)
+        url = f"{str(base).rstrip('/')}/attachments/{file_id}/{quoted}"
         attachment: JSON = {
             "id": str(file_id),
             "filename": upload.filename,
@@ -2633,6 +2692,11 @@ class FakeDiscord:
         if guild_id is not None:
             self._rest_guild(req)
         sent = list(req.body or [])
+        if self.command_refusal is not None:
+            problem = self.command_refusal.first_problem(sent)
+            if problem is not None:
+                self.refused_syncs.append((guild_id, copy.deepcopy(sent)))
+                return _error(400, 50035, "Invalid Form Body", problem)
         self.sync_calls.append((guild_id, copy.deepcopy(sent)))
         echoed = []
         for command in sent:

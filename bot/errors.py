@@ -1,0 +1,138 @@
+"""Errors in slash commands, context menus, buttons and autocomplete, answered in one place.
+
+Whatever fails while the bot handles an interaction ends as a short, plain, private reply:
+the store's own message for a store failure (those are written for people: "the
+database is damaged: ...", "the disk is full ..."), the check's message for a refused
+check, and "something went wrong; it was logged" for anything unexpected, which is
+logged with its traceback. Never a traceback in Discord, never an interaction left
+without an answer.
+
+discord.py routes command errors to ``CommandTree.on_error`` (``NewsTree`` below), view
+errors to ``View.on_error`` (``bot.ui.View``), and only logs those of dynamic buttons and
+autocomplete; ``answer_interaction_error`` and ``autocomplete_errors_answered`` cover
+those two as well.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.render_discord import CHOICE_NAME_LIMIT, escape, fit
+from index.store import StoreError
+from index.textio import shorten
+
+log = logging.getLogger(__name__)
+
+SOMETHING_WENT_WRONG = "Something went wrong; it was logged."
+COMMAND_CHANGED = (
+    "This command has changed since Discord last registered it; it is registered again "
+    "when the bot restarts."
+)
+_NO_PINGS = discord.AllowedMentions.none()
+
+Callback = TypeVar("Callback", bound=Callable[..., Awaitable[Any]])
+
+
+class NewsTree(app_commands.CommandTree):
+    """The command tree, with the one error handler for every command and context menu."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await answer_interaction_error(interaction, error)
+
+
+def error_text(error: BaseException) -> str:
+    """What to tell the member, in plain words; logs what needs looking into."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    if isinstance(error, StoreError):
+        log.warning("a store error answered to a member: %s", error)
+        return _sentence(escape(str(error)))  # shown as written: a path may hold "_" or "*"
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command works in a server."
+    if isinstance(error, app_commands.CheckFailure):
+        return _sentence(str(error)) if str(error) else "You cannot use this command here."
+    if isinstance(error, app_commands.CommandSignatureMismatch | app_commands.CommandNotFound):
+        log.warning("a command Discord offered is not the bot's: %s", error)
+        return COMMAND_CHANGED
+    if isinstance(error, app_commands.TransformerError):
+        return "One of the values given could not be understood; check it and try again."
+    log.error("answering a member failed", exc_info=error)
+    return SOMETHING_WENT_WRONG
+
+
+async def answer_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Tell the member who used the command, button or menu that it failed, privately."""
+    text = error_text(error)
+    try:
+        if interaction.type is discord.InteractionType.autocomplete:
+            if not interaction.response.is_done():
+                await interaction.response.autocomplete(error_choices(interaction, text))
+        elif interaction.response.is_done():
+            if (
+                interaction.response.type
+                is discord.InteractionResponseType.deferred_channel_message
+            ):
+                # The first followup would replace "thinking…", publicly: remove that
+                # message instead, so that the member alone sees what went wrong.
+                with contextlib.suppress(discord.HTTPException):
+                    await interaction.delete_original_response()
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=_NO_PINGS)
+        else:
+            await interaction.response.send_message(
+                text, ephemeral=True, allowed_mentions=_NO_PINGS
+            )
+    except discord.HTTPException as failure:  # the interaction expired, Discord is down
+        log.warning("could not tell a member that their interaction failed: %s", failure)
+
+
+def error_choices(interaction: discord.Interaction, text: str) -> list[app_commands.Choice]:
+    """Autocomplete cannot show a message; its one suggestion says what went wrong
+    instead. Picking it asks for an article that does not exist, which is answered."""
+    focused = _focused_option(interaction.data or {})
+    option_type = focused.get("type") if focused else None
+    value: str | int | float = (
+        0
+        if option_type == discord.AppCommandOptionType.integer.value
+        else 0.0
+        if option_type == discord.AppCommandOptionType.number.value
+        else "0"
+    )
+    return [app_commands.Choice(name=shorten(text, CHOICE_NAME_LIMIT), value=value)]
+
+
+def autocomplete_errors_answered(callback: Callback) -> Callback:
+    """For an autocomplete callback: an error becomes a suggestion saying what went
+    wrong (discord.py would only log it, and Discord would show "loading failed")."""
+
+    @functools.wraps(callback)
+    async def guarded(owner: Any, interaction: discord.Interaction, current: str) -> Any:
+        try:
+            return await callback(owner, interaction, current)
+        except Exception as error:
+            return error_choices(interaction, error_text(error))
+
+    return guarded  # type: ignore[return-value]
+
+
+def _focused_option(data: dict[str, Any]) -> dict[str, Any] | None:
+    for option in data.get("options") or []:
+        if option.get("focused"):
+            return option
+        nested = _focused_option(option)
+        if nested is not None:
+            return nested
+    return None
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return fit(text[:1].upper() + text[1:]) if text else SOMETHING_WENT_WRONG
