@@ -187,22 +187,24 @@ class BM25Index:
     # -- changes ----------------------------------------------------------------------
 
     def add_article(self, article_id: int, paragraphs: Iterable[tuple[int, Sequence[str]]]) -> None:
-        """Index an article's paragraphs, given as ``(paragraph_id, terms)``."""
-        paragraphs = list(paragraphs)
-        ids = [paragraph_id for paragraph_id, _terms in paragraphs]
+        """Index an article's paragraphs, given as ``(paragraph_id, terms)``.
+
+        The terms are counted before the lock is taken, so questions wait only for the
+        postings to be appended."""
+        counted = [(paragraph_id, len(terms), Counter(terms)) for paragraph_id, terms in paragraphs]
+        ids = [paragraph_id for paragraph_id, _length, _counts in counted]
         with self._lock:
             self._check_new(article_id, ids)
-            self._spans[article_id] = (len(self._doc_len), len(paragraphs))
+            self._spans[article_id] = (len(self._doc_len), len(counted))
             histogram = self._df_histogram
-            for paragraph_id, terms in paragraphs:
+            for paragraph_id, length, counts in counted:
                 slot = len(self._doc_len)
-                length = len(terms)
                 self._doc_len.append(length)
                 self._paragraph.append(paragraph_id)
                 self._article.append(article_id)
                 self._total_len += length
                 self._longest = max(self._longest, length)
-                for term, tf in Counter(terms).items():
+                for term, tf in counts.items():
                     postings = self._postings.get(term)
                     if postings is None:
                         postings = self._postings[term] = _Postings()
@@ -212,7 +214,7 @@ class BM25Index:
                     postings.data.append(self._pack(tf, length))
                     postings.live += 1
                     histogram[postings.live] += 1
-            self._live += len(paragraphs)
+            self._live += len(counted)
             self._largest_id = max(self._largest_id, *ids) if ids else self._largest_id
             self._changed()
 
@@ -255,25 +257,21 @@ class BM25Index:
         the index is compacted in place, unless ``compact`` is False: then the caller
         sees ``wants_compaction`` and uses ``compacted`` (which can run in a thread).
         """
-        paragraphs = list(paragraphs)
+        counted = [(paragraph_id, len(terms), Counter(terms)) for paragraph_id, terms in paragraphs]
         with self._lock:
             span = self._spans.get(article_id)
             if span is None:
                 raise IndexInconsistent(f"article {article_id} is not indexed")
             first, count = span
             slot_of = {self._paragraph[first + i]: first + i for i in range(count)}
-            if sorted(slot_of) != sorted(pid for pid, _ in paragraphs):
+            if sorted(slot_of) != sorted(pid for pid, _length, _counts in counted):
                 raise IndexInconsistent(f"paragraphs given for article {article_id} do not match")
-            doomed = [
-                posting
-                for paragraph_id, terms in paragraphs
-                for posting in self._postings_of(paragraph_id, slot_of[paragraph_id], terms)
-            ]
+            doomed = self._postings_of(slot_of, counted)
             histogram = self._df_histogram
-            for term, postings, at in doomed:
-                postings.data[2 * at + 1] = DEAD
+            for term, postings, at, n in doomed:
+                postings.data[2 * at + 1 : 2 * (at + n) : 2] = array("i", [DEAD]) * n
                 histogram[postings.live] -= 1
-                postings.live -= 1
+                postings.live -= n
                 if postings.live:
                     histogram[postings.live] += 1
                 else:
@@ -291,21 +289,31 @@ class BM25Index:
                 self._take(self._compact_state())
 
     def _postings_of(
-        self, paragraph_id: int, slot: int, terms: Sequence[str]
-    ) -> list[tuple[str, _Postings, int]]:
-        """Where ``terms`` are posted for ``slot``; raises if the index holds otherwise."""
-        if len(terms) != self._doc_len[slot]:
-            raise IndexInconsistent(f"paragraph {paragraph_id} has a different length")
+        self, slot_of: dict[int, int], counted: list[tuple[int, int, Counter[str]]]
+    ) -> list[tuple[str, _Postings, int, int]]:
+        """Where an article's terms are posted: ``(term, postings, first pair, pairs)``.
+
+        An article fills one run of slots, so each of its terms' pairs are one run of
+        that term's postings, found with one search per term rather than per paragraph
+        and term. Raises if the index holds anything else."""
+        wanted: dict[str, list[tuple[int, int, int]]] = {}
+        for paragraph_id, length, counts in sorted(counted, key=lambda p: slot_of[p[0]]):
+            slot = slot_of[paragraph_id]
+            if length != self._doc_len[slot]:
+                raise IndexInconsistent(f"paragraph {paragraph_id} has a different length")
+            for term, tf in counts.items():
+                wanted.setdefault(term, []).append((slot, tf, paragraph_id))
         found = []
-        for term, tf in Counter(terms).items():
+        for term, expected in wanted.items():
             postings = self._postings.get(term)
-            slots = postings.slots() if postings is not None else ()
-            at = bisect_left(slots, slot)
-            if at >= len(slots) or slots[at] != slot:
-                raise IndexInconsistent(f"paragraph {paragraph_id} does not hold {term!r}")
-            if self._tf_of(postings.data[2 * at + 1]) != tf:
-                raise IndexInconsistent(f"paragraph {paragraph_id} has {term!r} {tf} times?")
-            found.append((term, postings, at))
+            slots = postings.slots() if postings is not None else memoryview(array("i"))
+            at = bisect_left(slots, expected[0][0])
+            for offset, (slot, tf, paragraph_id) in enumerate(expected):
+                if at + offset >= len(slots) or slots[at + offset] != slot:
+                    raise IndexInconsistent(f"paragraph {paragraph_id} does not hold {term!r}")
+                if self._tf_of(postings.data[2 * (at + offset) + 1]) != tf:
+                    raise IndexInconsistent(f"paragraph {paragraph_id} has {term!r} {tf} times?")
+            found.append((term, postings, at, len(expected)))
         return found
 
     def _changed(self) -> None:
@@ -374,6 +382,24 @@ class BM25Index:
             postings = self._postings.get(term)
             return 0.0 if postings is None else self._idf_of(postings.live)
 
+    def idfs(self, terms: Iterable[str]) -> dict[str, float]:
+        """``idf`` of each of ``terms``."""
+        with self._lock:
+            return self._idfs(terms)
+
+    def try_idfs(self, terms: Iterable[str]) -> dict[str, float] | None:
+        """``idfs``, or None at once while a change holds the index (see ``try_search``)."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            return self._idfs(terms)
+        finally:
+            self._lock.release()
+
+    def _idfs(self, terms: Iterable[str]) -> dict[str, float]:
+        found = {term: self._postings.get(term) for term in terms}
+        return {term: 0.0 if p is None else self._idf_of(p.live) for term, p in found.items()}
+
     def _idf_of(self, df: int) -> float:
         idf = self._idf_by_df.get(df)
         if idf is None:
@@ -439,6 +465,25 @@ class BM25Index:
             return []
         with self._lock:
             found = self._ranked(terms, k, article_id)
+        return list(map(Hit, *found))
+
+    def try_search(
+        self, terms: Sequence[str], k: int, article_id: int | None = None
+    ) -> list[Hit] | None:
+        """``search``, or None at once while a change holds the index.
+
+        Changes to a large index run in a worker thread and hold the lock for as long
+        as they take; an event loop asks with this, and when it gets None asks again
+        from a worker thread rather than stall behind the change.
+        """
+        if k <= 0:
+            return []
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            found = self._ranked(terms, k, article_id)
+        finally:
+            self._lock.release()
         return list(map(Hit, *found))
 
     def _ranked(

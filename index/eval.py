@@ -1,9 +1,12 @@
 """Measuring the engine with the same code the bot uses.
 
-python -m index.eval retrieval --squad PATH
+python -m index.eval retrieval --squad PATH [--share S]
     Index every paragraph of a SQuAD-format file, ask every question, and print
     Recall@1, Recall@3 and MRR@10 over the whole corpus and within each question's
-    own article.
+    own article. Then what answers of three passages show once only real candidates
+    are kept (``index.relevance``; ``--share`` tries another share of the first's
+    score): R@1 (unchanged by construction), R@3 and the mean number of passages,
+    ranked and shown, for the whole and for each half of the articles (by position).
 
 python -m index.eval seed --questions PATH [--seeds DIR]
     Ingest the seed articles into a fresh store, ask each question, and check that
@@ -41,11 +44,14 @@ from index.errors import IngestRefused
 from index.extract import decode_html, extract_article
 from index.models import ArticleDraft, Provenance
 from index.paste import fingerprint
+from index.relevance import SHARE_OF_FIRST, real_candidates
 from index.service import Engine, EngineConfig
 
 PROJECT_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 NO_ANSWER = "NO_ANSWER"
 EVAL_GUILD = 1
+ANSWER_PASSAGES = 3
+"""Passages in an answer, as the bot shows them by default."""
 
 
 # -- retrieval ----------------------------------------------------------------------------
@@ -97,11 +103,77 @@ def score_ranks(ranks: Sequence[int | None]) -> RetrievalScores:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """One question's outcome in one scope."""
+
+    article: int
+    """The position of the question's article in the file."""
+    rank: int | None
+    """The 1-based rank of the gold paragraph in the top 10, or None."""
+    ranked: int
+    """Passages an answer would hold without the relevance rule (at most three)."""
+    shown: int
+    """Passages it holds with the rule: always the first ``shown`` of the ranking."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShownScores:
+    """What the relevance rule does to answers of ``ANSWER_PASSAGES`` passages."""
+
+    questions: int
+    recall_at_1: float
+    recall_at_3_ranked: float
+    recall_at_3_shown: float
+    passages_ranked: float
+    passages_shown: float
+
+    def line(self, label: str) -> str:
+        return (
+            f"{label} R@1 {self.recall_at_1:.3f} "
+            f"R@3 {self.recall_at_3_ranked:.4f} -> {self.recall_at_3_shown:.4f} "
+            f"passages {self.passages_ranked:.2f} -> {self.passages_shown:.2f}"
+        )
+
+
+def score_shown(asked: Sequence[Asked]) -> ShownScores:
+    n = len(asked) or 1
+    found = [a for a in asked if a.rank is not None]
+    return ShownScores(
+        questions=len(asked),
+        recall_at_1=sum(1 for a in found if a.rank <= 1) / n,
+        recall_at_3_ranked=sum(1 for a in found if a.rank <= min(3, a.ranked)) / n,
+        recall_at_3_shown=sum(1 for a in found if a.rank <= min(3, a.shown)) / n,
+        passages_ranked=sum(a.ranked for a in asked) / n,
+        passages_shown=sum(a.shown for a in asked) / n,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalReport:
+    articles: int
+    whole: tuple[Asked, ...]
+    per_article: tuple[Asked, ...]
+
+    def ranks(self, scope: Sequence[Asked]) -> RetrievalScores:
+        return score_ranks([a.rank for a in scope])
+
+    def halves(self, scope: Sequence[Asked]) -> tuple[list[Asked], list[Asked]]:
+        """The questions of the first and of the second half of the articles."""
+        half = self.articles // 2
+        return [a for a in scope if a.article < half], [a for a in scope if a.article >= half]
+
+
 async def evaluate_retrieval(
-    squad: Path, config: EngineConfig | None = None, workdir: Path | None = None
-) -> tuple[RetrievalScores, RetrievalScores]:
-    """Whole-corpus and per-article scores for a SQuAD-format file."""
+    squad: Path,
+    config: EngineConfig | None = None,
+    workdir: Path | None = None,
+    share: float = SHARE_OF_FIRST,
+) -> RetrievalReport:
+    """Every question of a SQuAD-format file, over the whole corpus and its own article."""
     articles, questions = load_squad(squad)
+    whole: list[Asked] = []
+    scoped: list[Asked] = []
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         async with await Engine.open(Path(tmp) / "eval.sqlite3", config) as engine:
             article_ids: list[int] = []
@@ -117,17 +189,34 @@ async def evaluate_retrieval(
                 article_ids.append(result.article.id)
                 paragraph_ids.append([p.id for p in stored])
 
-            whole: list[int | None] = []
-            scoped: list[int | None] = []
             for question in questions:
                 gold = paragraph_ids[question.article][question.paragraph]
-                hits = await engine.rank(EVAL_GUILD, question.text, k=10)
-                whole.append(_rank_of(gold, [h.paragraph_id for h in hits]))
-                hits = await engine.rank(
-                    EVAL_GUILD, question.text, k=10, article_id=article_ids[question.article]
-                )
-                scoped.append(_rank_of(gold, [h.paragraph_id for h in hits]))
-    return score_ranks(whole), score_ranks(scoped)
+                for scope, article_id in ((whole, None), (scoped, article_ids[question.article])):
+                    hits = await engine.rank(EVAL_GUILD, question.text, k=10, article_id=article_id)
+                    top = hits[:ANSWER_PASSAGES]
+                    scope.append(
+                        Asked(
+                            article=question.article,
+                            rank=_rank_of(gold, [h.paragraph_id for h in hits]),
+                            ranked=len(top),
+                            shown=len(real_candidates(top, share)),
+                        )
+                    )
+    return RetrievalReport(len(articles), tuple(whole), tuple(scoped))
+
+
+def print_retrieval(report: RetrievalReport, share: float) -> None:
+    print(report.ranks(report.whole).line("whole"))
+    print(report.ranks(report.per_article).line("per-article"))
+    print(
+        f"answers of {ANSWER_PASSAGES} passages, only real candidates "
+        f"(score at least {share:g} of the first's), ranked -> shown:"
+    )
+    for label, scope in (("whole", report.whole), ("per-article", report.per_article)):
+        first, second = report.halves(scope)
+        print(score_shown(scope).line(label))
+        print(score_shown(first).line(f"{label} first half"))
+        print(score_shown(second).line(f"{label} second half"))
 
 
 def _rank_of(gold: int, ranked: list[int]) -> int | None:
@@ -315,6 +404,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     retrieval = commands.add_parser("retrieval", help="Recall@k and MRR on SQuAD-format data")
     retrieval.add_argument("--squad", type=Path, required=True)
+    retrieval.add_argument(
+        "--share",
+        type=float,
+        default=SHARE_OF_FIRST,
+        help="share of the first passage's score a later passage needs to be shown",
+    )
     seed = commands.add_parser("seed", help="check the answers to the seed questions")
     seed.add_argument("--questions", type=Path, required=True)
     seed.add_argument("--seeds", type=Path, default=PROJECT_SEEDS)
@@ -338,10 +433,9 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error(f"{path} must hold exactly one .json file, or pass the file")
             path = candidates[0]
         started = time.perf_counter()
-        whole, scoped = asyncio.run(evaluate_retrieval(path, _config(args)))
-        print(whole.line("whole"))
-        print(scoped.line("per-article"))
-        print(f"{whole.questions} questions in {time.perf_counter() - started:.1f} s")
+        report = asyncio.run(evaluate_retrieval(path, _config(args), share=args.share))
+        print_retrieval(report, args.share)
+        print(f"{len(report.whole)} questions in {time.perf_counter() - started:.1f} s")
         return 0
 
     outcomes = asyncio.run(

@@ -11,12 +11,15 @@ import dataclasses
 import gc
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
+from typing import TypeVar
 
 from index import analyzer
 from index.analyzer import analyse, unique_terms
+from index.article_shape import MAX_PARAGRAPHS, check_shape
+from index.background_writes import BackgroundWrites
 from index.bm25 import BM25Index, BM25Params, Hit
 from index.bm25_kernels import compile_kernels
 from index.errors import ArticleNotFound, IngestRefused
@@ -40,10 +43,11 @@ from index.models import (
     StoredParagraph,
 )
 from index.paste import MIN_WORDS, parse_paste
+from index.relevance import real_candidates
 from index.snapshot import load_snapshot, save_snapshot, snapshot_path
 from index.snippets import make_snippet
 from index.sources import file_kind, message_sources, same_site
-from index.store import DuplicateArticle, SQLiteStore, Store, StoreError
+from index.store import DuplicateArticle, SQLiteStore, Store
 from index.textio import decode_text, looks_binary
 from index.urls import canonical_url
 
@@ -54,6 +58,7 @@ _REBUILD_BATCH = 5000  # paragraphs analysed at a time when an index is built fr
 _SNIPPET_OFF_LOOP_CHARS = 20_000
 """Quoting a paragraph longer than this takes milliseconds: done off the event loop."""
 QUESTIONS_ANSWERED = "questions_answered"
+_Found = TypeVar("_Found")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,8 @@ class EngineConfig:
     min_score: float | None = None
     """Passages scoring below this are left out; None keeps every candidate."""
     max_text_bytes: int = 2_000_000
+    max_paragraphs: int = MAX_PARAGRAPHS
+    """Drafts with more paragraphs are refused (see ``article_shape``)."""
     snippet_chars: int = 600
     min_words: int = MIN_WORDS
     title_in_paragraphs: bool = True
@@ -98,6 +105,9 @@ class Engine:
         self._owns_extractor = extractor is None
         self.gate = IngestGate(self.config.ingest_limits)
         self._question_ids = QuestionIds()
+        # The ask path's own writes, kept off it: an answer never waits for the store's
+        # writer, which an ingest may hold for as long as its transaction takes.
+        self._writes = BackgroundWrites(store)
 
     @classmethod
     async def open(
@@ -124,6 +134,7 @@ class Engine:
         return cls(store, config, fetcher=fetcher, extractor=extractor, snapshot_dir=snapshot_dir)
 
     async def close(self) -> None:
+        await self._writes.close()
         await self.save_snapshots()
         if self._owns_fetcher and self._fetcher is not None:
             await self._fetcher.close()
@@ -316,16 +327,16 @@ class Engine:
         if len(data) > self.config.max_text_bytes:
             limit = self.config.max_text_bytes / 1_000_000
             raise IngestRefused(f"{_shown_name(filename)} is larger than {limit:g} MB")
+        # Decoding and checking 2 MB take a tenth of a second or more: off the event loop.
         if kind == "html":
-            if not data.strip():
-                raise IngestRefused(f"{_shown_name(filename)} is empty")
-            html = decode_html(data)
-            if looks_binary(html):  # an archive or an image given an .html name
-                raise IngestRefused(f"{_shown_name(filename)} does not look like a web page")
+            html = await asyncio.to_thread(_decode_page, filename, data)
             article = await self.extractor.extract(html, None)
             return article.to_draft()
+        return await asyncio.to_thread(self._parse_file, data)
+
+    def _parse_file(self, data: bytes) -> ArticleDraft:
         text = decode_text(data, max_bytes=self.config.max_text_bytes)
-        return await asyncio.to_thread(parse_paste, text, min_words=self.config.min_words)
+        return parse_paste(text, min_words=self.config.min_words)
 
     async def ingest_url(
         self,
@@ -369,7 +380,7 @@ class Engine:
 
     async def _draft_from_web(self, url: str) -> ArticleDraft:
         page = await self.fetcher.fetch(url)
-        text = decode_html(page.body, page.charset)
+        text = await asyncio.to_thread(decode_html, page.body, page.charset)
         if page.is_html:
             article = await self.extractor.extract(text, page.url)
             declared = article.canonical_url
@@ -425,7 +436,9 @@ class Engine:
         if len(sources.links) == 1 and len(texts) == 1:
             text_file = texts.pop()
             try:
-                fallback = decode_text(text_file.data, max_bytes=self.config.max_text_bytes)
+                fallback = await asyncio.to_thread(
+                    decode_text, text_file.data, max_bytes=self.config.max_text_bytes
+                )
             except IngestRefused as refused:
                 outcomes.append(IngestOutcome(text_file.filename, error=refused.reason))
         for url in sources.links:
@@ -472,6 +485,7 @@ class Engine:
         """Store and index an article that is already parsed. Nothing is stored twice."""
         if not draft.paragraphs:
             raise IngestRefused("there is no article text in it")
+        await asyncio.to_thread(check_shape, draft.paragraphs, self.config.max_paragraphs)
         existing = await self.store.find_duplicate(guild_id, draft.canonical_url, draft.fingerprint)
         if existing is not None:
             return IngestResult("duplicate", existing)
@@ -486,8 +500,12 @@ class Engine:
                 return IngestResult("duplicate", duplicate.existing)
             index = self._indexes.get(guild_id, index)
             try:
-                index.add_article(
-                    info.id, [(p.id, t) for p, t in zip(paragraphs, terms, strict=True)]
+                # In a worker thread: a long article takes a while, and questions (asked
+                # with try_search) must not stall the loop waiting for it.
+                await asyncio.to_thread(
+                    index.add_article,
+                    info.id,
+                    [(p.id, t) for p, t in zip(paragraphs, terms, strict=True)],
                 )
             except Exception as error:
                 # Stored but not searchable would be worse than not stored: it could not
@@ -510,7 +528,8 @@ class Engine:
     ) -> list[Hit]:
         """The ``k`` best paragraphs for ``question``, best first, without their text."""
         index = await self._index(guild_id)
-        hits = index.search(analyse(question[:MAX_QUESTION_CHARS]), k, article_id)
+        terms = analyse(question[:MAX_QUESTION_CHARS])
+        hits = await _without_waiting(index.try_search, index.search, terms, k, article_id)
         if self.config.min_score is not None:
             hits = [hit for hit in hits if hit.score >= self.config.min_score]
         return hits
@@ -534,16 +553,22 @@ class Engine:
         terms = unique_terms(analyse(question[:MAX_QUESTION_CHARS]))
         if article_id is not None and await self.store.get_article(guild_id, article_id) is None:
             raise ArticleNotFound(guild_id, article_id)
-        hits = await self.rank(guild_id, question, k=offset + limit, article_id=article_id)
+        hits = await self.candidates(guild_id, question, k=offset + limit, article_id=article_id)
         min_score = guild.min_score
         hits = [h for h in hits[offset:] if min_score is None or h.score >= min_score]
         passages = await self._passages(guild_id, hits, terms)
         if passages and offset == 0:
-            try:
-                await self.store.increment_counter(guild_id, QUESTIONS_ANSWERED)
-            except StoreError as error:  # a statistic must not cost the asker the answer
-                log.warning("guild %s: could not count the question: %s", guild_id, error)
+            # Counted in memory and written in the background (never waits for the store).
+            self._writes.count(guild_id, QUESTIONS_ANSWERED)
         return Answer(question, tuple(passages), tuple(terms), article_id)
+
+    async def candidates(
+        self, guild_id: int, question: str, *, k: int, article_id: int | None = None
+    ) -> list[Hit]:
+        """``rank``'s hits that are worth showing (see ``relevance``): the first, and the
+        next ones close enough to it. Always the first ones of the ranking, so paging
+        through them gives the same passages as one longer answer."""
+        return real_candidates(await self.rank(guild_id, question, k=k, article_id=article_id))
 
     async def _passages(
         self, guild_id: int, hits: Sequence[Hit], terms: list[str]
@@ -553,7 +578,7 @@ class Engine:
         index = await self._index(guild_id)
         paragraphs = await self.store.paragraphs(guild_id, [hit.paragraph_id for hit in hits])
         articles = await self.store.articles_by_id(guild_id, [hit.article_id for hit in hits])
-        weights = {term: index.idf(term) for term in terms}
+        weights = await _without_waiting(index.try_idfs, index.idfs, terms)
         passages = []
         for hit in hits:
             paragraph = paragraphs.get(hit.paragraph_id)
@@ -606,11 +631,19 @@ class Engine:
             info, paragraphs = removed
             index = self._indexes.get(guild_id, index)
             terms = await asyncio.to_thread(self._terms, info.title, [p.text for p in paragraphs])
-            index.remove_article(
-                info.id,
-                ((p.id, t) for p, t in zip(paragraphs, terms, strict=True)),
-                compact=False,
-            )
+            try:
+                await asyncio.to_thread(
+                    index.remove_article,
+                    info.id,
+                    [(p.id, t) for p, t in zip(paragraphs, terms, strict=True)],
+                    compact=False,
+                )
+            except Exception:
+                # The store no longer holds it: an index that disagrees is rebuilt from
+                # the store when the guild is next used.
+                log.exception("guild %s: could not unindex article %d", guild_id, info.id)
+                self._indexes.pop(guild_id, None)
+                return info
             if index.wants_compaction:
                 # Seconds at a million paragraphs: built off the loop while questions go
                 # to the current index, which nothing changes meanwhile (the lock is held).
@@ -623,6 +656,7 @@ class Engine:
         index = await self._index(guild_id)
         articles, paragraphs, last = await self.store.counts(guild_id)
         answered = await self.store.get_counter(guild_id, QUESTIONS_ANSWERED)
+        answered += self._writes.unwritten_count(guild_id, QUESTIONS_ANSWERED)
         return GuildStats(articles, paragraphs, index.vocabulary_size, last, answered)
 
     async def guilds(self) -> list[GuildSummary]:
@@ -641,14 +675,20 @@ class Engine:
     async def remember_question(
         self, guild_id: int, user_id: int | None, question: str, article_id: int | None = None
     ) -> int:
-        """Keep a question so its answer can be paged later, even after a restart."""
+        """Keep a question so its answer can be paged later, even after a restart.
+
+        Returns at once: the question is recallable from memory until the background
+        writer has stored it."""
         question_id = self._question_ids.next()
-        await self.store.add_question(guild_id, question_id, user_id, question, article_id)
+        self._writes.remember(guild_id, question_id, user_id, question, article_id)
         return question_id
 
     async def recall_question(
         self, guild_id: int, question_id: int
     ) -> tuple[int | None, str, int | None] | None:
+        waiting = self._writes.recall(guild_id, question_id)
+        if waiting is not None:
+            return waiting
         return await self.store.get_question(guild_id, question_id)
 
     async def find_by_message(self, guild_id: int, message_id: int) -> ArticleInfo | None:
@@ -700,6 +740,7 @@ class Engine:
     async def purge(self, guild_id: int) -> int:
         """Delete everything of a guild: articles, index, settings. Returns the articles."""
         async with self._lock(guild_id):
+            self._writes.forget_guild(guild_id)
             count = await self.store.purge_guild(guild_id)
             self._indexes.pop(guild_id, None)
             self._dirty.discard(guild_id)
@@ -731,6 +772,17 @@ class QuestionIds:
         return self._last
 
 
+async def _without_waiting(
+    try_read: Callable[..., _Found | None], read: Callable[..., _Found], *args: object
+) -> _Found:
+    """``try_read`` on the event loop, or ``read`` in a worker thread when the index is
+    held by a change (which runs in a thread): the loop never waits for the index."""
+    found = try_read(*args)
+    if found is None:
+        found = await asyncio.to_thread(read, *args)
+    return found
+
+
 def _with_origin(draft: ArticleDraft, source_url: str | None, note: str | None) -> ArticleDraft:
     """Fill in a source link and the poster's note where the article has none."""
     changes: dict[str, str] = {}
@@ -739,6 +791,15 @@ def _with_origin(draft: ArticleDraft, source_url: str | None, note: str | None) 
     if note and not draft.note:
         changes["note"] = note
     return dataclasses.replace(draft, **changes) if changes else draft
+
+
+def _decode_page(filename: str, data: bytes) -> str:
+    if not data.strip():
+        raise IngestRefused(f"{_shown_name(filename)} is empty")
+    html = decode_html(data)
+    if looks_binary(html):  # an archive or an image given an .html name
+        raise IngestRefused(f"{_shown_name(filename)} does not look like a web page")
+    return html
 
 
 def _shown_name(filename: str) -> str:

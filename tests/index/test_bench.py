@@ -57,3 +57,32 @@ def test_quick_mode_runs_and_is_exact(tmp_path):
     assert "top 10 equal to BM25Okapi's for 50 of 50 questions" in result.stdout
     table = (tmp_path / "quick.md").read_text()
     assert "| this index |" in table and "| rank-bm25 |" in table and "| SQLite FTS5 |" in table
+
+
+def test_hostile_load_benchmark_reports_its_fields(tmp_path, capsys):
+    """The quick form of ``python -m index.bench_hostile`` (made-up words, no shared data):
+    it runs, and reports every field; the numbers are not checked."""
+    from index import bench_hostile
+
+    assert (
+        bench_hostile.main(
+            ["--paragraphs", "120", "--hostile-lines", "3000", "--data", str(tmp_path)]
+        )
+        == 0
+    )
+    report = dict(line.split(": ", 1) for line in capsys.readouterr().out.splitlines())
+    assert report["largest accepted article"].startswith("120 paragraphs, ")
+    assert "refused: " in report["hostile message.txt"]
+    assert "(added, 120 paragraphs)" in report["ingest in guild A"]
+    for field in (
+        "store write of the article",
+        "guild B questions during the write",
+        "guild B questions during the ingest",
+        "questions in guild A (answer and next page)",
+        "remove in guild A",
+        "guild B questions during the removal",
+        "longest event-loop block, ingest",
+        "longest event-loop block, remove",
+    ):
+        assert report[field], field
+    assert report["guild B questions"].endswith(", 0 without an answer or recall")

@@ -719,3 +719,43 @@ def test_integer_parameters_score_like_float_ones() -> None:
     )
     assert as_ints.search(["a", "b"], 3) == as_floats.search(["a", "b"], 3)
     assert_matches_reference(as_ints, articles, ["b", "c"], as_ints.params)
+
+
+def test_remove_with_paragraphs_in_another_order_is_accepted() -> None:
+    articles = [
+        (10, [(1, ["a", "b"]), (2, ["b", "c"]), (3, ["a", "c", "c"])]),
+        (20, [(4, ["a", "d"]), (5, ["b"])]),
+    ]
+    index = build(articles)
+    index.remove_article(10, list(reversed(articles[0][1])))
+    assert 10 not in index
+    assert_matches_reference(index, articles[1:], ["a", "b", "c", "d"], index.params)
+
+
+def test_try_search_and_try_idfs_do_not_wait_for_a_change() -> None:
+    import threading
+
+    index = build([(10, [(1, ["a", "b"]), (2, ["b", "c"])]), (20, [(3, ["c"])])])
+    assert index.try_search(["a", "c"], 5) == index.search(["a", "c"], 5)
+    assert (
+        index.try_idfs(["a", "zz"])
+        == index.idfs(["a", "zz"])
+        == {
+            "a": index.idf("a"),
+            "zz": 0.0,
+        }
+    )
+    assert index.try_search(["a"], 0) == []
+    index._lock.acquire()  # as a change running in another thread does
+    try:
+        assert index.try_search(["a", "c"], 5) is None
+        assert index.try_idfs(["a"]) is None
+        waiting: list[list[Hit]] = []
+        asker = threading.Thread(target=lambda: waiting.append(index.search(["a"], 5)))
+        asker.start()
+        asker.join(0.05)
+        assert waiting == []  # search itself waits
+    finally:
+        index._lock.release()
+    asker.join()
+    assert [h.paragraph_id for h in waiting[0]] == [1]

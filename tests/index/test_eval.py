@@ -7,7 +7,13 @@ import sys
 import pytest
 
 from index.eval import main, score_ranks
-from tests.conftest import PROJECT, SEED_QUESTIONS, SQUAD
+from tests.conftest import (
+    PROJECT,
+    SEED_QUESTIONS,
+    SHARED_SEED_QUESTIONS,
+    SQUAD,
+    read_seed_questions,
+)
 
 
 def run_eval(*args: str) -> subprocess.CompletedProcess[str]:
@@ -33,6 +39,14 @@ def test_seed_questions_all_pass():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "11/11 passed" in result.stdout
     assert "FAIL" not in result.stdout
+
+
+@pytest.mark.skipif(
+    not SHARED_SEED_QUESTIONS.is_file(),
+    reason="the shared seed questions are not beside the project",
+)
+def test_shipped_seed_questions_are_the_shared_ones():
+    assert read_seed_questions(SEED_QUESTIONS) == read_seed_questions(SHARED_SEED_QUESTIONS)
 
 
 def test_seed_eval_fails_on_a_wrong_expectation(tmp_path):
@@ -85,6 +99,10 @@ def test_retrieval_on_a_small_squad_file(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "whole R@1 0.750 R@3 0.750 MRR@10 0.750"
     assert lines[1] == "per-article R@1 0.750 R@3 0.750 MRR@10 0.750"
+    # The volcano question's second hit (only the title's "volcano") is not shown.
+    assert lines[2].startswith("answers of 3 passages, only real candidates")
+    assert lines[3] == "whole R@1 0.750 R@3 0.7500 -> 0.7500 passages 1.00 -> 0.75"
+    assert lines[4].startswith("whole first half ") and lines[5].startswith("whole second half ")
 
 
 @pytest.mark.skipif(not SQUAD.exists(), reason="the SQuAD subset is not beside the project")
@@ -96,3 +114,17 @@ def test_squad_subset_meets_the_retrieval_targets():
     r1, mrr = float(whole[2]), float(whole[6])
     assert r1 >= 0.71 and mrr >= 0.79
     assert float(per_article[2]) >= 0.75
+
+
+@pytest.mark.skipif(not SQUAD.exists(), reason="the SQuAD subset is not beside the project")
+def test_showing_only_real_candidates_costs_little_recall():
+    result = run_eval("retrieval", "--squad", str(SQUAD.parent))
+    assert result.returncode == 0, result.stderr
+    shown = [line.split() for line in result.stdout.splitlines() if " passages " in line]
+    assert len(shown) == 6  # whole and per-article, each whole and by halves
+    for words in shown:
+        at = words.index("R@3")
+        ranked, kept = float(words[at + 1]), float(words[at + 3])
+        passages_ranked, passages_shown = float(words[-3]), float(words[-1])
+        assert kept >= ranked - 0.002
+        assert passages_shown < 0.9 * passages_ranked

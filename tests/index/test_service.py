@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 from rank_bm25 import BM25Okapi
 
 from index import Engine, EngineConfig, IngestRefused, Provenance
 from index.analyzer import analyse, unique_terms
 from index.errors import ArticleNotFound
+from index.models import ArticleDraft
+from index.paste import fingerprint
 from tests.conftest import SEED_URL
 
 GUILD, OTHER_GUILD = 100, 200
@@ -252,3 +257,226 @@ async def test_removals_compact_the_index_off_the_event_loop(engine, monkeypatch
     assert [
         (h.paragraph_id, h.score) for h in await engine.rank(GUILD, "harbour storm", k=10)
     ] == answer
+
+
+# -- the ask path never waits for an ingest -----------------------------------------------
+
+
+async def test_questions_in_another_guild_never_wait_for_an_ingest_write(tmp_path, seed_bytes):
+    """While guild A's article is being written (the store's write transaction held
+    open), a question in guild B is answered, remembered, recalled and paged. Were any
+    of that to need the store's writer, it would wait for the release: a deadlock,
+    caught by the timeout."""
+    path = tmp_path / "bot.sqlite3"
+    question = "How many troops are stationed in Puerto Rico?"
+    engine = await Engine.open(path)
+    held, release = asyncio.Event(), asyncio.Event()
+    try:
+        await engine.ingest_file(OTHER_GUILD, "message.txt", seed_bytes)
+        store = engine.store
+        real_add = store.add_article
+
+        async def add_held_open(*args, **kwargs):
+            async with store._transaction():
+                held.set()
+                await release.wait()
+            return await real_add(*args, **kwargs)
+
+        store.add_article = add_held_open
+        ingest = asyncio.create_task(engine.ingest_text(GUILD, ARTICLE_B))
+        await asyncio.wait_for(held.wait(), timeout=30)
+
+        async def ask_and_page() -> tuple:
+            answer = await engine.ask(OTHER_GUILD, question)
+            question_id = await engine.remember_question(OTHER_GUILD, 7, question)
+            recalled = await engine.recall_question(OTHER_GUILD, question_id)
+            more = await engine.ask(OTHER_GUILD, recalled[1], offset=1)
+            return answer, question_id, recalled, more
+
+        answer, question_id, recalled, more = await asyncio.wait_for(ask_and_page(), timeout=30)
+        assert "as many as 10,000 troops" in answer.passages[0].text
+        assert recalled == (7, question, None)
+        assert not more.found  # the answer's only real candidate was on the first page
+        assert not ingest.done()  # the write was still held all along
+        assert (await engine.stats(OTHER_GUILD)).questions_answered == 1
+
+        release.set()
+        assert (await asyncio.wait_for(ingest, timeout=30)).added
+        assert (await engine.ask(GUILD, "harbour storm")).found
+    finally:
+        release.set()  # so that a failure ends the test instead of hanging it
+        await engine.close()
+    async with await Engine.open(path) as reopened:
+        assert await reopened.recall_question(OTHER_GUILD, question_id) == (7, question, None)
+        assert await reopened.recall_question(GUILD, question_id) is None  # guild B's own
+        assert (await reopened.stats(OTHER_GUILD)).questions_answered == 1
+
+
+async def test_remembered_questions_and_counts_survive_a_restart(tmp_path, seed_bytes):
+    path = tmp_path / "bot.sqlite3"
+    async with await Engine.open(path) as engine:
+        await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+        for _ in range(3):
+            await engine.ask(GUILD, "boat strikes")
+        first = await engine.remember_question(GUILD, 5, "boat strikes", None)
+        second = await engine.remember_question(GUILD, None, "Maduro", 1)
+        assert second > first
+        assert await engine.recall_question(GUILD, first) == (5, "boat strikes", None)
+        assert await engine.recall_question(OTHER_GUILD, first) is None
+        assert (await engine.stats(GUILD)).questions_answered == 3
+    async with await Engine.open(path) as engine:
+        assert await engine.recall_question(GUILD, first) == (5, "boat strikes", None)
+        assert await engine.recall_question(GUILD, second) == (None, "Maduro", 1)
+        assert (await engine.stats(GUILD)).questions_answered == 3
+        await engine.ask(GUILD, "boat strikes")
+        assert (await engine.stats(GUILD)).questions_answered == 4
+
+
+async def test_a_failed_question_write_is_kept_and_saved_later(tmp_path, seed_bytes, caplog):
+    from index.store import StoreError
+
+    path = tmp_path / "bot.sqlite3"
+    async with await Engine.open(path) as engine:
+        real_add_question = engine.store.add_question
+        failures = []
+
+        async def busy_once(*args, **kwargs):
+            if not failures:
+                failures.append(args)
+                raise StoreError("the database is busy; nothing was saved, try again")
+            return await real_add_question(*args, **kwargs)
+
+        engine.store.add_question = busy_once
+        question_id = await engine.remember_question(GUILD, 3, "boat strikes")
+        await asyncio.sleep(0.1)  # the background write runs, and fails
+        assert failures
+        assert "could not save question" in caplog.text
+        assert await engine.recall_question(GUILD, question_id) == (3, "boat strikes", None)
+    async with await Engine.open(path) as engine:  # written when the engine closed
+        assert await engine.recall_question(GUILD, question_id) == (3, "boat strikes", None)
+
+
+async def test_purge_drops_questions_and_counts_not_yet_written(engine, seed_bytes):
+    await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+    await engine.ask(GUILD, "boat strikes")
+    question_id = await engine.remember_question(GUILD, 1, "boat strikes")
+    await engine.purge(GUILD)
+    await engine._writes.write_waiting()
+    assert await engine.recall_question(GUILD, question_id) is None
+    assert (await engine.stats(GUILD)).questions_answered == 0
+
+
+# -- index changes off the event loop -----------------------------------------------------
+
+
+async def test_a_question_does_not_hold_the_loop_while_a_change_holds_the_index(engine, seed_bytes):
+    """Changes to an index run in a worker thread holding its lock; a question arriving
+    meanwhile waits in a thread of its own, and the event loop keeps running."""
+    await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+    index = await engine._index(GUILD)
+    release = threading.Event()
+    released_by_timeout = []
+
+    def hold_then_release() -> None:
+        if not release.wait(10):
+            released_by_timeout.append(True)
+        index._lock.release()
+
+    index._lock.acquire()
+    holder = threading.Thread(target=hold_then_release)
+    holder.start()
+    asking = asyncio.create_task(engine.ask(GUILD, "boat strikes"))
+    await asyncio.sleep(0.1)
+    assert not released_by_timeout  # the loop ran while the index was held
+    assert not asking.done()
+    release.set()
+    assert (await asyncio.wait_for(asking, timeout=30)).found
+    holder.join()
+
+
+async def test_articles_are_indexed_and_unindexed_in_worker_threads(engine, monkeypatch):
+    from index import bm25
+
+    threads: list[threading.Thread] = []
+    for name in ("add_article", "remove_article"):
+        original = getattr(bm25.BM25Index, name)
+
+        def spy(index, *args, original=original, **kwargs):
+            threads.append(threading.current_thread())
+            return original(index, *args, **kwargs)
+
+        monkeypatch.setattr(bm25.BM25Index, name, spy)
+    article = (await engine.ingest_text(GUILD, ARTICLE_B)).article
+    await engine.remove_article(GUILD, article.id)
+    assert len(threads) == 2 and threading.main_thread() not in threads
+    assert not (await engine.ask(GUILD, "harbour")).found
+
+
+# -- the largest article ------------------------------------------------------------------
+
+
+def _draft(paragraphs: list[str]) -> ArticleDraft:
+    return ArticleDraft("A long report", tuple(paragraphs), fingerprint(paragraphs))
+
+
+async def test_an_article_over_the_paragraph_limit_is_refused_with_the_reason(engine):
+    limit = engine.config.max_paragraphs
+    paragraphs = [f"Paragraph {i} tells of harbour number {i}." for i in range(limit + 1)]
+    with pytest.raises(IngestRefused) as refused:
+        await engine.ingest_draft(GUILD, _draft(paragraphs))
+    assert refused.value.reason == (
+        f"it has {limit + 1:,} paragraphs; the most an article may have is {limit:,}: "
+        "that does not look like one article"
+    )
+    one_word_lines = "\n".join(f"w{i}" for i in range(60_000)).encode()
+    with pytest.raises(IngestRefused, match="the most an article may have is"):
+        await engine.ingest_file(GUILD, "message.txt", one_word_lines)
+    assert (await engine.stats(GUILD)).articles == 0
+
+
+async def test_an_article_at_the_paragraph_limit_is_searchable_and_removable(engine):
+    limit = engine.config.max_paragraphs
+    paragraphs = [f"Paragraph {i} tells of harbour number {i}." for i in range(limit)]
+    paragraphs[limit // 2] = "The lighthouse keeper counted forty ships at dawn."
+    result = await engine.ingest_draft(GUILD, _draft(paragraphs))
+    assert result.added and result.article.paragraph_count == limit
+    answer = await engine.ask(GUILD, "What did the lighthouse keeper count?")
+    assert answer.passages[0].text == paragraphs[limit // 2]
+    assert (await engine.stats(GUILD)).paragraphs == limit
+    await engine.remove_article(GUILD, result.article.id)
+    assert not (await engine.ask(GUILD, "lighthouse keeper")).found
+    assert (await engine.stats(GUILD)).paragraphs == 0
+
+
+async def test_a_word_list_is_refused_as_not_an_article(engine):
+    lines = "\n".join(["Shopping list"] + [f"item{i}" for i in range(300)])
+    with pytest.raises(IngestRefused, match="only a word or two: that looks like a list"):
+        await engine.ingest_text(GUILD, lines)
+    assert (await engine.stats(GUILD)).articles == 0
+
+
+# -- only real candidates are quoted --------------------------------------------------------
+
+
+async def test_puerto_rico_question_quotes_only_real_candidates(engine, seed_bytes):
+    await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+    answer = await engine.ask(GUILD, "How many troops are stationed in Puerto Rico?", limit=10)
+    assert "as many as 10,000 troops" in answer.passages[0].text
+    # Before: passages 2 and 3 matched only "many" (the diplomats' and the legacy quotes).
+    assert len(answer.passages) == 1
+    assert not any("many things" in p.text or "many words" in p.text for p in answer.passages)
+
+
+async def test_pages_of_an_answer_are_slices_of_the_whole_answer(engine, seed_bytes):
+    await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+    await engine.ingest_text(GUILD, ARTICLE_B)
+    question = "Who talked Trump out of military action in 2019?"
+    whole = [p.paragraph_id for p in (await engine.ask(GUILD, question, limit=10)).passages]
+    assert 1 < len(whole) < 10
+    pages = []
+    for offset in range(0, 12, 2):
+        pages += [
+            p.paragraph_id
+            for p in (await engine.ask(GUILD, question, limit=2, offset=offset)).passages
+        ]
+    assert pages == whole
