@@ -432,7 +432,7 @@ class Engine:
                     "message", self.ingest_text(guild_id, sources.pasted_article, provenance)
                 ),
             )
-        fallback: str | None = None
+        fallback = sources.article_text  # a one-line article ending in its link
         if len(sources.links) == 1 and len(texts) == 1:
             text_file = texts.pop()
             try:

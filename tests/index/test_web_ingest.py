@@ -232,6 +232,24 @@ async def test_a_one_line_article_with_an_unreadable_link_is_kept_from_its_text(
     assert "ash" in (await engine.ask(GUILD, "What covered the valley?")).passages[0].text
 
 
+async def test_a_one_line_article_ending_in_an_unreadable_link_is_indexed_from_the_message(
+    web, engine
+):
+    link = web.url("/status/403")
+    (outcome,) = await engine.ingest_message(
+        GUILD, f"{ONE_LINE_ARTICLE} Read more at {link} so sad"
+    )
+    assert outcome.ok and outcome.result.added
+    assert outcome.result.article.source_url == link
+    assert outcome.result.article.note == "so sad"
+    assert "ash" in (await engine.ask(GUILD, "What covered the valley?")).passages[0].text
+
+
+async def test_a_short_remark_with_an_unreadable_link_is_still_refused(web, engine):
+    (outcome,) = await engine.ingest_message(GUILD, f"so sad {web.url('/status/403')}")
+    assert not outcome.ok and "403" in outcome.error
+
+
 @pytest.mark.parametrize(
     ("link", "reason"),
     [
