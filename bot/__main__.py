@@ -1,14 +1,23 @@
-"""Command line: ``python -m bot [run|console|ingest|ask|articles|stats|remove|backup]``.
+"""Command line: ``python -m bot [COMMAND]``.
 
-With no command it runs the bot: on Discord when ``DISCORD_TOKEN`` is set, otherwise the
-local console with the seed articles loaded.
+Commands: ``run`` (the default), ``console``, ``ingest``, ``ask``, ``articles``,
+``stats``, ``remove``, ``guilds``, ``export``, ``purge`` and ``backup``. With no command
+it runs the bot: on Discord when ``DISCORD_TOKEN`` is set, otherwise the local console
+with the seed articles loaded.
+
+Only ``run``, ``console`` and ``ingest`` create a missing database: a mistyped ``--db``
+given to any other command is reported, not answered from a new, empty database.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import json
 import logging
+import os
+import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -19,16 +28,59 @@ from bot.seeding import ingest_seeds_once
 from bot.settings import Settings, SettingsError
 from index import Engine, IngestRefused, Provenance
 from index.errors import ArticleNotFound
+from index.models import GuildSummary
 from index.store import StoreError
 from index.urls import is_link
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+CREATING_COMMANDS = frozenset({"run", "console", "ingest"})
+"""The commands that may create a missing database; the others only use one."""
+PAGE_SIZE = 50
+LARGEST_ID = 2**63 - 1
+"""Discord's ids (snowflakes) and the store's are positive and fit in 64 signed bits."""
+CONSOLE_GUILD = 0
+"""The guild the console uses unless ``CONSOLE_GUILD_ID`` names a Discord server."""
+
+
+def article_id(text: str) -> int:
+    """An article's id: a whole number from 1 to 2^63 - 1."""
+    value = _whole_number(text)
+    if not 1 <= value <= LARGEST_ID:
+        raise argparse.ArgumentTypeError(f"{text} is not an id (ids are from 1 to {LARGEST_ID})")
+    return value
+
+
+def guild_id(text: str) -> int:
+    """A server's id (a Discord snowflake), or 0 for the console's own guild."""
+    value = _whole_number(text)
+    if value != CONSOLE_GUILD and not 1 <= value <= LARGEST_ID:
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a server id (ids are from 1 to {LARGEST_ID}; "
+            f"{CONSOLE_GUILD} is the console's guild)"
+        )
+    return value
+
+
+def page_number(text: str) -> int:
+    value = _whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"pages are numbered from 1, not {value}")
+    return value
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", type=Path, help="SQLite database file (default: from settings)")
-    common.add_argument("--guild", type=int, help="guild id to work on (default: CONSOLE_GUILD_ID)")
+    common.add_argument(
+        "--guild", type=guild_id, help="guild id to work on (default: CONSOLE_GUILD_ID)"
+    )
 
     parser = argparse.ArgumentParser(
         prog="python -m bot", description="Answer questions about shared news articles."
@@ -44,15 +96,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask = commands.add_parser("ask", parents=[common], help="answer one question")
     ask.add_argument("question")
-    ask.add_argument("--article", type=int, help="only search this article id")
+    ask.add_argument("--article", type=article_id, help="only search this article id")
     ask.add_argument("--results", type=int, help="passages to quote (1-10)")
     articles = commands.add_parser("articles", parents=[common], help="list indexed articles")
-    articles.add_argument("--page", type=int, default=1)
+    articles.add_argument(
+        "--page", type=page_number, default=1, help=f"{PAGE_SIZE} articles a page, newest first"
+    )
     commands.add_parser("stats", parents=[common], help="counts for the guild")
     remove = commands.add_parser("remove", parents=[common], help="remove an article")
-    remove.add_argument("article", type=int)
+    remove.add_argument("article", type=article_id)
+    commands.add_parser("guilds", parents=[common], help="the guilds that have articles")
+    export = commands.add_parser("export", parents=[common], help="the guild's articles as JSON")
+    export.add_argument(
+        "--output", type=Path, metavar="FILE", help="a new file to write (default: print them)"
+    )
+    purge = commands.add_parser("purge", parents=[common], help="delete all of a guild's data")
+    purge.add_argument(
+        "--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)"
+    )
     backup = commands.add_parser("backup", parents=[common], help="copy the database while in use")
-    backup.add_argument("path", type=Path)
+    backup.add_argument("path", type=Path, help="the copy to write: a new file")
     return parser
 
 
@@ -73,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_on_discord(settings)
     handler = _COMMANDS[command]
     try:
-        return asyncio.run(_with_engine(settings, args, handler))
+        return asyncio.run(_with_engine(settings, args, command, handler))
     except KeyboardInterrupt:
         return EXIT_OK
     except StoreError as error:
@@ -84,11 +147,16 @@ def main(argv: list[str] | None = None) -> int:
 Handler = Callable[[Engine, int, argparse.Namespace, Settings], Awaitable[int]]
 
 
-async def _with_engine(settings: Settings, args: argparse.Namespace, handler: Handler) -> int:
+async def _with_engine(
+    settings: Settings, args: argparse.Namespace, command: str, handler: Handler
+) -> int:
     database = getattr(args, "db", None) or settings.database
     guild = getattr(args, "guild", None)
     guild = settings.console_guild_id if guild is None else guild
-    async with await Engine.open(database, settings.engine_config()) as engine:
+    engine = await Engine.open(
+        database, settings.engine_config(), create=command in CREATING_COMMANDS
+    )
+    async with engine:
         return await handler(engine, guild, args, settings)
 
 
@@ -136,8 +204,19 @@ async def _ask(engine: Engine, guild: int, args: argparse.Namespace, settings: S
 async def _articles(
     engine: Engine, guild: int, args: argparse.Namespace, settings: Settings
 ) -> int:
-    page = max(args.page, 1)
-    articles = await engine.list_articles(guild, offset=(page - 1) * 50, limit=50)
+    articles = await engine.list_articles(
+        guild, offset=(args.page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    if not articles and args.page > 1:
+        total = _summary_of(await engine.guilds(), guild).articles
+        if total:
+            pages = -(-total // PAGE_SIZE)
+            print(
+                f"page {args.page} is past the end: there "
+                f"{'is' if total == 1 else 'are'} {_count(total, 'article')} "
+                f"({_count(pages, 'page')})"
+            )
+            return EXIT_FAILED
     print(render_text.articles_text(articles))
     return EXIT_OK
 
@@ -157,6 +236,66 @@ async def _remove(engine: Engine, guild: int, args: argparse.Namespace, settings
     return EXIT_OK
 
 
+async def _guilds(engine: Engine, guild: int, args: argparse.Namespace, settings: Settings) -> int:
+    summaries = await engine.guilds()
+    if not summaries:
+        print("No guild has any articles yet.")
+        return EXIT_OK
+    print(f"{'guild':<20} {'articles':>9} {'paragraphs':>11}  last ingest")
+    for summary in summaries:
+        last = f"{summary.last_ingest:%Y-%m-%d %H:%M} UTC" if summary.last_ingest else "never"
+        print(f"{summary.guild_id:<20} {summary.articles:>9} {summary.paragraphs:>11}  {last}")
+    return EXIT_OK
+
+
+async def _export(engine: Engine, guild: int, args: argparse.Namespace, settings: Settings) -> int:
+    if args.output is not None and args.output.exists():
+        print(f"{args.output} exists already; choose a new file name.", file=sys.stderr)
+        return EXIT_USAGE
+    data = await engine.export(guild)
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    if args.output is None:
+        print(text)
+        return EXIT_OK
+    try:
+        await asyncio.to_thread(write_new_file, args.output, text.encode())
+    except FileExistsError:
+        print(f"{args.output} exists already; choose a new file name.", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        print(f"Cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILED
+    exported = _count(len(data["articles"]), "article")  # type: ignore[arg-type]
+    print(f"Exported {exported} of guild {guild} to {args.output}")
+    return EXIT_OK
+
+
+async def _purge(engine: Engine, guild: int, args: argparse.Namespace, settings: Settings) -> int:
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("purge deletes data: confirm it on a terminal, or add --yes.", file=sys.stderr)
+            return EXIT_USAGE
+        articles = _summary_of(await engine.guilds(), guild).articles
+        question = (
+            f"Delete all data of guild {guild}: {_count(articles, 'article')}, its settings, "
+            "statistics and remembered questions? Type yes to confirm: "
+        )
+        try:
+            confirmed = (await asyncio.to_thread(input, question)).strip().lower() == "yes"
+        except EOFError:
+            confirmed = False
+        if not confirmed:
+            print("Nothing was deleted.")
+            return EXIT_FAILED
+    deleted = await engine.purge(guild)
+    await engine.audit(guild, None, "command line", "purge", str(deleted))
+    print(
+        f"Deleted all data of guild {guild}: {_count(deleted, 'article')} with their "
+        "paragraphs, its settings, statistics and remembered questions."
+    )
+    return EXIT_OK
+
+
 async def _backup(engine: Engine, guild: int, args: argparse.Namespace, settings: Settings) -> int:
     if args.path.exists():
         print(f"{args.path} exists already; choose a new file name.", file=sys.stderr)
@@ -164,6 +303,42 @@ async def _backup(engine: Engine, guild: int, args: argparse.Namespace, settings
     await engine.backup(args.path)
     print(f"Backed up the database to {args.path}")
     return EXIT_OK
+
+
+def write_new_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``, a new file, whole or not at all: into a temporary file
+    beside it first, then given its name. Raises ``FileExistsError`` if ``path`` exists."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a file where the folder should be
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)) from None
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
+    try:
+        with temporary.open("xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)  # fails, rather than replaces, if path exists
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links
+            if path.exists():
+                raise FileExistsError(path) from None
+            os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _summary_of(summaries: list[GuildSummary], guild: int) -> GuildSummary:
+    for summary in summaries:
+        if summary.guild_id == guild:
+            return summary
+    return GuildSummary(guild, 0, 0, None)
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
 
 
 _COMMANDS: dict[str, Handler] = {
@@ -174,6 +349,9 @@ _COMMANDS: dict[str, Handler] = {
     "articles": _articles,
     "stats": _stats,
     "remove": _remove,
+    "guilds": _guilds,
+    "export": _export,
+    "purge": _purge,
     "backup": _backup,
 }
 

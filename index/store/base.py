@@ -23,7 +23,28 @@ from index.models import (
 
 
 class StoreError(Exception):
-    """The store could not do what was asked (disk full, database locked, damaged file)."""
+    """The store could not do what was asked. The message is plain words for an operator."""
+
+
+class StoreDamaged(StoreError):
+    """The database file is damaged. The store reads and writes nothing more from it: a
+    damaged file must be restored from a backup, not used or changed further."""
+
+
+class StoreReadOnly(StoreError):
+    """The database file or its folder cannot be written: reading still works."""
+
+
+class StoreFull(StoreError):
+    """The disk is full; the change was not saved."""
+
+
+class StoreBusy(StoreError):
+    """Another process held the database for too long; trying again may work."""
+
+
+class StoreMissing(StoreError):
+    """There is no database at the path, and the caller did not ask to create one."""
 
 
 class DuplicateArticle(Exception):
@@ -138,7 +159,10 @@ class Store(Protocol):
     async def article_paragraphs(self, guild_id: int, article_id: int) -> list[StoredParagraph]: ...
 
     async def backup(self, target: str | Path) -> None:
-        """Write a consistent copy of everything to ``target`` while in use."""
+        """Write a consistent copy of everything to ``target``, a new file, while in use.
+
+        Never leaves a partial copy: on any failure there is no file at ``target``. An
+        existing ``target`` is refused, not replaced."""
         ...
 
     async def add_pending_ingest(
@@ -159,6 +183,12 @@ class Store(Protocol):
         """Unfinished work of the given guilds, oldest first."""
         ...
 
+    def report_damage(self, detail: str) -> StoreDamaged:
+        """Note damage a caller found in what the store returned; returns the error to
+        raise, and every later call raises it too."""
+        ...
+
     async def integrity_problems(self) -> list[str]:
-        """What is wrong with the stored data; empty when it is sound."""
+        """What is wrong with the stored data; empty when it is sound. (Damage met in any
+        other call raises ``StoreDamaged``, and every later call raises it again.)"""
         ...

@@ -1,14 +1,29 @@
-"""The SQLite store: one file, WAL journal, schema migrations on open. All SQL lives here."""
+"""The SQLite store: one file, WAL journal, schema migrations on open. All SQL lives here.
+
+A damaged file is never served. It is checked before it is used (``sqlite_check``), every
+row read is compared with its checksum, and every error SQLite raises is sorted into a
+plain ``StoreError`` (``sqlite_faults``). Once damage is met, by a check or by any read
+or write, the store refuses everything after it with the same message: nothing more is
+read from the file as if it were sound, nor written to it.
+
+A file (or folder) that cannot be written is opened read-only: questions are answered
+from it, and changes are refused with a plain reason.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import logging
+import os
+import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager, closing
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
@@ -16,178 +31,236 @@ from index.models import (
     ArticleDraft,
     ArticleInfo,
     AuditEntry,
+    GuildSummary,
     PendingIngest,
     Provenance,
     StoredParagraph,
     utc_now,
 )
-from index.store.base import DuplicateArticle, StoreError
-
-# Each entry upgrades the schema by one version; PRAGMA user_version records how far.
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE articles (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            guild_id INTEGER NOT NULL,
-            title TEXT NOT NULL,
-            source_url TEXT,
-            canonical_url TEXT,
-            fingerprint TEXT NOT NULL,
-            note TEXT,
-            site_name TEXT,
-            author TEXT,
-            published TEXT,
-            poster_id INTEGER,
-            poster_name TEXT,
-            channel_id INTEGER,
-            message_id INTEGER,
-            message_url TEXT,
-            posted_at TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            paragraph_count INTEGER NOT NULL
-        )""",
-        "CREATE UNIQUE INDEX articles_by_fingerprint ON articles (guild_id, fingerprint)",
-        """CREATE UNIQUE INDEX articles_by_url ON articles (guild_id, canonical_url)
-           WHERE canonical_url IS NOT NULL""",
-        """CREATE TABLE paragraphs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            guild_id INTEGER NOT NULL,
-            article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
-            position INTEGER NOT NULL,
-            text TEXT NOT NULL,
-            UNIQUE (article_id, position)
-        )""",
-        "CREATE INDEX paragraphs_by_guild ON paragraphs (guild_id, article_id, position)",
-        """CREATE TABLE guild_settings (
-            guild_id INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            value TEXT NOT NULL,
-            PRIMARY KEY (guild_id, key)
-        ) WITHOUT ROWID""",
-        """CREATE TABLE guild_counters (
-            guild_id INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            value INTEGER NOT NULL,
-            PRIMARY KEY (guild_id, key)
-        ) WITHOUT ROWID""",
-    ),
-    (
-        """CREATE TABLE audit_log (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            guild_id INTEGER NOT NULL,
-            user_id INTEGER,
-            user_name TEXT,
-            action TEXT NOT NULL,
-            detail TEXT,
-            created_at TEXT NOT NULL
-        )""",
-        "CREATE INDEX audit_by_guild ON audit_log (guild_id, id)",
-        "CREATE INDEX articles_by_message ON articles (guild_id, message_id)",
-        """CREATE TABLE questions (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            guild_id INTEGER NOT NULL,
-            user_id INTEGER,
-            question TEXT NOT NULL,
-            article_id INTEGER,
-            created_at TEXT NOT NULL
-        )""",
-    ),
-    (
-        """CREATE TABLE pending_ingests (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            guild_id INTEGER NOT NULL,
-            channel_id INTEGER,
-            message_id INTEGER,
-            content TEXT NOT NULL,
-            attempts INTEGER NOT NULL,
-            accepted_at TEXT NOT NULL
-        )""",
-        "CREATE INDEX pending_ingests_by_guild ON pending_ingests (guild_id, id)",
-    ),
+from index.store import sqlite_faults as faults
+from index.store.base import DuplicateArticle, StoreDamaged, StoreError, StoreReadOnly
+from index.store.checksums import row_checksum
+from index.store.sqlite_check import (
+    ROWS_CHECKED_AT_OPEN,
+    ForeignDatabase,
+    check_header,
+    inspect,
+    integrity_problems,
+    one_picture,
+    schema_version,
 )
-SCHEMA_VERSION = len(_MIGRATIONS)
-
-_ARTICLE_COLUMNS = (
-    "id, guild_id, title, source_url, canonical_url, fingerprint, note, poster_id, poster_name, "
-    "message_url, posted_at, paragraph_count, site_name, author, published"
+from index.store.sqlite_faults import DamageFound
+from index.store.sqlite_schema import (
+    ARTICLES,
+    AUDIT,
+    COUNTERS,
+    PARAGRAPHS,
+    PENDING,
+    QUESTIONS,
+    SCHEMA_VERSION,
+    SETTINGS,
+    Table,
+    migrate,
 )
+
+log = logging.getLogger(__name__)
+
 _FETCH_BATCH = 5000
+_BUSY_TIMEOUT_MS = 5000
+_FAULTS = (StoreError, DamageFound, sqlite3.Error, UnicodeDecodeError, OverflowError, OSError)
+"""What using the database may raise for reasons outside the program: each becomes a
+``StoreError`` with a plain message."""
+
+# Positions of the columns the store reads or changes on their own.
+_GUILD, _PARAGRAPH_COUNT, _CREATED = (
+    ARTICLES.columns.index(name) for name in ("guild_id", "paragraph_count", "created_at")
+)
+_ATTEMPTS = PENDING.columns.index("attempts")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Row = tuple[Any, ...]
+"""A row's values as SQLite returns them, in its table's column order."""
+
+
+def _guarded(
+    method: Callable[Concatenate[SQLiteStore, P], Awaitable[R]],
+) -> Callable[Concatenate[SQLiteStore, P], Awaitable[R]]:
+    """Refuse to work on a damaged file, and turn whatever the database raises into a
+    ``StoreError`` (noting damage, so that nothing later is served from the file)."""
+
+    @functools.wraps(method)
+    async def guarded(self: SQLiteStore, *args: P.args, **kwargs: P.kwargs) -> R:
+        self._refuse_if_damaged()
+        try:
+            return await method(self, *args, **kwargs)
+        except _FAULTS as error:
+            failure = self._failure(error)
+            if failure is error:
+                raise
+            raise failure from error
+
+    return guarded
 
 
 class SQLiteStore:
     """``Store`` over one SQLite file."""
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, read_only: bool = False) -> None:
         self.path = str(path)
         self.create = create
         """Whether ``open`` may create a missing database (commands that only read may not)."""
+        self.read_only = read_only
+        """Open without writing; also set by ``open`` when the file or folder is read-only."""
         # Writes go through one connection inside explicit transactions; reads use another,
         # so that they only ever see committed articles (WAL lets both run at once).
         self._db: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._damage: StoreDamaged | None = None
 
     # -- lifecycle --------------------------------------------------------------------
 
     async def open(self) -> None:
-        if not self.create and not Path(self.path).is_file():
-            raise StoreError(f"there is no database at {self.path}")
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            db = await aiosqlite.connect(self.path, isolation_level=None)
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot open the database {self.path}: {error}") from error
-        self._db = db
-        try:
-            await db.execute("PRAGMA foreign_keys = ON")
-            await db.execute("PRAGMA busy_timeout = 5000")
-            await db.execute("PRAGMA journal_mode = WAL")
-            # FULL: an article reported as stored survives a power cut, not only a crash.
-            await db.execute("PRAGMA synchronous = FULL")
-            await self._migrate()
-            await self._check_sound(db)
-            self._reader = await aiosqlite.connect(self.path, isolation_level=None)
-            await self._reader.execute("PRAGMA busy_timeout = 5000")
-            await self._reader.execute("PRAGMA query_only = ON")
+            await asyncio.to_thread(self._prepare_file)
+            if not self.read_only:
+                self._db = await self._connect(self.path)
+                await self._db.execute("PRAGMA foreign_keys = ON")
+                await self._db.execute("PRAGMA journal_mode = WAL")
+                # FULL: an article reported as stored survives a power cut, not only a crash.
+                await self._db.execute("PRAGMA synchronous = FULL")
+            self._reader = await self._connect_reader()
         except BaseException as error:
             await self.close()
-            if isinstance(error, sqlite3.DatabaseError):
-                raise StoreError(
-                    f"the database {self.path} is damaged or not a database: {error}"
-                ) from error
+            if isinstance(error, _FAULTS):
+                failure = self._failure(error)
+                if failure is error:
+                    raise
+                raise failure from error
             raise
+        if self.read_only:
+            log.warning(
+                "the database %s (or its folder) is read-only: questions are answered, "
+                "changes are refused",
+                self.path,
+            )
 
     async def close(self) -> None:
         if self._reader is not None:
             reader, self._reader = self._reader, None
-            await reader.close()
+            with contextlib.suppress(sqlite3.Error):
+                await reader.close()
         if self._db is not None:
             db, self._db = self._db, None
-            await db.close()
+            with contextlib.suppress(sqlite3.Error):
+                await db.close()
 
-    async def _check_sound(self, db: aiosqlite.Connection) -> None:
-        """Refuse a damaged file rather than answer from it. ``quick_check`` reads every
-        page once (about a second per few hundred MB), which a start can afford."""
-        problems = await _problems(db, "PRAGMA quick_check(5)")
-        if problems:
-            raise StoreError(
-                f"the database {self.path} is damaged ({'; '.join(problems)}). "
-                "Restore it from a backup (see the README)."
-            )
+    @property
+    def damaged(self) -> bool:
+        """Whether damage was found: the store then refuses every read and write."""
+        return self._damage is not None
 
-    async def _migrate(self) -> None:
-        db = self._writer
-        version = await self._scalar("PRAGMA user_version", db=db)
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"the database {self.path} was written by a newer version (schema {version}, "
-                f"this version knows {SCHEMA_VERSION})"
-            )
-        for number in range(version, SCHEMA_VERSION):
-            async with self._transaction():
-                for statement in _MIGRATIONS[number]:
-                    await db.execute(statement)
-                await db.execute(f"PRAGMA user_version = {number + 1}")
+    def report_damage(self, detail: str) -> StoreDamaged:
+        """Note damage the caller found in what the store returned (``detail`` says what,
+        in plain words); returns the error to raise. Nothing is used after it."""
+        failure = faults.damaged(self.path, detail)
+        self._damage = self._damage or failure
+        return failure
+
+    def _prepare_file(self) -> None:
+        """Create a missing database, or check an existing one and bring its schema up to
+        date. Runs in a worker thread: the check reads the whole file."""
+        path = Path(self.path)
+        if path.is_dir():
+            raise faults.cannot_open(self.path, "it is a folder")
+        if not path.exists() or (path.stat().st_size == 0 and not self.create):
+            if not self.create or self.read_only:
+                raise faults.missing(self.path)
+            self._create_file(path)
+            return
+        if not os.access(path, os.R_OK):
+            raise faults.cannot_open(self.path, "permission denied")
+        if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+            self.read_only = True
+        if path.stat().st_size:
+            check_header(path)
+        size = path.stat().st_size + _size_of(Path(f"{path}-wal"))
+        with closing(self._check_connection()) as connection:
+            try:
+                version = inspect(connection, rows=size <= ROWS_CHECKED_AT_OPEN)
+            except ForeignDatabase as foreign:
+                raise StoreError(f"the file {self.path} cannot be used: {foreign}") from None
+        if version < SCHEMA_VERSION:
+            if self.read_only:
+                raise StoreError(
+                    f"the database {self.path} must be upgraded to this version's schema, "
+                    "but it (or its folder) is read-only"
+                )
+            self._upgrade(version)
+
+    def _create_file(self, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise faults.cannot_open(self.path, "a file is in the way of its folder") from None
+        except OSError as error:
+            raise faults.os_error(error, f"the folder {path.parent}") from error
+        if not os.access(path.parent, os.W_OK):
+            raise StoreReadOnly(f"cannot create the database {self.path}: its folder is read-only")
+        self._upgrade(0)
+
+    def _upgrade(self, version: int) -> None:
+        with closing(sqlite3.connect(self.path, isolation_level=None)) as connection:
+            connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA journal_mode = WAL")
+            migrate(connection, version)
+            if schema_version(connection) != SCHEMA_VERSION:  # raises on a wrong shape
+                raise DamageFound("its schema could not be upgraded")
+
+    def _check_connection(self) -> sqlite3.Connection:
+        """A connection that cannot write, for the checks before the file is served."""
+        connection = sqlite3.connect(self._read_only_uri(), uri=True, isolation_level=None)
+        connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        return connection
+
+    def _read_only_uri(self) -> str:
+        path = Path(self.path).resolve()
+        uri = f"{path.as_uri()}?mode=ro"
+        # SQLite needs a -shm file beside a WAL database to read it. When the folder is
+        # read-only and there is no -wal (all changes are in the file), ``immutable``
+        # reads the file without one; with a -wal, its -shm must be there too.
+        if not os.access(path.parent, os.W_OK) and not Path(f"{path}-wal").exists():
+            uri += "&immutable=1"
+        return uri
+
+    async def _connect(self, target: str, **options: object) -> aiosqlite.Connection:
+        connection = await aiosqlite.connect(target, isolation_level=None, **options)
+        try:
+            await connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
+
+    async def _connect_reader(self) -> aiosqlite.Connection:
+        if self.read_only:
+            reader = await self._connect(self._read_only_uri(), uri=True)
+        else:
+            reader = await self._connect(self.path)
+        await reader.execute("PRAGMA query_only = ON")
+        return reader
+
+    def _refuse_if_damaged(self) -> None:
+        if self._damage is not None:
+            raise StoreDamaged(str(self._damage))
+
+    def _failure(self, error: BaseException) -> StoreError:
+        """``error`` as a ``StoreError``; damage is remembered, so nothing is used after it."""
+        failure = faults.store_error(error, self.path)
+        if isinstance(failure, StoreDamaged) and self._damage is None:
+            self._damage = failure
+        return failure
 
     @property
     def _conn(self) -> aiosqlite.Connection:
@@ -199,6 +272,8 @@ class SQLiteStore:
     @property
     def _writer(self) -> aiosqlite.Connection:
         if self._db is None:
+            if self.read_only and self._reader is not None:
+                raise faults.read_only(self.path)
             raise StoreError("the store is not open")
         return self._db
 
@@ -206,18 +281,14 @@ class SQLiteStore:
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         db = self._writer
         async with self._write_lock:
-            try:
-                await db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:
-                raise StoreError(_describe(error)) from error
+            self._refuse_if_damaged()
+            await db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
                 await db.execute("COMMIT")
-            except BaseException as error:
+            except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     await db.execute("ROLLBACK")
-                if isinstance(error, sqlite3.OperationalError):
-                    raise StoreError(_describe(error)) from error
                 raise
 
     async def _scalar(
@@ -227,8 +298,33 @@ class SQLiteStore:
             row = await cursor.fetchone()
         return row[0] if row and row[0] is not None else 0
 
+    async def _select(
+        self,
+        table: Table,
+        where: str,
+        params: Sequence[object] = (),
+        db: aiosqlite.Connection | None = None,
+    ) -> list[Row]:
+        """Whole rows of ``table``, each checked against its checksum."""
+        sql = f"SELECT {table.select} FROM {table.name} {where}"
+        async with (db or self._conn).execute(sql, params) as cursor:
+            return [_verified(table, row) for row in await cursor.fetchall()]
+
+    @staticmethod
+    async def _next_id(db: aiosqlite.Connection, table: Table) -> int:
+        """The id a new row of ``table`` gets: never one used before, as AUTOINCREMENT
+        would give, but known before the row is written (its checksum covers it)."""
+        sql = (
+            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
+            f"coalesce((SELECT max(id) FROM {table.name}), 0)) + 1"
+        )
+        async with db.execute(sql, (table.name,)) as cursor:
+            (next_id,) = await cursor.fetchone()
+        return next_id
+
     # -- articles ---------------------------------------------------------------------
 
+    @_guarded
     async def add_article(
         self, guild_id: int, draft: ArticleDraft, provenance: Provenance
     ) -> tuple[ArticleInfo, list[StoredParagraph]]:
@@ -236,45 +332,45 @@ class SQLiteStore:
             existing = await self._duplicate(db, guild_id, draft.canonical_url, draft.fingerprint)
             if existing is not None:
                 raise DuplicateArticle(existing)
-            cursor = await db.execute(
-                """INSERT INTO articles (guild_id, title, source_url, canonical_url, fingerprint,
-                       note, site_name, author, published, poster_id, poster_name, channel_id,
-                       message_id, message_url, posted_at, created_at, paragraph_count)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    guild_id,
-                    draft.title,
-                    draft.source_url,
-                    draft.canonical_url,
-                    draft.fingerprint,
-                    draft.note,
-                    draft.site_name,
-                    draft.author,
-                    draft.published,
-                    provenance.poster_id,
-                    provenance.poster_name,
-                    provenance.channel_id,
-                    provenance.message_id,
-                    provenance.message_url,
-                    _timestamp(provenance.posted_at),
-                    _timestamp(utc_now()),
-                    len(draft.paragraphs),
-                ),
+            article_id = await self._next_id(db, ARTICLES)
+            first_paragraph = await self._next_id(db, PARAGRAPHS)
+            values = (
+                article_id,
+                guild_id,
+                draft.title,
+                draft.source_url,
+                draft.canonical_url,
+                draft.fingerprint,
+                draft.note,
+                draft.site_name,
+                draft.author,
+                draft.published,
+                provenance.poster_id,
+                provenance.poster_name,
+                provenance.channel_id,
+                provenance.message_id,
+                provenance.message_url,
+                _timestamp(provenance.posted_at),
+                _timestamp(utc_now()),
+                len(draft.paragraphs),
             )
-            article_id = cursor.lastrowid
+            paragraphs = [
+                StoredParagraph(first_paragraph + position, article_id, position, text)
+                for position, text in enumerate(draft.paragraphs)
+            ]
+            await db.execute(ARTICLES.insert, ARTICLES.row(values))
             # One statement for all rows: a long article is written in milliseconds, not
             # one awaited round trip per paragraph while the write lock is held.
             await db.executemany(
-                "INSERT INTO paragraphs (guild_id, article_id, position, text) VALUES (?, ?, ?, ?)",
+                PARAGRAPHS.insert,
                 [
-                    (guild_id, article_id, position, text)
-                    for position, text in enumerate(draft.paragraphs)
+                    PARAGRAPHS.row((p.id, guild_id, article_id, p.position, p.text))
+                    for p in paragraphs
                 ],
             )
-            paragraphs = await self._paragraphs_of(guild_id, article_id, db=db)
-            (info,) = await self._articles("WHERE id = ?", (article_id,), db=db)
-        return info, paragraphs
+        return _article(values), paragraphs
 
+    @_guarded
     async def find_duplicate(
         self, guild_id: int, canonical_url: str | None, fingerprint: str | None
     ) -> ArticleInfo | None:
@@ -294,10 +390,12 @@ class SQLiteStore:
         )
         return rows[0] if rows else None
 
+    @_guarded
     async def get_article(self, guild_id: int, article_id: int) -> ArticleInfo | None:
         rows = await self._articles("WHERE guild_id = ? AND id = ?", (guild_id, article_id))
         return rows[0] if rows else None
 
+    @_guarded
     async def list_articles(
         self, guild_id: int, *, offset: int = 0, limit: int = 50
     ) -> list[ArticleInfo]:
@@ -305,6 +403,7 @@ class SQLiteStore:
             "WHERE guild_id = ? ORDER BY id DESC LIMIT ? OFFSET ?", (guild_id, limit, offset)
         )
 
+    @_guarded
     async def search_titles(self, guild_id: int, text: str, limit: int = 25) -> list[ArticleInfo]:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         return await self._articles(
@@ -312,6 +411,7 @@ class SQLiteStore:
             (guild_id, pattern, limit),
         )
 
+    @_guarded
     async def articles_by_id(
         self, guild_id: int, article_ids: Sequence[int]
     ) -> dict[int, ArticleInfo]:
@@ -325,16 +425,16 @@ class SQLiteStore:
     async def _articles(
         self, where: str, params: Sequence[object], db: aiosqlite.Connection | None = None
     ) -> list[ArticleInfo]:
-        sql = f"SELECT {_ARTICLE_COLUMNS} FROM articles {where}"
-        async with (db or self._conn).execute(sql, params) as cursor:
-            return [_article(row) async for row in cursor]
+        return [_article(values) for values in await self._select(ARTICLES, where, params, db)]
 
+    @_guarded
     async def find_by_message(self, guild_id: int, message_id: int) -> ArticleInfo | None:
         rows = await self._articles(
             "WHERE guild_id = ? AND message_id = ? ORDER BY id LIMIT 1", (guild_id, message_id)
         )
         return rows[0] if rows else None
 
+    @_guarded
     async def add_question(
         self,
         guild_id: int,
@@ -343,21 +443,23 @@ class SQLiteStore:
         question: str,
         article_id: int | None,
     ) -> None:
+        values = (question_id, guild_id, user_id, question, article_id, _timestamp(utc_now()))
         async with self._transaction() as db:
-            await db.execute(
-                """INSERT INTO questions (id, guild_id, user_id, question, article_id, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
-                (question_id, guild_id, user_id, question, article_id, _timestamp(utc_now())),
-            )
+            await db.execute(QUESTIONS.insert, QUESTIONS.row(values))
 
+    @_guarded
     async def get_question(
         self, guild_id: int, question_id: int
     ) -> tuple[int | None, str, int | None] | None:
-        sql = "SELECT user_id, question, article_id FROM questions WHERE guild_id = ? AND id = ?"
-        async with self._conn.execute(sql, (guild_id, question_id)) as cursor:
-            row = await cursor.fetchone()
-        return (row[0], row[1], row[2]) if row else None
+        rows = await self._select(
+            QUESTIONS, "WHERE guild_id = ? AND id = ?", (guild_id, question_id)
+        )
+        if not rows:
+            return None
+        _, _, user_id, question, article_id, _ = rows[0]
+        return user_id, question, article_id
 
+    @_guarded
     async def purge_guild(self, guild_id: int) -> int:
         """Delete every article, setting and counter of the guild; returns the articles."""
         async with self._transaction() as db:
@@ -374,107 +476,131 @@ class SQLiteStore:
 
     # -- pending ingests ----------------------------------------------------------------
 
+    @_guarded
     async def add_pending_ingest(
         self, guild_id: int, channel_id: int | None, message_id: int | None, content: str
     ) -> int:
         async with self._transaction() as db:
-            cursor = await db.execute(
-                """INSERT INTO pending_ingests
-                   (guild_id, channel_id, message_id, content, attempts, accepted_at)
-                   VALUES (?, ?, ?, ?, 1, ?)""",
-                (guild_id, channel_id, message_id, content, _timestamp(utc_now())),
-            )
-            return cursor.lastrowid
+            pending_id = await self._next_id(db, PENDING)
+            values = (pending_id, guild_id, channel_id, message_id, content, 1, _now())
+            await db.execute(PENDING.insert, PENDING.row(values))
+        return pending_id
 
+    @_guarded
     async def retry_pending_ingest(self, guild_id: int, pending_id: int) -> None:
         async with self._transaction() as db:
+            rows = await self._select(
+                PENDING, "WHERE guild_id = ? AND id = ?", (guild_id, pending_id), db
+            )
+            if not rows:
+                return
+            values = list(rows[0])
+            values[_ATTEMPTS] += 1
             await db.execute(
-                "UPDATE pending_ingests SET attempts = attempts + 1 WHERE guild_id = ? AND id = ?",
-                (guild_id, pending_id),
+                "UPDATE pending_ingests SET attempts = ?, checksum = ? WHERE id = ?",
+                (values[_ATTEMPTS], row_checksum(values), pending_id),
             )
 
+    @_guarded
     async def remove_pending_ingest(self, guild_id: int, pending_id: int) -> None:
         async with self._transaction() as db:
             await db.execute(
                 "DELETE FROM pending_ingests WHERE guild_id = ? AND id = ?", (guild_id, pending_id)
             )
 
+    @_guarded
     async def pending_ingests(self, guild_ids: Sequence[int]) -> list[PendingIngest]:
         if not guild_ids:
             return []
         marks = ", ".join("?" * len(guild_ids))
-        sql = f"""SELECT id, guild_id, channel_id, message_id, content, attempts, accepted_at
-                  FROM pending_ingests WHERE guild_id IN ({marks}) ORDER BY id"""
-        async with self._conn.execute(sql, list(guild_ids)) as cursor:
-            return [
-                PendingIngest(
-                    id=row[0],
-                    guild_id=row[1],
-                    channel_id=row[2],
-                    message_id=row[3],
-                    content=row[4],
-                    attempts=row[5],
-                    accepted_at=_parse_timestamp(row[6]),
-                )
-                async for row in cursor
-            ]
+        rows = await self._select(PENDING, f"WHERE guild_id IN ({marks}) ORDER BY id", guild_ids)
+        return [
+            PendingIngest(
+                id=id_,
+                guild_id=guild_id,
+                channel_id=channel_id,
+                message_id=message_id,
+                content=content,
+                attempts=attempts,
+                accepted_at=_parse_timestamp(accepted_at),
+            )
+            for id_, guild_id, channel_id, message_id, content, attempts, accepted_at in rows
+        ]
 
     async def integrity_problems(self) -> list[str]:
-        """What ``PRAGMA integrity_check`` finds wrong; empty when the file is sound."""
+        """What is wrong with the stored data (SQLite's ``integrity_check``, foreign keys,
+        row checksums); empty when the file is sound."""
+
+        def check() -> list[str]:
+            with closing(self._check_connection()) as connection, one_picture(connection):
+                try:
+                    schema_version(connection)
+                    return integrity_problems(connection)
+                except DamageFound as damage:
+                    return [damage.detail]
+                except ForeignDatabase as foreign:
+                    return [str(foreign)]
+
         try:
-            return await _problems(self._conn, "PRAGMA integrity_check")
-        except sqlite3.DatabaseError as error:
+            return await asyncio.to_thread(check)
+        except sqlite3.Error as error:
             return [str(error)]
 
+    @_guarded
     async def add_audit(
         self, guild_id: int, user_id: int | None, user_name: str | None, action: str, detail: str
     ) -> None:
         async with self._transaction() as db:
-            await db.execute(
-                """INSERT INTO audit_log (guild_id, user_id, user_name, action, detail, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
-                (guild_id, user_id, user_name, action, detail, _timestamp(utc_now())),
-            )
+            entry_id = await self._next_id(db, AUDIT)
+            values = (entry_id, guild_id, user_id, user_name, action, detail, _now())
+            await db.execute(AUDIT.insert, AUDIT.row(values))
 
+    @_guarded
     async def audit_entries(self, guild_id: int, limit: int = 50) -> list[AuditEntry]:
-        sql = (
-            "SELECT user_id, user_name, action, detail, created_at FROM audit_log "
-            "WHERE guild_id = ? ORDER BY id DESC LIMIT ?"
+        rows = await self._select(
+            AUDIT, "WHERE guild_id = ? ORDER BY id DESC LIMIT ?", (guild_id, limit)
         )
-        async with self._conn.execute(sql, (guild_id, limit)) as cursor:
-            return [
-                AuditEntry(uid, name, action, detail, _parse_timestamp(when))
-                async for uid, name, action, detail, when in cursor
-            ]
+        return [
+            AuditEntry(user_id, name, action, detail, _parse_timestamp(when))
+            for _, _, user_id, name, action, detail, when in rows
+        ]
 
+    @_guarded
     async def remove_article(
         self, guild_id: int, article_id: int
     ) -> tuple[ArticleInfo, list[StoredParagraph]] | None:
         async with self._transaction() as db:
-            found = await self._articles(
-                "WHERE guild_id = ? AND id = ?", (guild_id, article_id), db=db
-            )
-            if not found:
-                return None
-            paragraphs = await self._paragraphs_of(guild_id, article_id, db=db)
-            await db.execute(
-                "DELETE FROM articles WHERE guild_id = ? AND id = ?", (guild_id, article_id)
-            )
+            found = await self._whole_article(guild_id, article_id, db)
+            if found is not None:
+                await db.execute(
+                    "DELETE FROM articles WHERE guild_id = ? AND id = ?", (guild_id, article_id)
+                )
+        return found
+
+    async def _whole_article(
+        self, guild_id: int, article_id: int, db: aiosqlite.Connection | None = None
+    ) -> tuple[ArticleInfo, list[StoredParagraph]] | None:
+        """An article with its paragraphs, which must be the ones it lists."""
+        found = await self._articles("WHERE guild_id = ? AND id = ?", (guild_id, article_id), db)
+        if not found:
+            return None
+        rows = await self._select(
+            PARAGRAPHS,
+            "WHERE guild_id = ? AND article_id = ? ORDER BY position",
+            (guild_id, article_id),
+            db,
+        )
+        paragraphs = [_paragraph(values) for values in rows]
+        if [p.position for p in paragraphs] != list(range(found[0].paragraph_count)):
+            raise DamageFound(f"article {article_id} does not have the paragraphs it lists")
         return found[0], paragraphs
 
-    async def _paragraphs_of(
-        self, guild_id: int, article_id: int, db: aiosqlite.Connection | None = None
-    ) -> list[StoredParagraph]:
-        sql = (
-            "SELECT id, article_id, position, text FROM paragraphs "
-            "WHERE guild_id = ? AND article_id = ? ORDER BY position"
-        )
-        async with (db or self._conn).execute(sql, (guild_id, article_id)) as cursor:
-            return [StoredParagraph(*row) async for row in cursor]
-
+    @_guarded
     async def article_paragraphs(self, guild_id: int, article_id: int) -> list[StoredParagraph]:
-        return await self._paragraphs_of(guild_id, article_id)
+        found = await self._whole_article(guild_id, article_id)
+        return found[1] if found else []
 
+    @_guarded
     async def paragraphs(
         self, guild_id: int, paragraph_ids: Sequence[int]
     ) -> dict[int, StoredParagraph]:
@@ -482,24 +608,50 @@ class SQLiteStore:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        sql = (
-            "SELECT id, article_id, position, text FROM paragraphs "
-            f"WHERE guild_id = ? AND id IN ({marks})"
+        rows = await self._select(
+            PARAGRAPHS, f"WHERE guild_id = ? AND id IN ({marks})", (guild_id, *ids)
         )
-        async with self._conn.execute(sql, (guild_id, *ids)) as cursor:
-            return {row[0]: StoredParagraph(*row) async for row in cursor}
+        return {paragraph.id: paragraph for paragraph in map(_paragraph, rows)}
 
     async def iter_paragraphs(self, guild_id: int) -> AsyncIterator[tuple[StoredParagraph, str]]:
-        sql = (
-            "SELECT p.id, p.article_id, p.position, p.text, a.title FROM paragraphs AS p "
-            "JOIN articles AS a ON a.id = p.article_id "
-            "WHERE p.guild_id = ? AND a.guild_id = ? ORDER BY p.article_id, p.position"
-        )
-        async with self._conn.execute(sql, (guild_id, guild_id)) as cursor:
-            while rows := await cursor.fetchmany(_FETCH_BATCH):
-                for *row, title in rows:
-                    yield StoredParagraph(*row), title
+        """Every paragraph of the guild with its article's title, by article and position.
 
+        Read in one transaction of a connection of its own, so that the articles and
+        their paragraphs are one consistent picture; each article must come with exactly
+        the paragraphs it lists, in order, or the file is damaged.
+        """
+        self._refuse_if_damaged()
+        try:
+            connection = await self._connect_reader()
+            try:
+                await connection.execute("BEGIN")
+                articles = {
+                    values[0]: values
+                    for values in await self._select(
+                        ARTICLES, "WHERE guild_id = ?", (guild_id,), connection
+                    )
+                }
+                sql = (
+                    f"SELECT {PARAGRAPHS.select} FROM paragraphs WHERE guild_id = ? "
+                    "ORDER BY article_id, position"
+                )
+                order = _ParagraphOrder(articles)
+                async with connection.execute(sql, (guild_id,)) as cursor:
+                    while rows := await cursor.fetchmany(_FETCH_BATCH):
+                        for row in rows:
+                            paragraph = _paragraph(_verified(PARAGRAPHS, row))
+                            yield paragraph, order.title_of(paragraph)
+                order.finish()
+            finally:
+                with contextlib.suppress(sqlite3.Error):
+                    await connection.close()
+        except _FAULTS as error:
+            failure = self._failure(error)
+            if failure is error:
+                raise
+            raise failure from error
+
+    @_guarded
     async def paragraph_signature(self, guild_id: int) -> tuple[int, int, int]:
         sql = (
             "SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0) FROM paragraphs "
@@ -509,27 +661,49 @@ class SQLiteStore:
             count, largest, total = await cursor.fetchone()
         return count, largest, total
 
+    @_guarded
     async def guild_ids(self) -> list[int]:
         async with self._conn.execute("SELECT DISTINCT guild_id FROM articles") as cursor:
             return [row[0] async for row in cursor]
 
+    @_guarded
     async def counts(self, guild_id: int) -> tuple[int, int, datetime | None]:
-        sql = (
-            "SELECT count(*), coalesce(sum(paragraph_count), 0), max(created_at) "
-            "FROM articles WHERE guild_id = ?"
-        )
-        async with self._conn.execute(sql, (guild_id,)) as cursor:
-            articles, paragraphs, last = await cursor.fetchone()
-        return articles, paragraphs, _parse_timestamp(last) if last else None
+        summaries = await self._summaries("WHERE guild_id = ?", (guild_id,))
+        if not summaries:
+            return 0, 0, None
+        (summary,) = summaries
+        return summary.articles, summary.paragraphs, summary.last_ingest
+
+    @_guarded
+    async def guild_summaries(self) -> list[GuildSummary]:
+        return await self._summaries("", ())
+
+    async def _summaries(self, where: str, params: Sequence[object]) -> list[GuildSummary]:
+        """Articles, paragraphs and last ingest per guild, from every article row (each
+        checked: a damaged count must not be reported as the guild's)."""
+        totals: dict[int, list[Any]] = {}
+        sql = f"SELECT {ARTICLES.select} FROM articles {where}"
+        async with self._conn.execute(sql, params) as cursor:
+            while rows := await cursor.fetchmany(_FETCH_BATCH):
+                for row in rows:
+                    values = _verified(ARTICLES, row)
+                    total = totals.setdefault(values[_GUILD], [0, 0, ""])
+                    total[0] += 1
+                    total[1] += values[_PARAGRAPH_COUNT]
+                    total[2] = max(total[2], values[_CREATED])
+        return [
+            GuildSummary(guild, articles, paragraphs, _parse_timestamp(last))
+            for guild, (articles, paragraphs, last) in sorted(totals.items())
+        ]
 
     # -- settings and counters --------------------------------------------------------
 
+    @_guarded
     async def get_setting(self, guild_id: int, key: str) -> str | None:
-        sql = "SELECT value FROM guild_settings WHERE guild_id = ? AND key = ?"
-        async with self._conn.execute(sql, (guild_id, key)) as cursor:
-            row = await cursor.fetchone()
-        return row[0] if row else None
+        rows = await self._select(SETTINGS, "WHERE guild_id = ? AND key = ?", (guild_id, key))
+        return rows[0][2] if rows else None
 
+    @_guarded
     async def set_setting(self, guild_id: int, key: str, value: str | None) -> None:
         async with self._transaction() as db:
             if value is None:
@@ -538,39 +712,126 @@ class SQLiteStore:
                 )
             else:
                 await db.execute(
-                    """INSERT INTO guild_settings (guild_id, key, value) VALUES (?, ?, ?)
-                       ON CONFLICT (guild_id, key) DO UPDATE SET value = excluded.value""",
-                    (guild_id, key, value),
+                    f"{SETTINGS.insert} ON CONFLICT (guild_id, key) DO UPDATE SET "
+                    "value = excluded.value, checksum = excluded.checksum",
+                    SETTINGS.row((guild_id, key, value)),
                 )
 
+    @_guarded
     async def get_counter(self, guild_id: int, key: str) -> int:
-        return await self._scalar(
-            "SELECT value FROM guild_counters WHERE guild_id = ? AND key = ?", (guild_id, key)
-        )
+        rows = await self._select(COUNTERS, "WHERE guild_id = ? AND key = ?", (guild_id, key))
+        return rows[0][2] if rows else 0
 
+    @_guarded
     async def increment_counter(self, guild_id: int, key: str, by: int = 1) -> None:
         async with self._transaction() as db:
+            rows = await self._select(
+                COUNTERS, "WHERE guild_id = ? AND key = ?", (guild_id, key), db
+            )
+            value = (rows[0][2] if rows else 0) + by
             await db.execute(
-                """INSERT INTO guild_counters (guild_id, key, value) VALUES (?, ?, ?)
-                   ON CONFLICT (guild_id, key) DO UPDATE SET value = value + excluded.value""",
-                (guild_id, key, by),
+                f"{COUNTERS.insert} ON CONFLICT (guild_id, key) DO UPDATE SET "
+                "value = excluded.value, checksum = excluded.checksum",
+                COUNTERS.row((guild_id, key, value)),
             )
 
+    @_guarded
     async def database_size(self) -> int:
         """Bytes used by the database file, for the statistics."""
         pages = await self._scalar("PRAGMA page_count")
         return pages * await self._scalar("PRAGMA page_size")
 
+    @_guarded
     async def backup(self, target: str | Path) -> None:
-        """A consistent copy of the whole database, taken while it is in use."""
-        destination = await aiosqlite.connect(str(target))
+        """A consistent copy of the whole database, taken while it is in use, at
+        ``target``, a new file. The copy is written beside it under a temporary name,
+        checked, flushed to disk and only then given its name, so a failure (a full disk,
+        a stop) leaves no file at ``target`` and no temporary file either."""
+        target = Path(target)
+        if target.exists():
+            raise StoreError(f"{target} exists already; choose a new file name")
         try:
-            await self._conn.backup(destination)
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise faults.os_error(error, f"the backup's folder {target.parent}") from error
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
+        try:
+            await self._copy_to(temporary, target)
+            await asyncio.to_thread(_fsync, temporary)
+            _link_new(temporary, target)
+        except OSError as error:
+            raise faults.os_error(error, f"the backup {target}") from error
+        finally:
+            for leftover in ("", "-journal", "-wal", "-shm"):
+                Path(f"{temporary}{leftover}").unlink(missing_ok=True)
+
+    async def _copy_to(self, temporary: Path, target: Path) -> None:
+        try:
+            destination = await aiosqlite.connect(str(temporary), isolation_level=None)
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot write the backup {target}: {error}") from error
+        try:
+            try:
+                await self._conn.backup(destination)
+            except sqlite3.Error as error:
+                failure = faults.store_error(error, self.path)
+                if isinstance(failure, StoreDamaged):
+                    raise
+                raise StoreError(f"cannot write the backup {target}: {failure}") from error
+            async with destination.execute("PRAGMA quick_check(3)") as cursor:
+                found = [row[0] async for row in cursor]
+            if found != ["ok"]:
+                raise StoreError(f"the backup {target} did not pass its check: {found[0]}")
         finally:
             await destination.close()
 
 
-def _article(row: Sequence) -> ArticleInfo:
+class _ParagraphOrder:
+    """Checks that a guild's paragraphs come article by article, each article with
+    exactly the paragraphs it lists, numbered from 0: otherwise the file is damaged."""
+
+    def __init__(self, articles: dict[int, Row]) -> None:
+        self._articles = articles
+        self._done: set[int] = set()
+        self._current: int | None = None
+        self._next_position = 0
+
+    def title_of(self, paragraph: StoredParagraph) -> str:
+        if paragraph.article_id != self._current:
+            self._close_current()
+            if paragraph.article_id in self._done or paragraph.article_id not in self._articles:
+                raise DamageFound(f"paragraph {paragraph.id} is not in order with its article")
+            self._current = paragraph.article_id
+            self._next_position = 0
+        if paragraph.position != self._next_position:
+            raise DamageFound(f"paragraph {paragraph.id} is out of place in its article")
+        self._next_position += 1
+        return self._articles[paragraph.article_id][2]
+
+    def _close_current(self) -> None:
+        if self._current is None:
+            return
+        listed = self._articles[self._current][_PARAGRAPH_COUNT]
+        if listed != self._next_position:
+            raise DamageFound(f"article {self._current} does not have the paragraphs it lists")
+        self._done.add(self._current)
+
+    def finish(self) -> None:
+        self._close_current()
+        for article_id, values in self._articles.items():
+            if article_id not in self._done and values[_PARAGRAPH_COUNT] != 0:
+                raise DamageFound(f"article {article_id} does not have the paragraphs it lists")
+
+
+def _verified(table: Table, row: Sequence[Any]) -> Row:
+    """The values of a row read with its checksum; damage if they do not match it."""
+    *values, checksum = row
+    if row_checksum(values) != checksum:
+        raise DamageFound(f"a row of {table.name} does not match its checksum")
+    return tuple(values)
+
+
+def _article(values: Row) -> ArticleInfo:
     (
         id_,
         guild_id,
@@ -579,15 +840,18 @@ def _article(row: Sequence) -> ArticleInfo:
         canonical,
         fingerprint,
         note,
-        poster_id,
-        poster_name,
-        message_url,
-        posted_at,
-        paragraph_count,
         site_name,
         author,
         published,
-    ) = row
+        poster_id,
+        poster_name,
+        _channel_id,
+        _message_id,
+        message_url,
+        posted_at,
+        _created_at,
+        paragraph_count,
+    ) = values
     return ArticleInfo(
         id=id_,
         guild_id=guild_id,
@@ -607,11 +871,9 @@ def _article(row: Sequence) -> ArticleInfo:
     )
 
 
-async def _problems(db: aiosqlite.Connection, check: str) -> list[str]:
-    """What an integrity PRAGMA reports, without its "ok" for a sound file."""
-    async with db.execute(check) as cursor:
-        rows = [row[0] async for row in cursor]
-    return [] if rows == ["ok"] else rows
+def _paragraph(values: Row) -> StoredParagraph:
+    id_, _guild_id, article_id, position, text = values
+    return StoredParagraph(id_, article_id, position, text)
 
 
 def _timestamp(moment: datetime) -> str:
@@ -620,16 +882,33 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def _now() -> str:
+    return _timestamp(utc_now())
+
+
 def _parse_timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _describe(error: sqlite3.OperationalError) -> str:
-    message = str(error)
-    if "full" in message:
-        return "the disk is full; nothing was saved"
-    if "locked" in message or "busy" in message:
-        return "the database is busy; nothing was saved, try again"
-    if "readonly" in message:
-        return "the database is read-only; nothing was saved"
-    return f"the database failed: {message}"
+def _size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _link_new(source: Path, target: Path) -> None:
+    """Give ``source`` the name ``target``, never replacing a file already there."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        raise StoreError(f"{target} exists already; choose a new file name") from None
+    except OSError:  # a file system without hard links
+        if target.exists():
+            raise StoreError(f"{target} exists already; choose a new file name") from None
+        os.replace(source, target)

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from bot.__main__ import build_parser, main
+from index import ArticleDraft, Engine
+from index.paste import fingerprint
+from index.store import SQLiteStore
 from tests.conftest import PROJECT, SEED, SEED_URL
+from tests.index.mounts import (
+    environment,
+    needs_mounts,
+    python,
+    read_only_view,
+    run_in_mounts,
+    small_disk,
+)
 
 
 def run_bot(*args: str, cwd, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
@@ -101,7 +117,9 @@ def test_bad_settings_and_damaged_database_are_reported(tmp_path):
     damaged = tmp_path / "damaged.sqlite3"
     damaged.write_bytes(b"garbage" * 1000)
     result = run_bot("stats", "--db", str(damaged), cwd=tmp_path)
-    assert result.returncode == 1 and "damaged or not a database" in result.stderr
+    assert result.returncode == 1
+    assert "Database error: the database" in result.stderr and "is damaged (" in result.stderr
+    assert "see 'Restoring a backup' in the README" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -116,3 +134,346 @@ def test_token_means_discord_mode_and_failures_do_not_leak_it(tmp_path):
     assert "Could not reach Discord" in result.stderr
     assert "abc.def.ghi" not in result.stdout + result.stderr
     assert "News console" not in result.stdout
+
+
+# -- in this process: the commands' answers ----------------------------------------------
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch, capsys):
+    """``main`` run in this process, in ``tmp_path``: returns (status, stdout, stderr)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SEEDS_DIR", str(PROJECT / "seeds"))
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        status = main(list(argv))
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run
+
+
+def stories(count: int) -> list[ArticleDraft]:
+    drafts = []
+    for number in range(count):
+        paragraphs = (
+            f"Story {number} tells how the harbour committee met on day {number} to plan "
+            "the new quay, the fish market and the ferry timetable for the coming season.",
+        )
+        drafts.append(ArticleDraft(f"Story {number}", paragraphs, fingerprint(paragraphs)))
+    return drafts
+
+
+def fill(database: Path, guild: int, drafts: list[ArticleDraft]) -> None:
+    async def ingest() -> None:
+        async with await Engine.open(database, snapshots=False) as engine:
+            for draft in drafts:
+                assert (await engine.ingest_draft(guild, draft)).added
+
+    asyncio.run(ingest())
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["stats"],
+        ["ask", "Who?"],
+        ["articles"],
+        ["backup", "copy.sqlite3"],
+        ["export"],
+        ["guilds"],
+        ["remove", "1"],
+        ["purge", "--yes"],
+    ],
+)
+def test_commands_that_read_never_create_a_database(cli, tmp_path, command):
+    database = tmp_path / "nested" / "folder" / "bot.sqlite3"
+    status, _, err = cli(*command, "--db", str(database))
+    assert status == 1 and err == f"Database error: there is no database at {database}\n"
+    status, _, err = cli(*command)  # the default database, in DATA_DIR
+    assert status == 1
+    assert (
+        err == f"Database error: there is no database at {tmp_path / 'data' / 'newsbot.sqlite3'}\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["stats", "--guild", "99999999999999999999999"], "is not a server id"),
+        (["stats", "--guild", "-5"], "-5 is not a server id"),
+        (["stats", "--guild", "five"], "'five' is not a whole number"),
+        (["remove", "0"], "0 is not an id"),
+        (["remove", "-5"], "-5 is not an id"),
+        (["remove", str(2**63)], "is not an id"),
+        (["ask", "Who?", "--article", "-1"], "-1 is not an id"),
+        (["articles", "--page", "0"], "pages are numbered from 1, not 0"),
+        (["articles", "--page", "-2"], "pages are numbered from 1, not -2"),
+    ],
+)
+def test_ids_and_pages_are_checked_before_anything_runs(capsys, argv, message):
+    with pytest.raises(SystemExit) as stopped:
+        build_parser().parse_args(argv)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("python -m bot")
+
+
+def test_the_consoles_guild_and_the_largest_id_are_accepted():
+    assert build_parser().parse_args(["stats", "--guild", "0"]).guild == 0
+    largest = str(2**63 - 1)
+    assert build_parser().parse_args(["stats", "--guild", largest]).guild == 2**63 - 1
+    assert build_parser().parse_args(["remove", largest]).article == 2**63 - 1
+
+
+def test_a_page_past_the_end_says_how_many_there_are(cli, tmp_path):
+    database = tmp_path / "bot.sqlite3"
+    fill(database, 5, stories(51))
+    status, out, _ = cli("articles", "--db", str(database), "--guild", "5", "--page", "2")
+    assert status == 0 and out.count("#") == 1 and "Story 0" in out
+    status, out, _ = cli("articles", "--db", str(database), "--guild", "5", "--page", "3")
+    assert status == 1
+    assert out == "page 3 is past the end: there are 51 articles (2 pages)\n"
+    fill(database, 6, stories(1))
+    status, out, _ = cli("articles", "--db", str(database), "--guild", "6", "--page", "2")
+    assert out == "page 2 is past the end: there is 1 article (1 page)\n"
+    status, out, _ = cli("articles", "--db", str(database), "--guild", "7", "--page", "2")
+    assert status == 0 and out == "No articles are indexed yet.\n"
+
+
+def test_guilds_lists_each_guild_with_articles(cli, tmp_path):
+    database = tmp_path / "bot.sqlite3"
+    status, out, _ = cli("ingest", str(SEED), "--db", str(database), "--guild", "0")
+    assert status == 0
+    fill(database, 1234567890123456789, stories(2))
+    status, out, _ = cli("guilds", "--db", str(database))
+    lines = out.splitlines()
+    assert status == 0 and lines[0].split() == ["guild", "articles", "paragraphs", "last", "ingest"]
+    assert [line.split()[:3] for line in lines[1:]] == [
+        ["0", "1", "27"],
+        ["1234567890123456789", "2", "2"],
+    ]
+    assert all(line.endswith(" UTC") for line in lines[1:])
+
+    empty = tmp_path / "empty.sqlite3"
+    cli("ingest", str(tmp_path / "missing.txt"), "--db", str(empty))  # creates it, adds nothing
+    assert cli("guilds", "--db", str(empty))[1] == "No guild has any articles yet.\n"
+
+
+def test_export_prints_the_articles_or_writes_them_to_a_new_file(cli, tmp_path):
+    database = tmp_path / "bot.sqlite3"
+    cli("ingest", str(SEED), "--db", str(database), "--guild", "5")
+    status, out, _ = cli("export", "--db", str(database), "--guild", "5")
+    exported = json.loads(out)
+    assert status == 0 and exported["guild_id"] == 5
+    (article,) = exported["articles"]
+    assert article["source_url"] == SEED_URL and len(article["paragraphs"]) == 27
+
+    target = tmp_path / "exports" / "2026" / "guild-5.json"
+    status, out, _ = cli("export", "--db", str(database), "--guild", "5", "--output", str(target))
+    assert status == 0 and out == f"Exported 1 article of guild 5 to {target}\n"
+    assert json.loads(target.read_text(encoding="utf-8")) == exported
+    assert sorted(p.name for p in target.parent.iterdir()) == ["guild-5.json"]
+
+    status, _, err = cli("export", "--db", str(database), "--output", str(target))
+    assert status == 2 and "exists already" in err
+    assert json.loads(target.read_text(encoding="utf-8")) == exported
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    status, _, err = cli("export", "--db", str(database), "--output", str(blocked / "x.json"))
+    assert status == 1 and err.startswith(f"Cannot write {blocked / 'x.json'}: ")
+
+
+def test_purge_asks_first_and_says_what_it_deleted(cli, tmp_path, monkeypatch):
+    database = tmp_path / "bot.sqlite3"
+    fill(database, 5, stories(2))
+    fill(database, 6, stories(1))
+    status, _, err = cli("purge", "--db", str(database), "--guild", "5")  # stdin: not a terminal
+    assert status == 2 and "confirm it on a terminal, or add --yes" in err
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    asked = []
+    for reply in ("no", ""):
+        monkeypatch.setattr(sys, "stdin", Terminal())
+        monkeypatch.setattr(
+            "builtins.input", lambda prompt, reply=reply: asked.append(prompt) or reply
+        )
+        status, out, _ = cli("purge", "--db", str(database), "--guild", "5")
+        assert status == 1 and out == "Nothing was deleted.\n"
+    assert "Delete all data of guild 5: 2 articles" in asked[0]
+    assert cli("articles", "--db", str(database), "--guild", "5")[1].count("#") == 2
+
+    monkeypatch.setattr("builtins.input", lambda prompt: "yes")
+    status, out, _ = cli("purge", "--db", str(database), "--guild", "5")
+    assert status == 0 and out.startswith("Deleted all data of guild 5: 2 articles")
+    assert (
+        cli("articles", "--db", str(database), "--guild", "5")[1]
+        == "No articles are indexed yet.\n"
+    )
+    assert cli("articles", "--db", str(database), "--guild", "6")[1].count("#") == 1
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO())
+    status, out, _ = cli("purge", "--db", str(database), "--guild", "6", "--yes")
+    assert status == 0 and out.startswith("Deleted all data of guild 6: 1 article ")
+
+
+def test_backup_makes_its_folder_and_refuses_an_existing_file(cli, tmp_path):
+    database = tmp_path / "bot.sqlite3"
+    fill(database, 5, stories(3))
+    target = tmp_path / "backups" / "2026-11-24" / "newsbot.sqlite3"
+    status, out, _ = cli("backup", str(target), "--db", str(database))
+    assert status == 0 and out == f"Backed up the database to {target}\n"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["newsbot.sqlite3"]
+    assert cli("articles", "--db", str(target), "--guild", "5")[1].count("#") == 3
+    before = target.read_bytes()
+    status, _, err = cli("backup", str(target), "--db", str(database))
+    assert status == 2 and "exists already; choose a new file name" in err
+    assert target.read_bytes() == before
+
+
+def test_a_read_only_database_answers_and_refuses_changes(cli, tmp_path, monkeypatch):
+    """Without a read-only mount (see the tests below), the store is asked to open
+    read-only as it does by itself for a read-only file or folder."""
+    database = tmp_path / "bot.sqlite3"
+    fill(database, 5, stories(2))
+    real_init = SQLiteStore.__init__
+    monkeypatch.setattr(
+        SQLiteStore,
+        "__init__",
+        lambda self, path, **options: real_init(self, path, **options, read_only=True),
+    )
+    status, out, _ = cli("ask", "harbour quay ferry", "--db", str(database), "--guild", "5")
+    assert status == 0 and "Story" in out
+    status, out, _ = cli("articles", "--db", str(database), "--guild", "5")
+    assert status == 0 and out.count("#") == 2
+    for command in (["remove", "1"], ["purge", "--yes"], ["ingest", str(SEED)]):
+        status, _, err = cli(*command, "--db", str(database), "--guild", "5")
+        assert status == 1
+        assert err == (
+            f"Database error: the database file {database} (or its folder) is read-only; "
+            "nothing was saved\n"
+        )
+
+
+# -- real read-only folders and full disks (in a mount namespace of their own) ------------
+
+KILLED_AFTER_AN_INGEST = """
+import asyncio, os, sys
+from index import ArticleDraft, Engine
+from index.paste import fingerprint
+
+async def main(path):
+    engine = await Engine.open(path, snapshots=False)
+    paragraphs = ("Only in the log: the ferry timetable changed again at the harbour.",)
+    await engine.ingest_draft(5, ArticleDraft("Late news", paragraphs, fingerprint(paragraphs)))
+    os._exit(0)  # no clean stop: the article is in the -wal file beside the database
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+@needs_mounts
+@pytest.mark.parametrize("stop", ["clean", "killed"])
+def test_a_database_in_a_read_only_folder_answers_and_refuses_changes(tmp_path, stop):
+    source = tmp_path / "data"
+    source.mkdir()
+    database = source / "bot.sqlite3"
+    fill(database, 5, stories(1))
+    if stop == "killed":
+        subprocess.run(
+            [sys.executable, "-c", KILLED_AFTER_AN_INGEST, str(database)], cwd=PROJECT, check=True
+        )
+        assert Path(f"{database}-wal").stat().st_size > 0
+    listing = {p.name: p.read_bytes() for p in source.iterdir()}
+    view = tmp_path / "read-only"
+    view.mkdir()
+    viewed = str(view / "bot.sqlite3")
+    commands = [
+        ["articles", "--db", viewed, "--guild", "5"],
+        ["ask", "harbour ferry timetable", "--db", viewed, "--guild", "5"],
+        ["stats", "--db", viewed, "--guild", "5"],
+        ["export", "--db", viewed, "--guild", "5"],
+        ["guilds", "--db", viewed],
+        ["ingest", str(SEED), "--db", viewed, "--guild", "5"],
+        ["remove", "1", "--db", viewed, "--guild", "5"],
+        ["purge", "--yes", "--db", viewed, "--guild", "5"],
+        ["console", "--db", viewed, "--guild", "6"],  # a guild never seeded
+    ]
+    results = run_in_mounts(
+        [read_only_view(source, view)],
+        [python("-m", "bot", *argv) for argv in commands],
+        env=environment(DATA_DIR=str(tmp_path / "unused")),
+    )
+    assert all("Traceback" not in result.stderr for result in results)
+    articles, ask, stats, export, guilds, *changes, console = results
+    held = 2 if stop == "killed" else 1
+    assert articles.returncode == 0 and articles.stdout.count("#") == held
+    assert ask.returncode == 0 and "harbour" in ask.stdout
+    assert stats.returncode == 0 and f"articles: {held}" in stats.stdout
+    assert len(json.loads(export.stdout)["articles"]) == held
+    assert guilds.stdout.splitlines()[1].split()[:2] == ["5", str(held)]
+    for change in changes:
+        assert change.returncode == 1
+        assert f"Database error: the database file {viewed} (or its folder) is read-only" in (
+            change.stderr
+        )
+    assert console.returncode == 0 and "News console" in console.stdout
+    assert "the seed articles were not loaded" in console.stderr
+    assert {p.name: p.read_bytes() for p in source.iterdir()} == listing
+
+
+@needs_mounts
+def test_on_a_full_disk_changes_fail_plainly_and_a_backup_leaves_nothing(tmp_path):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    database = disk / "bot.sqlite3"
+    fill(database, 5, stories(2))
+    words = SEED.read_text(encoding="utf-8").split()
+    big = tmp_path / "long-report.txt"
+    lines = ["A very long report on the harbour"]
+    lines += [" ".join(words[i % 400 : i % 400 + 60]) + f" (part {i})" for i in range(3000)]
+    big.write_text("\n".join(lines), encoding="utf-8")
+    backups = disk / "backups"
+    # Room to open the database (its -shm file), not to copy it.
+    fill_up = f"""
+import os
+room = os.statvfs({str(disk)!r})
+with open({str(disk / "filler")!r}, "wb") as filler:
+    filler.write(bytes(room.f_bavail * room.f_frsize - 48 * 1024))
+"""
+    commands = [
+        python("-m", "bot", "ingest", str(big), "--db", str(database), "--guild", "5"),
+        python("-m", "bot", "articles", "--db", str(database), "--guild", "5"),
+        python("-c", fill_up),
+        python("-m", "bot", "backup", str(backups / "copy.sqlite3"), "--db", str(database)),
+        ["ls", "-A", str(backups)],
+        python("-m", "bot", "ask", "harbour quay ferry", "--db", str(database), "--guild", "5"),
+        ["sh", "-c", f"cat /dev/zero > {disk / 'the-rest'}"],
+        python("-m", "bot", "stats", "--db", str(database), "--guild", "5"),
+    ]
+    ingest, articles, filler, backup, left, ask, _, stats = run_in_mounts(
+        [small_disk(disk, "400k")], commands, env=environment(DATA_DIR=str(tmp_path / "unused"))
+    )
+    assert ingest.returncode == 1
+    assert "Database error: the disk is full; nothing was saved" in ingest.stderr
+    assert articles.stdout.count("#") == 2  # nothing of the long report was kept
+    assert filler.returncode == 0, filler.stderr
+    assert ask.returncode == 0 and "Story" in ask.stdout
+    assert backup.returncode == 1
+    assert "Database error: cannot write the backup" in backup.stderr
+    assert "the disk is full" in backup.stderr
+    assert left.stdout == ""  # the folder was made, and nothing is left in it
+    # Not a byte left: SQLite cannot even make the file it needs to read the database.
+    assert stats.returncode == 1
+    assert "Database error: the disk is full: there is no room for the bot.sqlite3-shm" in (
+        stats.stderr
+    )
+    assert all("Traceback" not in result.stderr for result in (ingest, ask, backup, stats))

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import io
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -8,9 +12,20 @@ from index import Engine, EngineConfig
 from index.bm25 import BM25Index, BM25Params, read_index, write_index
 from index.models import ArticleDraft, Provenance
 from index.paste import fingerprint
-from index.snapshot import snapshot_path
+from index.snapshot import (
+    LOCK_NAME,
+    load_snapshot,
+    remove_leftovers,
+    save_snapshot,
+    snapshot_path,
+)
 from index.store import SQLiteStore
-from tests.conftest import SEED
+from tests.conftest import PROJECT, SEED
+
+try:
+    import fcntl
+except ImportError:
+    fcntl = None  # type: ignore[assignment]
 from tests.index.test_service import ARTICLE_B
 
 GUILD = 5
@@ -209,3 +224,86 @@ def test_ids_beyond_64_bits_are_refused_before_anything_changes():
     with pytest.raises(ValueError):
         index.add_article(2, [(2, ["a"]), (2**63, ["b"])])
     assert 2 not in index and index.paragraph_count == 1 and index.idf("b") == 0.0
+
+
+def _killed_while_writing(directory: Path) -> Path:
+    """Run a process that is killed (SIGKILL) in the middle of writing a snapshot;
+    returns the temporary file it left behind."""
+    script = f"""
+import os, signal
+from pathlib import Path
+from index import snapshot
+from index.bm25 import BM25Index
+
+def killed_halfway(index, handle):
+    handle.write(b"x" * 100_000)
+    handle.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+snapshot.write_index = killed_halfway
+index = BM25Index()
+index.add_article(1, [(1, ["a"])])
+snapshot.save_snapshot(snapshot.snapshot_path(Path({str(directory)!r}), 5), index, {{}})
+"""
+    before = set(directory.iterdir()) if directory.exists() else set()
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT, capture_output=True, check=False
+    )
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    (leftover,) = set(directory.iterdir()) - before - {directory / LOCK_NAME}
+    return leftover
+
+
+def test_leftovers_of_killed_writes_are_removed_and_nothing_else(tmp_path):
+    folder = tmp_path / "bot.sqlite3.index"
+    index = BM25Index()
+    index.add_article(1, paragraphs_of(1))
+    real = snapshot_path(folder, 5)
+    save_snapshot(real, index, {})
+    leftover = _killed_while_writing(folder)
+    assert leftover.stat().st_size >= 100_000
+    older_form = folder / "guild-12.indexa1b2_c3d.tmp"  # tempfile.mkstemp's naming
+    older_form.write_bytes(b"half")
+    unrelated = [
+        folder / name
+        for name in (
+            "guild-5.index.tmp",
+            "guild-5.index.bak",
+            "notes.tmp",
+            "guild-x.index.0123456789abcdef.tmp",
+            "guild-5.index.0123456789abcdef.tmp.keep",
+            "other-5.index.0123456789abcdef.tmp",
+        )
+    ]
+    for path in unrelated:
+        path.write_bytes(b"keep me")
+    (folder / "guild-6.index.0123456789abcdef.tmp").mkdir()  # a folder is never removed
+
+    assert sorted(remove_leftovers(folder)) == sorted([leftover, older_form])
+    assert not leftover.exists() and not older_form.exists()
+    assert all(path.read_bytes() == b"keep me" for path in unrelated)
+    assert (folder / "guild-6.index.0123456789abcdef.tmp").is_dir()
+    loaded = load_snapshot(real, index.params, {}, index.signature())
+    assert loaded is not None and loaded.signature() == index.signature()
+    assert remove_leftovers(folder) == []
+    assert remove_leftovers(tmp_path / "missing.index") == []
+
+
+@pytest.mark.skipif(fcntl is None, reason="advisory file locks are not available here")
+def test_nothing_is_removed_while_another_process_writes_a_snapshot(tmp_path):
+    folder = tmp_path / "bot.sqlite3.index"
+    leftover = _killed_while_writing(folder)
+    with (folder / LOCK_NAME).open("rb") as lock:  # held the way a writer holds it
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        assert remove_leftovers(folder) == []
+        assert leftover.exists()
+    assert remove_leftovers(folder) == [leftover]
+
+
+def test_a_saved_snapshot_leaves_no_temporary_file(tmp_path):
+    folder = tmp_path / "bot.sqlite3.index"
+    index = BM25Index()
+    index.add_article(1, paragraphs_of(1))
+    save_snapshot(snapshot_path(folder, 5), index, {})
+    save_snapshot(snapshot_path(folder, 5), index, {})
+    assert sorted(p.name for p in folder.iterdir()) == ["guild-5.index", LOCK_NAME]

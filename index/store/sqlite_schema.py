@@ -1,0 +1,254 @@
+"""The SQLite schema: its numbered migrations, the columns of each table, and the shape a
+database of each schema version must have.
+
+``PRAGMA user_version`` records how many migrations a file has had. The shape (tables,
+columns, indexes, foreign keys, as SQLite itself reads them from the file) is compared
+with the shape the migrations produce, so a damaged schema or version number is noticed
+at open rather than by a query that fails, or quietly reads another column, later.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from index.store.checksums import row_checksum, sql_row_checksum
+
+CHECKSUM_FUNCTION = "newsbot_row_checksum"
+"""The SQL name of ``row_checksum``, registered on connections that fill in checksums."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table whose rows carry a checksum of ``columns`` (in this order)."""
+
+    name: str
+    columns: tuple[str, ...]
+
+    @property
+    def select(self) -> str:
+        """The column list of a SELECT that reads whole rows with their checksum."""
+        return ", ".join((*self.columns, "checksum"))
+
+    @property
+    def insert(self) -> str:
+        marks = ", ".join("?" * (len(self.columns) + 1))
+        return f"INSERT INTO {self.name} ({self.select}) VALUES ({marks})"
+
+    def row(self, values: tuple[object, ...]) -> tuple[object, ...]:
+        """``values`` (one per column) with their checksum, ready for ``insert``."""
+        if len(values) != len(self.columns):
+            raise ValueError(f"{self.name} has {len(self.columns)} columns, not {len(values)}")
+        return (*values, row_checksum(values))
+
+    def fill_checksums(self) -> str:
+        """SQL that computes the checksum of every row (a migration does it once)."""
+        return f"UPDATE {self.name} SET checksum = {CHECKSUM_FUNCTION}({', '.join(self.columns)})"
+
+
+ARTICLES = Table(
+    "articles",
+    (
+        "id",
+        "guild_id",
+        "title",
+        "source_url",
+        "canonical_url",
+        "fingerprint",
+        "note",
+        "site_name",
+        "author",
+        "published",
+        "poster_id",
+        "poster_name",
+        "channel_id",
+        "message_id",
+        "message_url",
+        "posted_at",
+        "created_at",
+        "paragraph_count",
+    ),
+)
+PARAGRAPHS = Table("paragraphs", ("id", "guild_id", "article_id", "position", "text"))
+SETTINGS = Table("guild_settings", ("guild_id", "key", "value"))
+COUNTERS = Table("guild_counters", ("guild_id", "key", "value"))
+AUDIT = Table(
+    "audit_log", ("id", "guild_id", "user_id", "user_name", "action", "detail", "created_at")
+)
+QUESTIONS = Table(
+    "questions", ("id", "guild_id", "user_id", "question", "article_id", "created_at")
+)
+PENDING = Table(
+    "pending_ingests",
+    ("id", "guild_id", "channel_id", "message_id", "content", "attempts", "accepted_at"),
+)
+SCHEMA_LOG = Table("schema_log", ("version", "applied_at"))
+"""One row per migration from ``CHECKSUMS_SINCE`` on: the schema version is kept twice,
+so a damaged ``user_version`` is told apart from a database of a newer version."""
+TABLES = (ARTICLES, PARAGRAPHS, SETTINGS, COUNTERS, AUDIT, QUESTIONS, PENDING, SCHEMA_LOG)
+
+CHECKSUMS_SINCE = 4
+"""The first schema version whose rows carry checksums."""
+
+# Each entry upgrades the schema by one version; PRAGMA user_version records how far.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE articles (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            guild_id INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            source_url TEXT,
+            canonical_url TEXT,
+            fingerprint TEXT NOT NULL,
+            note TEXT,
+            site_name TEXT,
+            author TEXT,
+            published TEXT,
+            poster_id INTEGER,
+            poster_name TEXT,
+            channel_id INTEGER,
+            message_id INTEGER,
+            message_url TEXT,
+            posted_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            paragraph_count INTEGER NOT NULL
+        )""",
+        "CREATE UNIQUE INDEX articles_by_fingerprint ON articles (guild_id, fingerprint)",
+        """CREATE UNIQUE INDEX articles_by_url ON articles (guild_id, canonical_url)
+           WHERE canonical_url IS NOT NULL""",
+        """CREATE TABLE paragraphs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            guild_id INTEGER NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            UNIQUE (article_id, position)
+        )""",
+        "CREATE INDEX paragraphs_by_guild ON paragraphs (guild_id, article_id, position)",
+        """CREATE TABLE guild_settings (
+            guild_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (guild_id, key)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE guild_counters (
+            guild_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value INTEGER NOT NULL,
+            PRIMARY KEY (guild_id, key)
+        ) WITHOUT ROWID""",
+    ),
+    (
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER,
+            user_name TEXT,
+            action TEXT NOT NULL,
+            detail TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX audit_by_guild ON audit_log (guild_id, id)",
+        "CREATE INDEX articles_by_message ON articles (guild_id, message_id)",
+        """CREATE TABLE questions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER,
+            question TEXT NOT NULL,
+            article_id INTEGER,
+            created_at TEXT NOT NULL
+        )""",
+    ),
+    (
+        """CREATE TABLE pending_ingests (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            guild_id INTEGER NOT NULL,
+            channel_id INTEGER,
+            message_id INTEGER,
+            content TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            accepted_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX pending_ingests_by_guild ON pending_ingests (guild_id, id)",
+    ),
+    (
+        *(
+            f"ALTER TABLE {table.name} ADD COLUMN checksum INTEGER"
+            for table in TABLES
+            if table is not SCHEMA_LOG
+        ),
+        *(table.fill_checksums() for table in TABLES if table is not SCHEMA_LOG),
+        """CREATE TABLE schema_log (
+            version INTEGER PRIMARY KEY,
+            applied_at TEXT NOT NULL,
+            checksum INTEGER
+        )""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+Structure = tuple[tuple[object, ...], ...]
+
+
+def prepare(connection: sqlite3.Connection) -> None:
+    """Make ``CHECKSUM_FUNCTION`` available to the statements of ``connection``."""
+    connection.create_function(CHECKSUM_FUNCTION, -1, sql_row_checksum, deterministic=True)
+
+
+def migrate(connection: sqlite3.Connection, version: int) -> None:
+    """Upgrade a database of schema ``version`` to ``SCHEMA_VERSION``, one transaction per
+    step. ``connection`` must be in autocommit mode (``isolation_level=None``)."""
+    prepare(connection)
+    for number in range(version, SCHEMA_VERSION):
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[number]:
+                connection.execute(statement)
+            if number + 1 >= CHECKSUMS_SINCE:
+                applied = datetime.now(UTC).isoformat(timespec="seconds")
+                connection.execute(SCHEMA_LOG.insert, SCHEMA_LOG.row((number + 1, applied)))
+            connection.execute(f"PRAGMA user_version = {number + 1}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+
+def structure_of(connection: sqlite3.Connection) -> Structure:
+    """The shape of the database as SQLite reads it: every table's columns, indexes and
+    foreign keys, and every index's columns. Independent of how SQLite spells the stored
+    CREATE statements, which differs between its versions after an ALTER TABLE."""
+    objects = connection.execute(
+        "SELECT type, name, tbl_name FROM sqlite_schema ORDER BY type, name"
+    ).fetchall()
+    shape: list[tuple[object, ...]] = [("objects", *objects)]
+    for kind, name, _ in objects:
+        if kind == "table":
+            shape.append(("columns", name, *_pragma(connection, "table_xinfo", name)))
+            shape.append(("indexes", name, *_pragma(connection, "index_list", name)))
+            shape.append(("foreign keys", name, *_pragma(connection, "foreign_key_list", name)))
+        elif kind == "index":
+            shape.append(("index columns", name, *_pragma(connection, "index_xinfo", name)))
+    return tuple(shape)
+
+
+def _pragma(connection: sqlite3.Connection, pragma: str, name: str) -> list[tuple[object, ...]]:
+    return sorted(
+        connection.execute(f"SELECT * FROM pragma_{pragma}(?)", (name,)).fetchall(), key=repr
+    )
+
+
+@functools.cache
+def expected_structure(version: int) -> Structure:
+    """The shape of a database after the first ``version`` migrations."""
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        prepare(connection)
+        for number in range(version):
+            for statement in MIGRATIONS[number]:
+                connection.execute(statement)
+        return structure_of(connection)
+    finally:
+        connection.close()
