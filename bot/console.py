@@ -1,37 +1,60 @@
 """The local console: a terminal chat over the same engine the Discord bot uses.
 
 Type a question to get quoted answers; paste an article (several lines at once, or a
-long line) or a link to index it; commands start with a slash. When the input is not a terminal
-(a pipe or a file), every line is its own input and ``/paste`` reads a multi-line
-article up to a line holding a single ``.``.
+long line) or a link to index it; commands start with a slash. ``/paste`` reads an
+article over several lines, up to a line holding a single ``.``.
+
+On a terminal, lines are read with prompt_toolkit: arrows and the usual editing keys
+work, Up recalls earlier inputs, Ctrl-R searches them, and the questions and commands
+(not pasted articles, which the database keeps anyway) are remembered across runs in a
+history file. A paste lands at the prompt as a whole, to be sent with Enter. Anything
+else (a pipe, a file) is read line by line, each line its own input, so scripts and
+tests drive the console the same way; so is a terminal with ``TERM=dumb``, which edits
+lines itself if at all. Answers are wrapped to the terminal's width as it
+is when each one is printed, and coloured only where colour is wanted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import shutil
 import sys
-import textwrap
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.input import create_input
+from prompt_toolkit.output import create_output
 
 from bot import render_text
 from index import Engine, IngestRefused, Provenance
 from index.errors import ArticleNotFound
+from index.store import StoreError
 from index.urls import find_urls, is_link
 
-# Lines that arrive within this time of each other are one paste.
+log = logging.getLogger(__name__)
+
+# Lines typed into a terminal without line editing that arrive within this time of
+# each other are one paste.
 PASTE_GAP_SECONDS = 0.05
 LONG_LINE_CHARS = 300
 PAGE_SIZE = 20
+PROMPT = "> "
+PASTE_PROMPT = "… "
+PASTE_START = "Paste the article, then a line with only . to finish."
 
 HELP = """\
 Ask a question about the indexed articles, or paste an article to index it.
 
   QUESTION              quote the passages that answer it
+  ARTICLE               paste it (then Enter) to index it
   /in ID QUESTION       ask about one article only
   /paste                paste an article over several lines, end with a line "."
   LINK [REMARK]         fetch the article a link points to and index it
@@ -41,7 +64,23 @@ Ask a question about the indexed articles, or paste an article to index it.
   /remove ID            remove an article
   /stats                counts for this console's articles
   /help                 this text
-  /quit                 leave (Ctrl-D works too)"""
+  /quit                 leave (Ctrl-D works too)
+
+Up and Down recall earlier lines, Ctrl-R searches them."""
+
+SOMETHING_WENT_WRONG = (
+    "Something went wrong with that input, and it was not finished. "
+    "Run with LOG_LEVEL=DEBUG to see the details."
+)
+
+
+def no_wrapping() -> int | None:
+    return None
+
+
+def terminal_columns() -> int | None:
+    """The terminal's width now: read for every answer, so a resized window is followed."""
+    return shutil.get_terminal_size().columns
 
 
 @dataclass
@@ -50,13 +89,11 @@ class Console:
     guild_id: int
     out: TextIO = sys.stdout
     color: bool = False
-    width: int | None = None
+    columns: Callable[[], int | None] = field(default=no_wrapping)
     poster: str = "console"
 
     def say(self, text: str) -> None:
-        if self.width:
-            text = "\n".join(_wrap(line, self.width) for line in text.split("\n"))
-        print(text, file=self.out, flush=True)
+        print(render_text.fit_to_width(text, self.columns()), file=self.out, flush=True)
 
     async def handle(self, block: str) -> bool:
         """Act on one input; returns False when the user asked to leave."""
@@ -75,7 +112,7 @@ class Console:
         try:
             answer = await self.engine.ask(self.guild_id, question, article_id=article_id)
         except ArticleNotFound as missing:
-            self.say(f"There is {missing}.")
+            self.say(render_text.not_found_text(missing.article_id))
             return
         self.say(render_text.answer_text(answer, color=self.color))
 
@@ -91,7 +128,7 @@ class Console:
         try:
             result = await self.engine.ingest_url(self.guild_id, url, self._provenance())
         except IngestRefused as refused:
-            self.say(f"Not indexed: {refused.reason}.")
+            self.say(render_text.refused_text(url, refused.reason))
             return
         self.say(render_text.ingest_text(result))
 
@@ -99,14 +136,14 @@ class Console:
         try:
             data = path.read_bytes()
         except OSError as error:
-            self.say(f"Cannot read {path}: {error.strerror or error}.")
+            self.say(render_text.unreadable_text(str(path), error.strerror or str(error)))
             return
         try:
             result = await self.engine.ingest_file(
                 self.guild_id, path.name, data, self._provenance()
             )
         except IngestRefused as refused:
-            self.say(f"Not indexed: {refused.reason}.")
+            self.say(render_text.refused_text(str(path), refused.reason))
             return
         self.say(render_text.ingest_text(result))
 
@@ -162,70 +199,172 @@ class Console:
         if name == "remove":
             try:
                 info = await self.engine.remove_article(self.guild_id, article_id)
-            except ArticleNotFound as missing:
-                self.say(f"There is {missing}.")
+            except ArticleNotFound:
+                self.say(render_text.not_found_text(article_id))
             else:
-                self.say(f"Removed article #{info.id}: {info.title}")
+                self.say(render_text.removed_text(info))
             return
         info = await self.engine.get_article(self.guild_id, article_id)
         if info is None:
-            self.say(f"There is no article #{article_id} here.")
+            self.say(render_text.not_found_text(article_id))
             return
         paragraphs = await self.engine.article_paragraphs(self.guild_id, article_id)
-        lines = [render_text.article_line(info)]
-        if info.note:
-            lines.append(f"note from the poster: {info.note}")
-        lines += [f"  {p.position + 1}. {p.text}" for p in paragraphs]
-        self.say("\n".join(lines))
+        self.say(render_text.article_text(info, paragraphs))
 
 
 async def run_console(
-    engine: Engine, guild_id: int, stdin: TextIO | None = None, out: TextIO | None = None
+    engine: Engine,
+    guild_id: int,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+    history_path: Path | None = None,
 ) -> None:
-    """Read inputs until EOF or /quit and answer each one."""
+    """Read inputs until EOF or /quit and answer each one.
+
+    ``history_path`` is where a terminal's lines are remembered (by default
+    ``$XDG_STATE_HOME/newsbot/console-history``, ``~/.local/state/...`` without it).
+    """
     stdin = stdin or sys.stdin
     out = out or sys.stdout
-    interactive = stdin.isatty()
+    on_terminal = out.isatty()
     console = Console(
         engine,
         guild_id,
         out=out,
-        color=out.isatty(),
-        width=shutil.get_terminal_size().columns if out.isatty() else None,
+        color=render_text.color_wanted(os.environ, on_terminal),
+        columns=terminal_columns if on_terminal else no_wrapping,
     )
     stats = await engine.stats(guild_id)
     console.say(
         f"News console · {stats.articles} article(s) indexed. "
         "Ask a question, paste an article, or type /help."
     )
-    lines = _LineReader(stdin)
+    if stdin.isatty() and on_terminal and os.environ.get("TERM") != "dumb":
+        lines: _Inputs = _EditedLines(stdin, out, history_path or default_history_path())
+    else:
+        lines = _StreamLines(stdin, out, prompt=stdin.isatty())
+    pending: list[str] = []
     while True:
-        if interactive:
-            print("> ", end="", file=out, flush=True)
-        line = await lines.next()
-        if line is None:
+        try:
+            block = pending.pop(0) if pending else await lines.read(PROMPT)
+        except KeyboardInterrupt:  # Ctrl-C at the prompt drops the line, as in a shell
+            continue
+        if block is None:
             break
-        if line.strip().lower() == "/paste":
-            block = await lines.until_dot()
-        elif interactive:
-            block = line + await lines.burst()
-        else:
-            block = line
+        if block.strip().lower() == "/paste":
+            console.say(PASTE_START)
+            pasted = await _read_until_dot(lines)
+            if pasted is None:
+                console.say("Paste cancelled; nothing was indexed.")
+                continue
+            block, leftover = pasted
+            if leftover.strip():
+                pending.append(leftover)
         try:
             keep_going = await console.handle(block)
-        except Exception as error:  # keep the console alive; say what went wrong
-            console.say(f"Something went wrong: {error}")
+        except StoreError as error:
+            console.say(render_text.database_error_text(str(error)))
+            keep_going = True
+        except Exception:  # keep the console alive; the log has the details
+            log.debug("the console could not finish an input", exc_info=True)
+            console.say(SOMETHING_WENT_WRONG)
             keep_going = True
         if not keep_going:
             break
-    if interactive:
+    if lines.interactive:
         print(file=out)
 
 
-class _LineReader:
-    """Lines from a blocking stream, read by a daemon thread so the loop never waits on it."""
+def default_history_path() -> Path:
+    """Where the console remembers lines: the XDG state folder, as shells do."""
+    state = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(state) / "newsbot" / "console-history"
 
-    def __init__(self, stream: TextIO) -> None:
+
+async def _read_until_dot(lines: _Inputs) -> tuple[str, str] | None:
+    """The lines up to one holding only ``.``, and what came after it in the same paste;
+    None when the user pressed Ctrl-C."""
+    collected: list[str] = []
+    while True:
+        try:
+            chunk = await lines.read(PASTE_PROMPT, remember=False)
+        except KeyboardInterrupt:
+            return None
+        if chunk is None:
+            return "\n".join(collected), ""
+        chunk_lines = chunk.removesuffix("\n").split("\n")
+        for number, line in enumerate(chunk_lines):
+            if line.strip() == ".":
+                return "\n".join(collected), "\n".join(chunk_lines[number + 1 :])
+            collected.append(line)
+
+
+class _Inputs(Protocol):
+    interactive: bool
+
+    async def read(self, prompt: str, *, remember: bool = True) -> str | None:
+        """One input (None at the end); ``remember`` False keeps it out of the history."""
+        ...
+
+
+class _EditedLines:
+    """A terminal's lines, edited with prompt_toolkit and remembered in a history file."""
+
+    interactive = True
+
+    def __init__(self, stdin: TextIO, out: TextIO, history_path: Path) -> None:
+        terminal_input, terminal_output = create_input(stdin), create_output(out)
+        self._session: PromptSession[str] = PromptSession(
+            history=open_history(history_path), input=terminal_input, output=terminal_output
+        )
+        self._paste_session: PromptSession[str] = PromptSession(
+            input=terminal_input, output=terminal_output
+        )
+
+    async def read(self, prompt: str, *, remember: bool = True) -> str | None:
+        session = self._session if remember else self._paste_session
+        try:
+            return await session.prompt_async(prompt)
+        except EOFError:
+            return None
+
+
+class QuestionHistory(FileHistory):
+    """Questions and commands, once each in a row; pasted articles and long lines are
+    left out (the database has them). A history that cannot be written is not an error."""
+
+    def append_string(self, string: str) -> None:
+        if "\n" in string or len(string) > LONG_LINE_CHARS or not string.strip():
+            return
+        earlier = self.get_strings()
+        if earlier and earlier[-1] == string:
+            return
+        super().append_string(string)
+
+    def store_string(self, string: str) -> None:
+        with contextlib.suppress(OSError):
+            super().store_string(string)
+
+
+def open_history(path: Path) -> History:
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.touch(mode=0o600, exist_ok=True)  # questions may be private
+    except OSError:
+        return InMemoryHistory()
+    return QuestionHistory(path)
+
+
+class _StreamLines:
+    """Lines from a blocking stream, read by a daemon thread so the loop never waits on it.
+
+    Each line is its own input, except on a terminal (``prompt`` True), where lines that
+    arrive together are one paste.
+    """
+
+    def __init__(self, stream: TextIO, out: TextIO, *, prompt: bool) -> None:
+        self.interactive = prompt
+        self._out = out
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
@@ -237,10 +376,18 @@ class _LineReader:
         with contextlib.suppress(RuntimeError):  # the loop may be gone at exit
             self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
 
-    async def next(self) -> str | None:
-        return await self._queue.get()
+    async def read(self, prompt: str, *, remember: bool = True) -> str | None:
+        if self.interactive:
+            print(prompt, end="", file=self._out, flush=True)
+        line = await self._queue.get()
+        if line is None:
+            self._queue.put_nowait(None)  # every later read sees the end too
+            return None
+        if self.interactive and remember:
+            line += await self._burst()
+        return line
 
-    async def burst(self) -> str:
+    async def _burst(self) -> str:
         """Lines that follow at once, as a paste delivers them."""
         lines = []
         while True:
@@ -254,25 +401,6 @@ class _LineReader:
             lines.append(line)
         return "".join(lines)
 
-    async def until_dot(self) -> str:
-        lines = []
-        while (line := await self._queue.get()) is not None and line.strip() != ".":
-            lines.append(line)
-        if line is None:
-            self._queue.put_nowait(None)
-        return "".join(lines)
-
 
 def _positive_int(text: str) -> int | None:
     return int(text) if text.isdigit() and int(text) > 0 else None
-
-
-def _wrap(line: str, width: int) -> str:
-    if len(line) <= width:
-        return line
-    indent = line[: len(line) - len(line.lstrip())]
-    if line.lstrip().startswith("> "):
-        indent += "  "
-    return textwrap.fill(
-        line, width=width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
-    )

@@ -2,16 +2,34 @@
 
 Text from articles and posters is shown without control characters (a terminal would obey
 escape sequences in it) or bidirectional overrides; titles, names and links on one line.
+Links are printed bare, so terminals can open them. ``fit_to_width`` wraps for a terminal
+by what the eye sees: colour codes take no room, wide characters take two columns, and a
+wrapped line continues under the text it belongs to, not under its marker. The wording of
+the messages the console and the command line share lives here, so they say the same.
 """
 
 from __future__ import annotations
 
-from index.models import Answer, ArticleInfo, GuildStats, IngestOutcome, IngestResult, Passage
+import re
+from collections.abc import Mapping, Sequence
+
+import wcwidth
+
+from index.models import (
+    Answer,
+    ArticleInfo,
+    GuildStats,
+    IngestOutcome,
+    IngestResult,
+    Passage,
+    StoredParagraph,
+)
 from index.textio import clean_text, one_line, shorten
 
 BOLD = "\x1b[1m"
 RESET = "\x1b[0m"
 NO_ANSWER = "Nothing in the indexed articles answers that."
+SOURCE_LIMIT = 200  # a file path or link named in a message, cut past this
 
 
 def answer_text(answer: Answer, *, color: bool = False) -> str:
@@ -79,24 +97,72 @@ def outcomes_text(outcomes: list[IngestOutcome]) -> str:
         if outcome.result is not None:
             lines.append(ingest_text(outcome.result))
         else:
-            source = one_line(shorten(outcome.source, 80))
-            lines.append(f"Not indexed ({source}): {one_line(outcome.error or '')}.")
+            lines.append(refused_text(outcome.source, outcome.error or ""))
     return "\n".join(lines)
 
 
-def article_line(article: ArticleInfo) -> str:
-    source = f" <{one_line(article.source_url)}>" if article.source_url else ""
-    return (
-        f"#{article.id:<4} {one_line(article.title)}{source} · "
-        f"{article.paragraph_count} paragraphs · "
+# -- messages the console and the command line share ---------------------------------
+
+
+def refused_text(source: str, reason: str) -> str:
+    """A file, link or paste that was not indexed, and why."""
+    return f"{one_line(shorten(source, SOURCE_LIMIT))}: not indexed: {_sentence(reason)}"
+
+
+def unreadable_text(source: str, reason: str) -> str:
+    """A file that could not be opened (``reason`` as the system words it)."""
+    return f"{one_line(shorten(source, SOURCE_LIMIT))}: cannot read it: {_sentence(reason)}"
+
+
+def not_found_text(article_id: int) -> str:
+    return f"There is no article #{article_id} in this server."
+
+
+def removed_text(article: ArticleInfo) -> str:
+    return f"Removed article #{article.id}: {one_line(article.title)}"
+
+
+def database_error_text(reason: str) -> str:
+    return f"Database error: {_sentence(reason)}"
+
+
+def _sentence(reason: str) -> str:
+    """``reason`` on one line, ending with one full stop."""
+    return one_line(reason).rstrip(".") + "."
+
+
+# -- articles ------------------------------------------------------------------------
+
+
+def article_entry(article: ArticleInfo) -> str:
+    """The article's number, title, size and provenance; its link on the line below."""
+    number = f"#{article.id:<4} "
+    lines = [
+        f"{number}{one_line(article.title)} · {article.paragraph_count} paragraphs · "
         f"{_provenance(article)}"
-    )
+    ]
+    if article.source_url:
+        lines.append(" " * len(number) + one_line(article.source_url))
+    return "\n".join(lines)
 
 
-def articles_text(articles: list[ArticleInfo]) -> str:
+def articles_text(articles: Sequence[ArticleInfo]) -> str:
     if not articles:
         return "No articles are indexed yet."
-    return "\n".join(article_line(article) for article in articles)
+    return "\n".join(article_entry(article) for article in articles)
+
+
+def article_text(article: ArticleInfo, paragraphs: Sequence[StoredParagraph]) -> str:
+    """One article in full: its entry, the poster's note, then its numbered paragraphs."""
+    lines = [article_entry(article)]
+    if article.note:
+        indent = " " * len(f"#{article.id:<4} ")
+        lines.append(f"{indent}note from the poster: {one_line(article.note)}")
+    digits = len(str(max((p.position + 1 for p in paragraphs), default=1)))
+    if paragraphs:
+        lines.append("")
+    lines += [f"  {p.position + 1:>{digits}}. {one_line(p.text)}" for p in paragraphs]
+    return "\n".join(lines)
 
 
 def stats_text(stats: GuildStats) -> str:
@@ -108,3 +174,53 @@ def stats_text(stats: GuildStats) -> str:
         f"questions answered: {stats.questions_answered}\n"
         f"last ingest: {last}"
     )
+
+
+# -- the terminal --------------------------------------------------------------------
+
+# What a wrapped line continues under: a quote "> ", a passage "[1] ", a numbered
+# paragraph "12. " or an article number "#3    ", after the line's own indent.
+_HANGING = re.compile(r"(?P<indent>[ ]*)(?P<marker>> |\[\d+\] |\d+\. |#\d+ +)?")
+NARROWEST = 20
+
+
+def color_wanted(environ: Mapping[str, str], is_terminal: bool) -> bool:
+    """Colour only on a terminal that can show it, and never when ``NO_COLOR`` is set
+    (to anything but an empty string, as no-color.org asks) or ``TERM`` is ``dumb``."""
+    return is_terminal and not environ.get("NO_COLOR") and environ.get("TERM") != "dumb"
+
+
+def visible_width(text: str) -> int:
+    """Terminal columns ``text`` takes: escape sequences none, wide characters two."""
+    return wcwidth.width(text)
+
+
+def fit_to_width(text: str, width: int | None) -> str:
+    """``text`` with each line wrapped to ``width`` columns (unchanged when None).
+
+    Lines break between words only, so links stay whole; a continuation is indented to
+    where the line's text starts after its indent and marker; bold carries over a break.
+    """
+    if not width:
+        return text
+    return "\n".join(_fit_line(line, max(width, NARROWEST)) for line in text.split("\n"))
+
+
+def _fit_line(line: str, width: int) -> str:
+    if visible_width(line) <= width:
+        return line
+    hanging = _HANGING.match(line)
+    assert hanging is not None  # every part of the pattern is optional
+    lead = hanging.group(0)
+    continuation = " " * len(lead)  # the indent and markers are ASCII
+    if width - len(continuation) < NARROWEST // 2:
+        continuation = hanging.group("indent")
+    wrapped = wcwidth.wrap(
+        line[len(lead) :],
+        width,
+        initial_indent=lead,
+        subsequent_indent=continuation,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return "\n".join(wrapped) if wrapped else line

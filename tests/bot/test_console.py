@@ -3,9 +3,19 @@ from __future__ import annotations
 import io
 
 import pytest
+from prompt_toolkit.history import InMemoryHistory
 
-from bot.console import run_console
+from bot.console import (
+    PASTE_START,
+    SOMETHING_WENT_WRONG,
+    Console,
+    QuestionHistory,
+    open_history,
+    run_console,
+)
+from bot.render_text import BOLD, RESET, visible_width
 from index import Engine
+from index.store import StoreError
 from tests.conftest import SEED, SEED_URL
 
 GUILD = 0
@@ -51,6 +61,7 @@ async def test_paste_an_article_then_ask_about_it(engine):
         "/articles",
         "/stats",
     )
+    assert output.index(PASTE_START) < output.index("Added article #1")
     assert "Added article #1: Harbour reopens after storm (2 paragraphs)" in output
     assert "> The city harbour reopened on Tuesday" in output
     assert "https://news.example.org/harbour" in output
@@ -80,15 +91,140 @@ async def test_admin_commands_and_bad_input(engine, tmp_path):
     )
     assert "Added article #1" in output
     assert "Already indexed as article #1" in output
-    assert "Not indexed: picture.png is not a file the bot can read" in output
-    assert "Cannot read" in output
+    assert f"{bad}: not indexed: picture.png is not a file the bot can read" in output
+    assert f"{tmp_path / 'missing.txt'}: cannot read it: No such file or directory." in output
     assert "note from the poster: New update my fellas. War stuff" in output
     assert "as many as 10,000 troops" in output
     assert "There is no article #7 in this server." in output
     assert "Usage: /remove ID" in output
     assert "Removed article #1" in output
     assert "Unknown command /frobnicate" in output
-    assert "Not indexed (https://localhost/a-story): that address is not public." in output
+    assert "https://localhost/a-story: not indexed: that address is not public." in output
     assert "/articles [PAGE]" in output
     assert "never read" not in output
     assert (await engine.stats(GUILD)).articles == 0
+
+
+class TerminalText(io.StringIO):
+    """Output that says it is a terminal, as a real one would."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+async def converse_on_terminal(engine: Engine, monkeypatch, *lines: str, **environ: str) -> str:
+    for name in ("NO_COLOR", "TERM", "COLUMNS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    out = TerminalText()
+    await run_console(
+        engine, GUILD, stdin=io.StringIO("".join(f"{line}\n" for line in lines)), out=out
+    )
+    return out.getvalue()
+
+
+QUESTION = "How many troops are stationed in Puerto Rico?"
+
+
+async def test_on_a_terminal_answers_are_coloured_and_fit_its_width(engine, monkeypatch):
+    await engine.ingest_file(GUILD, "message.txt", SEED.read_bytes())
+    output = await converse_on_terminal(
+        engine, monkeypatch, QUESTION, TERM="xterm-256color", COLUMNS="60"
+    )
+    assert f"{BOLD}troops{RESET}" in output
+    lines = output.splitlines()
+    assert all(visible_width(line) <= 60 for line in lines if SEED_URL not in line)
+    assert f"    {SEED_URL}" in lines  # a link is never broken
+    quote = next(n for n, line in enumerate(lines) if line.startswith("    > "))
+    assert lines[quote + 1].startswith("      ") and lines[quote + 1][6] != " "
+
+
+@pytest.mark.parametrize("environ", [{"NO_COLOR": "1"}, {"TERM": "dumb"}])
+async def test_no_colour_when_asked_not_to(engine, monkeypatch, environ):
+    await engine.ingest_file(GUILD, "message.txt", SEED.read_bytes())
+    output = await converse_on_terminal(engine, monkeypatch, QUESTION, **environ)
+    assert "troops" in output and "\x1b" not in output
+
+
+async def test_each_answer_is_fitted_to_the_width_the_terminal_has_then(engine):
+    await engine.ingest_file(GUILD, "message.txt", SEED.read_bytes())
+    widths = iter([40, 120])
+    out = io.StringIO()
+    console = Console(engine, GUILD, out=out, columns=lambda: next(widths))
+    await console.handle(QUESTION)
+    narrow = out.getvalue()
+    out.seek(0), out.truncate()
+    await console.handle(QUESTION)
+    wide = out.getvalue()
+    prose = lambda text: [line for line in text.splitlines() if SEED_URL not in line]  # noqa: E731
+    assert max(map(visible_width, prose(narrow))) <= 40
+    assert max(map(visible_width, prose(wide))) > 40
+    assert narrow.split() == wide.split()
+
+
+async def test_article_list_and_article_show_plain_links_and_indented_lines(engine):
+    await engine.ingest_file(GUILD, "message.txt", SEED.read_bytes())
+    out = io.StringIO()
+    console = Console(engine, GUILD, out=out, columns=lambda: 60)
+    await console.handle("/articles")
+    await console.handle("/show 1")
+    output = out.getvalue()
+    assert "<" not in output and ">" not in output
+    lines = output.splitlines()
+    assert lines[0].startswith("#1    Scoop: Trump ready to talk with Maduro")
+    assert all(line.startswith("      ") for line in lines[1 : lines.index(SEED_LINK)])
+    assert lines.count(SEED_LINK) == 2  # once in the list, once in the article
+    first = next(n for n, line in enumerate(lines) if line.startswith("   1. "))
+    assert lines[first + 1].startswith("      ") and lines[first + 1][6] != " "
+    assert any(line.startswith("  27. ") for line in lines)
+    assert all(visible_width(line) <= 60 for line in lines if SEED_URL not in line)
+
+
+SEED_LINK = f"      {SEED_URL}"
+
+
+async def test_paste_ends_at_a_dot_or_at_the_end_of_input(engine):
+    output = await converse(
+        engine,
+        "/paste",
+        "Harbour reopens after storm",
+        "The city harbour reopened on Tuesday after a storm closed it for three days.",
+        "Fishing boats returned to the docks as cranes resumed unloading grain from two ships.",
+    )
+    assert PASTE_START in output
+    assert "Added article #1: Harbour reopens after storm (2 paragraphs)" in output
+
+
+async def test_failures_are_told_in_plain_words(engine, monkeypatch):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("'NoneType' object has no attribute 'rows'")
+
+    async def locked(*args, **kwargs):
+        raise StoreError("the database is locked; try again in a moment")
+
+    monkeypatch.setattr(engine, "ask", broken)
+    output = await converse(engine, QUESTION)
+    assert SOMETHING_WENT_WRONG in output
+    assert "NoneType" not in output and "RuntimeError" not in output
+    monkeypatch.setattr(engine, "ask", locked)
+    output = await converse(engine, QUESTION, "/stats")
+    assert "Database error: the database is locked; try again in a moment." in output
+    assert "articles: 0" in output  # the console carried on
+
+
+def test_history_keeps_questions_and_commands_once_in_a_row_not_articles(tmp_path):
+    path = tmp_path / "state" / "console-history"
+    history = open_history(path)
+    for line in ["/stats", "/stats", "Who?", "Title\nBody", "x" * 400, " ", "/help"]:
+        history.append_string(line)
+    assert history.get_strings() == ["/stats", "Who?", "/help"]
+    assert list(QuestionHistory(path).load_history_strings()) == ["/help", "Who?", "/stats"]
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_history_that_cannot_be_written_is_kept_in_memory(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    history = open_history(tmp_path / "a-file" / "console-history")
+    history.append_string("/stats")
+    assert isinstance(history, InMemoryHistory) and history.get_strings() == ["/stats"]

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
+import pytest
+import wcwidth
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot import render_text
-from index.models import Answer, ArticleInfo, GuildStats, IngestResult, Passage
+from index.models import Answer, ArticleInfo, GuildStats, IngestResult, Passage, StoredParagraph
 
 
 def article(**changes) -> ArticleInfo:
@@ -94,3 +100,144 @@ def test_ingest_stats_and_lists():
     assert "#3" in render_text.articles_text([article()])
     stats = render_text.stats_text(GuildStats(1, 4, 20, None, 2))
     assert "articles: 1" in stats and "last ingest: never" in stats
+
+
+def test_messages_shared_with_the_command_line_read_as_one_sentence():
+    assert render_text.refused_text("a.png", "a.png is not a file the bot can read") == (
+        "a.png: not indexed: a.png is not a file the bot can read."
+    )
+    assert render_text.unreadable_text("x.txt", "No such file or directory") == (
+        "x.txt: cannot read it: No such file or directory."
+    )
+    assert render_text.database_error_text("the database is locked.") == (
+        "Database error: the database is locked."
+    )
+    assert render_text.not_found_text(7) == "There is no article #7 in this server."
+    hostile = article(title="Harbour\x1b[2J reopens")
+    assert render_text.removed_text(hostile) == "Removed article #3: Harbour[2J reopens"
+
+
+# -- lists and whole articles: plain links, no Discord markup -------------------------
+
+
+def paragraphs(count: int, text: str = "The harbour reopened on Tuesday.") -> list:
+    return [StoredParagraph(id=n, article_id=3, position=n, text=text) for n in range(count)]
+
+
+def test_article_list_puts_a_bare_link_under_the_title():
+    listing = render_text.articles_text([article(), article(id=12, source_url=None)])
+    assert listing.splitlines() == [
+        "#3    Harbour reopens · 4 paragraphs · shared by ann on 2025-11-24",
+        "      https://x.org/harbour",
+        "#12   Harbour reopens · 4 paragraphs · shared by ann on 2025-11-24",
+    ]
+    assert "<" not in listing and ">" not in listing
+
+
+def test_a_shown_article_has_its_note_and_numbered_paragraphs():
+    shown = render_text.article_text(article(), paragraphs(10, "Boats \x1b[5mreturned\x1b[0m."))
+    lines = shown.splitlines()
+    assert lines[:4] == [
+        "#3    Harbour reopens · 4 paragraphs · shared by ann on 2025-11-24",
+        "      https://x.org/harbour",
+        "      note from the poster: nice",
+        "",
+    ]
+    assert lines[4] == "   1. Boats [5mreturned[0m."
+    assert lines[-1] == "  10. Boats [5mreturned[0m."
+    assert "<" not in shown and "\x1b" not in shown
+
+
+# -- fitting text to the terminal ------------------------------------------------------
+
+QUOTE = (
+    "Also Monday, Gen. Dan Caine, the military brains behind Southern Spear, visited "
+    "Puerto Rico, where as many as 10,000 troops, sailors and pilots are stationed."
+)
+
+
+def quoted_answer(*, color: bool) -> str:
+    words = [(QUOTE.index(w), QUOTE.index(w) + len(w)) for w in ("Puerto", "Rico", "troops")]
+    found = passage(text=QUOTE, highlights=tuple(words))
+    return render_text.answer_text(Answer("q", (found,), ("troops",)), color=color)
+
+
+@pytest.mark.parametrize("width", [30, 41, 60, 80])
+def test_highlighted_words_wrap_at_the_same_columns_as_plain_text(width):
+    plain = render_text.fit_to_width(quoted_answer(color=False), width)
+    colored = render_text.fit_to_width(quoted_answer(color=True), width)
+    assert render_text.BOLD in colored
+    assert wcwidth.strip_sequences(colored) == plain
+    assert len(plain.splitlines()) > len(quoted_answer(color=False).splitlines())
+    assert all(render_text.visible_width(line) <= width for line in colored.splitlines())
+
+
+def test_wrapped_lines_continue_under_their_text():
+    fitted = render_text.fit_to_width(quoted_answer(color=False), 50).splitlines()
+    quote_start = next(n for n, line in enumerate(fitted) if line.startswith("    > "))
+    assert fitted[quote_start].startswith("    > Also Monday")
+    assert all(line.startswith("      ") for line in fitted[quote_start + 1 :])
+    listing = render_text.articles_text([article(title="A very long title " * 5)])
+    assert all(
+        line.startswith("      ") for line in render_text.fit_to_width(listing, 40).splitlines()[1:]
+    )
+    shown = render_text.article_text(article(), paragraphs(12, QUOTE))
+    fitted = render_text.fit_to_width(shown, 40).splitlines()
+    first = fitted.index(next(line for line in fitted if line.startswith("   1. Also")))
+    assert fitted[first + 1].startswith("      ") and fitted[first + 1][6] != " "
+
+
+def test_bold_carries_over_a_break_and_stops_at_the_line_end():
+    line = f"    > The {render_text.BOLD}harbour reopened{render_text.RESET} on Tuesday"
+    first, second, *_ = render_text.fit_to_width(line, 20).splitlines()
+    assert first.endswith(render_text.RESET) and render_text.BOLD in second
+
+
+def test_wide_characters_take_two_columns():
+    text = "    > " + "港口 重新 开放 " * 8
+    fitted = render_text.fit_to_width(text, 24).splitlines()
+    assert len(fitted) > 1
+    assert all(render_text.visible_width(line) <= 24 for line in fitted)
+    assert max(len(line) for line in fitted) < 24  # counted in characters it would be too short
+
+
+def test_links_are_never_broken_and_no_width_means_no_wrapping():
+    link = "https://www.axios.com/2025/11/24/trump-maduro-talks-meeting-venezuela-boat-strikes"
+    fitted = render_text.fit_to_width(f"    {link}", 30)
+    assert fitted == f"    {link}"
+    assert render_text.fit_to_width(QUOTE, None) == QUOTE
+
+
+MARKER = re.compile(r"^ *(> |\[\d+\] |\d+\. |#\d+ +)?")
+
+
+@given(
+    text=st.text(
+        st.characters(blacklist_categories=["Cs", "Cc"], whitelist_characters="\n\t"),
+        max_size=300,
+    ),
+    width=st.integers(0, 150),
+)
+def test_fitting_never_raises_keeps_every_word_and_only_long_words_overflow(text, width):
+    fitted = render_text.fit_to_width(text, width)
+    assert fitted.split() == text.split()
+    for line in fitted.splitlines():
+        too_wide = render_text.visible_width(line) > max(width, render_text.NARROWEST)
+        words_after_marker = MARKER.sub("", wcwidth.strip_sequences(line), count=1).split()
+        assert not too_wide or width == 0 or len(words_after_marker) == 1, line
+
+
+@pytest.mark.parametrize(
+    ("environ", "is_terminal", "wanted"),
+    [
+        ({"TERM": "xterm-256color"}, True, True),
+        ({}, True, True),
+        ({"TERM": "xterm-256color"}, False, False),
+        ({"TERM": "xterm-256color", "NO_COLOR": "1"}, True, False),
+        ({"TERM": "xterm-256color", "NO_COLOR": "yes please"}, True, False),
+        ({"TERM": "xterm-256color", "NO_COLOR": ""}, True, True),
+        ({"TERM": "dumb"}, True, False),
+    ],
+)
+def test_colour_only_where_it_is_wanted(environ, is_terminal, wanted):
+    assert render_text.color_wanted(environ, is_terminal) is wanted
