@@ -9,7 +9,10 @@ the answer, so here they are only noted, in memory, and written by a background 
 - a remembered question can be recalled at once, from memory until its row is written;
 - counts add up in memory and are written as one increment per guild and counter;
 - a failed write is logged and tried again later (after ``RETRY_SECONDS``, or at
-  ``close``); it never reaches an answer;
+  ``close``); it never reaches an answer. A database that cannot take writes at all
+  (read-only, damaged) is said once and tried again only every ``STUCK_RETRY_SECONDS``;
+- a counter's total (``counter_total``) is read under the same lock as its writes, so a
+  write landing meanwhile is counted once, not twice or never;
 - ``close`` writes whatever is left.
 
 What is in memory is bounded: past ``max_questions`` unwritten questions (the store has
@@ -24,11 +27,13 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from index.store import Store
+from index.store import Store, StoreDamaged, StoreReadOnly
 
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
+STUCK_RETRY_SECONDS = 300.0
+"""Between attempts while the store refuses every write (read-only or damaged)."""
 MAX_QUESTIONS = 10_000
 
 
@@ -50,6 +55,9 @@ class BackgroundWrites:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._closed = False
+        self._counter_lock = asyncio.Lock()
+        self._stuck = False
+        """The last failure was one that retrying soon cannot mend."""
 
     # -- noting -----------------------------------------------------------------------
 
@@ -60,6 +68,13 @@ class BackgroundWrites:
     def unwritten_count(self, guild_id: int, key: str) -> int:
         """What ``count`` added that the store does not hold yet."""
         return self._counts.get((guild_id, key), 0)
+
+    async def counter_total(self, guild_id: int, key: str) -> int:
+        """The store's count plus what is not written yet, read while no write of the
+        counts is under way (one landing between the two reads would count twice)."""
+        async with self._counter_lock:
+            stored = await self._store.get_counter(guild_id, key)
+            return stored + self.unwritten_count(guild_id, key)
 
     def remember(
         self,
@@ -108,8 +123,9 @@ class BackgroundWrites:
             if await self.write_waiting():
                 continue
             # Something failed: wait before trying again (more notes do not hurry it).
+            pause = STUCK_RETRY_SECONDS if self._stuck else RETRY_SECONDS
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing(), RETRY_SECONDS)
+                await asyncio.wait_for(self._closing(), pause)
 
     async def _closing(self) -> None:
         while not self._closed:
@@ -125,19 +141,36 @@ class BackgroundWrites:
             if not by:
                 continue
             try:
-                await self._store.increment_counter(*key, by=by)
+                async with self._counter_lock:
+                    await self._store.increment_counter(*key, by=by)
+                    self._take_back(key, by)
             except Exception as error:
                 ok = False
-                log.warning("guild %s: could not save the %s count: %s", key[0], key[1], error)
+                self._failed(f"guild {key[0]}: could not save the {key[1]} count", error)
                 continue
-            left = self._counts.get(key, 0) - by
-            if left > 0:
-                self._counts[key] = left
-            else:
-                self._counts.pop(key, None)
         for key in list(self._questions):
             ok = await self._write_question(key) and ok
+        if ok:
+            self._stuck = False
         return ok
+
+    def _take_back(self, key: tuple[int, str], by: int) -> None:
+        """Remove ``by``, now written, from what is waiting (more may have come since)."""
+        left = self._counts.get(key, 0) - by
+        if left > 0:
+            self._counts[key] = left
+        else:
+            self._counts.pop(key, None)
+
+    def _failed(self, what: str, error: Exception) -> None:
+        """Log a failed write: every transient one, but a store that refuses all writes
+        only when it starts doing so, not at every retry."""
+        stuck = isinstance(error, StoreReadOnly | StoreDamaged)
+        if stuck and self._stuck:
+            log.debug("%s: %s", what, error)
+        else:
+            log.warning("%s: %s", what, error)
+        self._stuck = stuck
 
     async def _write_question(self, key: tuple[int, int]) -> bool:
         question = self._questions.get(key)
@@ -158,7 +191,7 @@ class BackgroundWrites:
                 self._questions[key] = _Question(
                     question.user_id, question.text, question.article_id, failed=True
                 )
-            log.warning("guild %s: could not save question %s: %s", guild_id, question_id, error)
+            self._failed(f"guild {guild_id}: could not save question {question_id}", error)
             return False
         if self._questions.get(key) is question:
             del self._questions[key]

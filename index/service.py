@@ -655,8 +655,7 @@ class Engine:
     async def stats(self, guild_id: int) -> GuildStats:
         index = await self._index(guild_id)
         articles, paragraphs, last = await self.store.counts(guild_id)
-        answered = await self.store.get_counter(guild_id, QUESTIONS_ANSWERED)
-        answered += self._writes.unwritten_count(guild_id, QUESTIONS_ANSWERED)
+        answered = await self._writes.counter_total(guild_id, QUESTIONS_ANSWERED)
         return GuildStats(articles, paragraphs, index.vocabulary_size, last, answered)
 
     async def guilds(self) -> list[GuildSummary]:

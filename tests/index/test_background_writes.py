@@ -6,7 +6,7 @@ import asyncio
 
 from index import background_writes
 from index.background_writes import BackgroundWrites
-from index.store import StoreError
+from index.store import StoreError, StoreReadOnly
 
 
 class FakeStore:
@@ -142,3 +142,47 @@ async def test_unwritten_questions_are_bounded(caplog):
     store.gate.set()
     await writes.close()
     assert sorted(store.questions) == [(1, 2), (1, 3), (1, 4)]
+
+
+async def test_a_counter_total_is_exact_while_a_write_of_it_lands():
+    """The store's count and the unwritten rest are read as one: a write that has landed
+    in the store but not yet been taken off what is waiting must not count twice."""
+    store = FakeStore()
+    committed, resume = asyncio.Event(), asyncio.Event()
+
+    async def increment_then_pause(guild_id, key, by=1):
+        store.counters[guild_id, key] = store.counters.get((guild_id, key), 0) + by
+        committed.set()
+        await resume.wait()  # the store's thread has not handed control back yet
+
+    async def get_counter(guild_id, key):
+        return store.counters.get((guild_id, key), 0)
+
+    store.increment_counter = increment_then_pause
+    store.get_counter = get_counter
+    writes = BackgroundWrites(store)
+    writes.count(1, "answered", by=3)
+    await asyncio.wait_for(committed.wait(), 5)
+    total = asyncio.create_task(writes.counter_total(1, "answered"))
+    await asyncio.sleep(0.01)
+    resume.set()
+    assert await asyncio.wait_for(total, 5) == 3
+    await writes.close()
+    assert store.counters == {(1, "answered"): 3}
+
+
+async def test_a_store_refusing_every_write_is_logged_once_not_at_every_retry(caplog):
+    store = FakeStore()
+
+    async def read_only(*args, **kwargs):
+        raise StoreReadOnly("the database file x (or its folder) is read-only")
+
+    store.increment_counter = read_only
+    writes = BackgroundWrites(store)
+    writes.count(1, "answered")
+    for _ in range(3):
+        assert not await writes.write_waiting()
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "read-only" in warnings[0].getMessage()
+    assert writes.unwritten_count(1, "answered") == 1  # kept, not dropped
+    writes._closed = True  # nothing more to try at close
