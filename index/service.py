@@ -20,7 +20,7 @@ from index import analyzer
 from index.analyzer import analyse, unique_terms
 from index.article_shape import MAX_PARAGRAPHS, check_shape
 from index.background_writes import BackgroundWrites
-from index.bm25 import BM25Index, BM25Params, Hit
+from index.bm25 import BM25Index, BM25Params, Hit, IndexInconsistent
 from index.bm25_kernels import compile_kernels
 from index.errors import ArticleNotFound, IngestRefused
 from index.extract import Extractor, decode_html
@@ -44,7 +44,7 @@ from index.models import (
 )
 from index.paste import MIN_WORDS, parse_paste
 from index.relevance import real_candidates
-from index.snapshot import load_snapshot, save_snapshot, snapshot_path
+from index.snapshot import load_snapshot, remove_leftovers, save_snapshot, snapshot_path
 from index.snippets import make_snippet
 from index.sources import file_kind, message_sources, same_site
 from index.store import DuplicateArticle, SQLiteStore, Store
@@ -131,6 +131,9 @@ class Engine:
         await store.open()
         path = Path(database)
         snapshot_dir = path.with_name(path.name + ".index") if snapshots else None
+        if snapshot_dir is not None:
+            for leftover in await asyncio.to_thread(remove_leftovers, snapshot_dir):
+                log.info("removed %s, left by a snapshot write that did not finish", leftover.name)
         return cls(store, config, fetcher=fetcher, extractor=extractor, snapshot_dir=snapshot_dir)
 
     async def close(self) -> None:
@@ -209,12 +212,19 @@ class Engine:
         # In batches of whole articles, so a large guild's text is never all in memory
         # at once (a million paragraphs are more than a gigabyte as Python strings).
         batch: list[tuple[StoredParagraph, str]] = []
-        async for row in self.store.iter_paragraphs(guild_id):
-            if len(batch) >= _REBUILD_BATCH and row[0].article_id != batch[-1][0].article_id:
-                await asyncio.to_thread(self._add_rows, index, batch)
-                batch = []
-            batch.append(row)
-        await asyncio.to_thread(self._add_rows, index, batch)
+        try:
+            async for row in self.store.iter_paragraphs(guild_id):
+                if len(batch) >= _REBUILD_BATCH and row[0].article_id != batch[-1][0].article_id:
+                    await asyncio.to_thread(self._add_rows, index, batch)
+                    batch = []
+                batch.append(row)
+            await asyncio.to_thread(self._add_rows, index, batch)
+        except IndexInconsistent as error:
+            # The store checks that its rows fit together; should any still not, they are
+            # damaged, and are never served as if sound.
+            raise self.store.report_damage(
+                f"guild {guild_id}'s paragraphs do not fit together: {error}"
+            ) from error
         log.info("guild %s: indexed %d paragraphs", guild_id, index.paragraph_count)
         await self._save_snapshot(guild_id, index)
         return index

@@ -307,3 +307,15 @@ def test_a_saved_snapshot_leaves_no_temporary_file(tmp_path):
     save_snapshot(snapshot_path(folder, 5), index, {})
     save_snapshot(snapshot_path(folder, 5), index, {})
     assert sorted(p.name for p in folder.iterdir()) == ["guild-5.index", LOCK_NAME]
+
+
+async def test_opening_the_engine_removes_what_killed_snapshot_writes_left(tmp_path):
+    database = tmp_path / "bot.sqlite3"
+    folder = tmp_path / "bot.sqlite3.index"
+    folder.mkdir()
+    leftover = folder / "guild-5.index.0123456789abcdef.tmp"
+    leftover.write_bytes(b"half a snapshot")
+    kept = folder / "notes.txt"
+    kept.write_text("not ours")
+    async with await Engine.open(database):
+        assert not leftover.exists() and kept.exists()
