@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_OK
     except StoreError as error:
-        print(f"Database error: {error}", file=sys.stderr)
+        print(render_text.database_error_text(str(error)), file=sys.stderr)
         return EXIT_FAILED
 
 
@@ -178,10 +178,10 @@ async def _ingest(engine: Engine, guild: int, args: argparse.Namespace, settings
                 path = Path(source)
                 result = await engine.ingest_file(guild, path.name, path.read_bytes(), provenance)
         except OSError as error:
-            print(f"{source}: cannot read it: {error.strerror or error}")
+            print(render_text.unreadable_text(source, error.strerror or str(error)))
             status = EXIT_FAILED
         except IngestRefused as refused:
-            print(f"{source}: not indexed: {refused.reason}")
+            print(render_text.refused_text(source, refused.reason))
             status = EXIT_FAILED
         else:
             print(f"{source}: {render_text.ingest_text(result)}")
@@ -195,9 +195,13 @@ async def _ask(engine: Engine, guild: int, args: argparse.Namespace, settings: S
     try:
         answer = await engine.ask(guild, args.question, article_id=args.article, limit=args.results)
     except ArticleNotFound as missing:
-        print(f"There is {missing}.")
+        print(render_text.not_found_text(missing.article_id))
         return EXIT_FAILED
-    print(render_text.answer_text(answer, color=sys.stdout.isatty()))
+    print(
+        render_text.answer_text(
+            answer, color=render_text.color_wanted(os.environ, sys.stdout.isatty())
+        )
+    )
     return EXIT_OK if answer.found else EXIT_FAILED
 
 
@@ -230,9 +234,9 @@ async def _remove(engine: Engine, guild: int, args: argparse.Namespace, settings
     try:
         info = await engine.remove_article(guild, args.article)
     except ArticleNotFound as missing:
-        print(f"There is {missing}.")
+        print(render_text.not_found_text(missing.article_id))
         return EXIT_FAILED
-    print(f"Removed article #{info.id}: {info.title}")
+    print(render_text.removed_text(info))
     return EXIT_OK
 
 

@@ -123,7 +123,8 @@ def removed_text(article: ArticleInfo) -> str:
 
 
 def database_error_text(reason: str) -> str:
-    return f"Database error: {_sentence(reason)}"
+    # No full stop added: the reason often ends in a path, which must stay copyable.
+    return f"Database error: {one_line(reason)}"
 
 
 def _sentence(reason: str) -> str:

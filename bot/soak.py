@@ -218,6 +218,8 @@ def load_corpus(shared: Path, rng: random.Random, seeds_dir: Path | None = None)
     seed_sources = tuple(Source(p, questions_from_text(p, rng)) for p in seed.paragraphs)
 
     tsv = shared / SEED_QUESTIONS
+    if not tsv.is_file():  # the project ships a copy beside the seed
+        tsv = (seeds_dir or PROJECT_ROOT / "seeds") / SEED_QUESTIONS.name
     if tsv.is_file():
         questions = []
         for row in tsv.read_text(encoding="utf-8").splitlines()[1:]:

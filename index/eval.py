@@ -8,7 +8,7 @@ python -m index.eval retrieval --squad PATH [--share S]
     score): R@1 (unchanged by construction), R@3 and the mean number of passages,
     ranked and shown, for the whole and for each half of the articles (by position).
 
-python -m index.eval seed --questions PATH [--seeds DIR]
+python -m index.eval seed [--questions PATH] [--seeds DIR]
     Ingest the seed articles into a fresh store, ask each question, and check that
     the first quoted passage holds the expected phrase (or that nothing is quoted
     for NO_ANSWER). Exits 1 if any question fails.
@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         help="share of the first passage's score a later passage needs to be shown",
     )
     seed = commands.add_parser("seed", help="check the answers to the seed questions")
-    seed.add_argument("--questions", type=Path, required=True)
+    seed.add_argument("--questions", type=Path, default=PROJECT_SEEDS / "seed-questions.tsv")
     seed.add_argument("--seeds", type=Path, default=PROJECT_SEEDS)
     extraction = commands.add_parser(
         "extraction", help="article extraction scores on an article-extraction-benchmark folder"

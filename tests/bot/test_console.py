@@ -209,7 +209,7 @@ async def test_failures_are_told_in_plain_words(engine, monkeypatch):
     assert "NoneType" not in output and "RuntimeError" not in output
     monkeypatch.setattr(engine, "ask", locked)
     output = await converse(engine, QUESTION, "/stats")
-    assert "Database error: the database is locked; try again in a moment." in output
+    assert "Database error: the database is locked; try again in a moment\n" in output
     assert "articles: 0" in output  # the console carried on
 
 

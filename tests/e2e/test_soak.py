@@ -39,7 +39,9 @@ GUILD, NEWS, ALICE = 10, 11, 21
 
 async def test_a_short_soak_answers_every_question_and_loses_no_article() -> None:
     askers, posters = 6, 2
-    options = SoakOptions(seconds=10, warmup=2, askers=askers, posters=posters, seed=20251125)
+    options = SoakOptions(
+        seconds=10, warmup=2, askers=askers, posters=posters, seed=20251125, shared=SHARED
+    )
     report = await run_soak(options)
     text = report.format()
 
