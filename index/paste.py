@@ -14,6 +14,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from index.article_shape import check_shape
 from index.errors import IngestRefused
 from index.models import ArticleDraft
 from index.textio import (
@@ -75,8 +76,12 @@ class _Line:
     text: str
 
 
-def parse_paste(text: str, *, min_words: int = MIN_WORDS) -> ArticleDraft:
-    """Parse pasted article text. Raises ``IngestRefused`` when there is no article in it."""
+def parse_paste(
+    text: str, *, min_words: int = MIN_WORDS, max_paragraphs: int | None = None
+) -> ArticleDraft:
+    """Parse pasted article text. Raises ``IngestRefused`` when there is no article in it,
+    or (given ``max_paragraphs``) when it has far too many paragraphs to be one: refused
+    before counting words and fingerprinting what would be refused anyway."""
     text = clean_text(text)
     lines = _lines(text)
     if not lines:
@@ -84,6 +89,8 @@ def parse_paste(text: str, *, min_words: int = MIN_WORDS) -> ArticleDraft:
 
     body_text, source, note = _split_source_and_note(text, lines, find_urls(text))
     paragraphs = _paragraphs(body_text)
+    if max_paragraphs is not None and len(paragraphs) > max_paragraphs + 1:  # + a title
+        check_shape(paragraphs, max_paragraphs)
     if not paragraphs:
         if source is not None:
             raise IngestRefused("there is no article text in it, only a link")

@@ -303,7 +303,7 @@ class Engine:
         self, guild_id: int, text: str, provenance: Provenance | None = None
     ) -> IngestResult:
         """Ingest a pasted article (a message body or the text of an attachment)."""
-        draft = await asyncio.to_thread(parse_paste, text, min_words=self.config.min_words)
+        draft = await asyncio.to_thread(self._parse_paste, text)
         return await self.ingest_draft(guild_id, draft, provenance)
 
     async def ingest_file(
@@ -346,7 +346,7 @@ class Engine:
 
     def _parse_file(self, data: bytes) -> ArticleDraft:
         text = decode_text(data, max_bytes=self.config.max_text_bytes)
-        return parse_paste(text, min_words=self.config.min_words)
+        return self._parse_paste(text)
 
     async def ingest_url(
         self,
@@ -380,13 +380,17 @@ class Engine:
                 raise
             log.info("guild %s: %s: %s; using the text sent with it", guild_id, url, refused)
             try:
-                draft = await asyncio.to_thread(
-                    parse_paste, fallback_text, min_words=self.config.min_words
-                )
+                draft = await asyncio.to_thread(self._parse_paste, fallback_text)
             except IngestRefused:
                 raise refused from None
             draft = dataclasses.replace(draft, source_url=url, canonical_url=early)
         return await self.ingest_draft(guild_id, _with_origin(draft, None, note), provenance)
+
+    def _parse_paste(self, text: str) -> ArticleDraft:
+        """``parse_paste`` with this engine's limits (run in a worker thread)."""
+        return parse_paste(
+            text, min_words=self.config.min_words, max_paragraphs=self.config.max_paragraphs
+        )
 
     async def _draft_from_web(self, url: str) -> ArticleDraft:
         page = await self.fetcher.fetch(url)
@@ -397,7 +401,7 @@ class Engine:
             source = declared if same_site(declared, page.url) else page.url
             draft = article.to_draft()
         else:
-            draft = await asyncio.to_thread(parse_paste, text, min_words=self.config.min_words)
+            draft = await asyncio.to_thread(self._parse_paste, text)
             source = page.url
         return dataclasses.replace(draft, source_url=source, canonical_url=canonical_url(source))
 

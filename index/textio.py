@@ -51,7 +51,11 @@ def clean_text(text: str) -> str:
     text = _OTHER_LINE_BREAKS.sub("\n", text)
     text = _CONTROL.sub("", text)
     text = _BIDI_CONTROLS.sub("", text)
-    return unicodedata.normalize("NFC", text)
+    if unicodedata.is_normalized("NFC", text):
+        return text
+    # Line by line: one call over megabytes holds the interpreter lock for tens of
+    # milliseconds, and the event loop waits that long; nothing composes across a newline.
+    return "\n".join(unicodedata.normalize("NFC", line) for line in text.split("\n"))
 
 
 def one_line(text: str) -> str:

@@ -589,3 +589,10 @@ def test_a_one_line_paste_with_a_link_inside_keeps_it_in_the_text() -> None:
     draft = parse_paste(text)
     assert draft.source_url is None
     assert draft.paragraphs == (text,)
+
+
+def test_far_too_many_paragraphs_are_refused_by_the_parser_given_a_limit():
+    text = "A title\n" + "\n".join(f"word{i} and more words here" for i in range(60))
+    assert len(parse_paste(text).paragraphs) == 60
+    with pytest.raises(IngestRefused, match="the most an article may have is 50"):
+        parse_paste(text, max_paragraphs=50)
