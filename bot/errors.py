@@ -24,8 +24,8 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.render_discord import CHOICE_NAME_LIMIT, escape, fit
-from index.store import StoreError
+from bot.render_discord import CHOICE_NAME_LIMIT, fit
+from index.store import StoreBusy, StoreDamaged, StoreError, StoreFull, StoreReadOnly
 from index.textio import shorten
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def error_text(error: BaseException) -> str:
         error = error.original
     if isinstance(error, StoreError):
         log.warning("a store error answered to a member: %s", error)
-        return _sentence(escape(str(error)))  # shown as written: a path may hold "_" or "*"
+        return store_error_text(error)
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command works in a server."
     if isinstance(error, app_commands.CheckFailure):
@@ -67,6 +67,23 @@ def error_text(error: BaseException) -> str:
         return "One of the values given could not be understood; check it and try again."
     log.error("answering a member failed", exc_info=error)
     return SOMETHING_WENT_WRONG
+
+
+def store_error_text(error: StoreError) -> str:
+    """A store failure as members are told it: what it means for them, without the
+    file paths and details the operator finds in the log."""
+    if isinstance(error, StoreDamaged):
+        return (
+            "The bot's database is damaged, so nothing can be read or saved now; the bot's "
+            "operator needs to restore a backup (the log says more)."
+        )
+    if isinstance(error, StoreReadOnly):
+        return "The bot's database is read-only right now: questions work, nothing can be saved."
+    if isinstance(error, StoreFull):
+        return "The bot's disk is full: nothing was saved."
+    if isinstance(error, StoreBusy):
+        return "The bot's database is busy: nothing was saved; try again in a moment."
+    return "The bot's database could not be used; the bot's operator can see why in the log."
 
 
 async def answer_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:

@@ -20,6 +20,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.errors import store_error_text
 from bot.render_discord import ADDED, ALREADY, FAILED, ingest_summary, outcomes_text, say
 from bot.ui import NONE
 from index import Provenance
@@ -97,7 +98,7 @@ class Ingest(commands.Cog):
                         message.guild.id, channel_id=message.channel.id, message_id=message.id
                     )
                 except StoreError as error:
-                    outcomes = [IngestOutcome("message", error=str(error))]
+                    outcomes = [IngestOutcome("message", error=store_error_text(error))]
                     await _report(message, outcomes)
                     return outcomes
             await _react(message, WORKING)
@@ -119,7 +120,7 @@ class Ingest(commands.Cog):
             outcomes = await self.ingest(message)
         except StoreError as error:
             log.error("could not store what message %s shared: %s", message.id, error)
-            return [IngestOutcome("message", error=str(error))]
+            return [IngestOutcome("message", error=store_error_text(error))]
         except Exception:
             log.exception("ingesting message %s failed", message.id)
             return [IngestOutcome("message", error="something went wrong; it was logged")]

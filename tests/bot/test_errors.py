@@ -17,7 +17,7 @@ from bot.errors import (
     error_choices,
     error_text,
 )
-from index.store import StoreError
+from index.store import StoreBusy, StoreDamaged, StoreError, StoreFull, StoreReadOnly
 
 
 def invoke_error(original: Exception) -> app_commands.CommandInvokeError:
@@ -25,9 +25,14 @@ def invoke_error(original: Exception) -> app_commands.CommandInvokeError:
     return app_commands.CommandInvokeError(command, original)
 
 
-def test_a_store_error_is_told_in_its_own_words():
-    error = invoke_error(StoreError("the disk is full; free some space and share it again"))
-    assert error_text(error) == "The disk is full; free some space and share it again"
+def test_a_store_error_is_told_by_what_it_means_for_the_member():
+    full = invoke_error(StoreFull("the disk is full; nothing was saved"))
+    assert error_text(full) == "The bot's disk is full: nothing was saved."
+    damaged = StoreDamaged("the database /srv/bot.sqlite3 is damaged (malformed)")
+    assert "restore a backup" in error_text(damaged)
+    assert "read-only" in error_text(StoreReadOnly("the database /srv/x is read-only"))
+    assert "try again" in error_text(StoreBusy("the database is busy"))
+    assert "log" in error_text(StoreError("cannot open the database /srv/x"))
 
 
 def test_a_refused_check_says_why():
@@ -73,13 +78,17 @@ async def test_an_autocomplete_callback_that_fails_answers_with_the_error():
     class Owner:
         @autocomplete_errors_answered
         async def suggest(self, interaction, current):
-            raise StoreError("the database is locked; try again")
+            raise StoreBusy("the database is busy; try again")
 
     interaction = SimpleNamespace(data={"options": [{"type": 4, "focused": True}]})
     (choice,) = await Owner().suggest(interaction, "Sc")
-    assert choice.name == "The database is locked; try again" and choice.value == 0
+    assert choice.name.startswith("The bot's database is busy") and choice.value == 0
 
 
-def test_a_store_message_is_shown_as_written():
-    error = StoreError("the database /srv/news_bot/*data*/newsbot.sqlite3 is damaged")
-    assert error_text(error) == r"The database /srv/news\_bot/\*data\*/newsbot.sqlite3 is damaged"
+def test_a_store_message_never_shows_the_operator_s_paths():
+    for error in (
+        StoreDamaged("the database /srv/news_bot/newsbot.sqlite3 is damaged"),
+        StoreReadOnly("the database /srv/news_bot/newsbot.sqlite3 is read-only"),
+        StoreError("cannot open the database /srv/news_bot/newsbot.sqlite3"),
+    ):
+        assert "/srv" not in error_text(error)

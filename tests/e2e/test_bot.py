@@ -13,13 +13,13 @@ from contextlib import asynccontextmanager
 import pytest
 
 from bot.client import NewsBot, use_discord_endpoints
-from bot.errors import SOMETHING_WENT_WRONG
+from bot.errors import SOMETHING_WENT_WRONG, store_error_text
 from bot.settings import Settings
 from index import Engine
 from index.extract import Extractor
 from index.fetch import Fetcher, FetchLimits
 from index.netpolicy import AddressPolicy
-from index.store import StoreError
+from index.store import StoreDamaged
 from tests.conftest import SEED, SEED_URL
 from tests.support.fake_discord import (
     EPHEMERAL,
@@ -351,7 +351,8 @@ async def test_a_refused_command_sync_leaves_mentions_and_sharing_working(
 
 # -- one answer for every error in an interaction ------------------------------------------
 
-DAMAGED = "the database is damaged: database disk image is malformed; restore the latest backup"
+DAMAGED = "the database /srv/bot.sqlite3 is damaged (database disk image is malformed)"
+TOLD_DAMAGED = store_error_text(StoreDamaged(DAMAGED))
 
 
 def break_the_store(monkeypatch, target: object, method: str, after: float = 0.0) -> None:
@@ -360,7 +361,7 @@ def break_the_store(monkeypatch, target: object, method: str, after: float = 0.0
 
     async def damaged(*args, **kwargs):
         await asyncio.sleep(after)
-        raise StoreError(DAMAGED)
+        raise StoreDamaged(DAMAGED)
 
     monkeypatch.setattr(target, method, damaged)
 
@@ -374,7 +375,7 @@ async def test_ask_on_a_damaged_database_tells_the_asker(fake, bot, monkeypatch,
     break_the_store(monkeypatch, bot.engine.store, "paragraphs", after=0.3 if slow else 0.0)
     asked = await fake.slash(GUILD, NEWS, BOB, "ask", {"question": "How many troops?"})
     reply = await fake.wait_for_reply(asked)
-    assert reply["content"] == "T" + DAMAGED[1:]
+    assert reply["content"] == TOLD_DAMAGED and "/srv" not in reply["content"]
     assert int(reply.get("flags") or 0) & EPHEMERAL
     assert not reply.get("embeds")
     if slow:  # the public "thinking…" message is gone
@@ -388,7 +389,7 @@ async def test_a_mention_on_a_damaged_database_is_answered(fake, bot, monkeypatc
     reply = await fake.wait_for_message(
         NEWS, lambda m: (m.get("message_reference") or {}).get("message_id") == question["id"]
     )
-    assert reply["content"] == "T" + DAMAGED[1:]
+    assert reply["content"] == TOLD_DAMAGED and "/srv" not in reply["content"]
 
 
 async def test_autocomplete_on_a_damaged_database_says_so(fake, bot, monkeypatch):
@@ -397,7 +398,7 @@ async def test_autocomplete_on_a_damaged_database_says_so(fake, bot, monkeypatch
         GUILD, NEWS, BOB, "ask", {"question": "x", "article": "Sc"}, focused="article"
     )
     (choice,) = (await fake.wait_for_response(typing)).choices
-    assert choice["name"].startswith("The database is damaged") and len(choice["name"]) <= 100
+    assert choice["name"].startswith("The bot's database is damaged") and len(choice["name"]) <= 100
     assert choice["value"] == 0
 
 
@@ -409,7 +410,7 @@ async def test_the_more_button_on_a_damaged_database_tells_the_clicker(fake, bot
     break_the_store(monkeypatch, bot.engine, "recall_question")
     clicked = await fake.click(GUILD, NEWS, BOB, first, custom_id)
     reply = await fake.wait_for_reply(clicked)
-    assert reply["content"] == "T" + DAMAGED[1:]
+    assert reply["content"] == TOLD_DAMAGED and "/srv" not in reply["content"]
     assert int(reply.get("flags") or 0) & EPHEMERAL
 
 
