@@ -17,6 +17,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot import render_text
 from bot.connection import command_sync_failure, connection_failure
 from bot.cooldown import UserCooldown
 from bot.errors import NewsTree
@@ -227,7 +228,7 @@ def run_on_discord(settings: Settings) -> int:
         print(connection_failure(error, settings.discord_api_base), file=sys.stderr)
         return EXIT_USAGE if error.code in _REFUSED_CLOSE_CODES else EXIT_FAILED
     except StoreError as error:
-        print(f"Database error: {error}", file=sys.stderr)
+        print(render_text.database_error_text(str(error)), file=sys.stderr)
         return EXIT_FAILED
     except (
         discord.HTTPException,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -115,8 +116,6 @@ class BackgroundWrites:
             return
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
-        else:
-            self._wake.set()
 
     async def _run(self) -> None:
         while self.waiting and not self._closed:
@@ -147,7 +146,6 @@ class BackgroundWrites:
             except Exception as error:
                 ok = False
                 self._failed(f"guild {key[0]}: could not save the {key[1]} count", error)
-                continue
         for key in list(self._questions):
             ok = await self._write_question(key) and ok
         if ok:
@@ -188,9 +186,7 @@ class BackgroundWrites:
             )
         except Exception as error:
             if self._questions.get(key) is question:
-                self._questions[key] = _Question(
-                    question.user_id, question.text, question.article_id, failed=True
-                )
+                self._questions[key] = dataclasses.replace(question, failed=True)
             self._failed(f"guild {guild_id}: could not save question {question_id}", error)
             return False
         if self._questions.get(key) is question:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import math
 import time
 
@@ -33,7 +32,6 @@ from bot.ui import NONE, Confirm, Pager
 from index.errors import ArticleNotFound
 from index.guild_config import normalise_domain
 
-log = logging.getLogger(__name__)
 PAGE_SIZE = 10
 BACKFILL_PROGRESS_SECONDS = 2.0
 

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, closing
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import aiosqlite
 
@@ -95,10 +95,7 @@ def _guarded(
         try:
             return await method(self, *args, **kwargs)
         except _FAULTS as error:
-            failure = self._failure(error)
-            if failure is error:
-                raise
-            raise failure from error
+            self._raise_as_store_error(error)
 
     return guarded
 
@@ -134,10 +131,7 @@ class SQLiteStore:
         except BaseException as error:
             await self.close()
             if isinstance(error, _FAULTS):
-                failure = self._failure(error)
-                if failure is error:
-                    raise
-                raise failure from error
+                self._raise_as_store_error(error)
             raise
         if self.read_only:
             log.warning(
@@ -254,6 +248,13 @@ class SQLiteStore:
     def _refuse_if_damaged(self) -> None:
         if self._damage is not None:
             raise StoreDamaged(str(self._damage))
+
+    def _raise_as_store_error(self, error: BaseException) -> NoReturn:
+        """Raise what ``_failure`` makes of ``error``, chained to it unless it is itself."""
+        failure = self._failure(error)
+        if failure is error:
+            raise error
+        raise failure from error
 
     def _failure(self, error: BaseException) -> StoreError:
         """``error`` as a ``StoreError``; damage is remembered, so nothing is used after it."""
@@ -646,10 +647,7 @@ class SQLiteStore:
                 with contextlib.suppress(sqlite3.Error):
                     await connection.close()
         except _FAULTS as error:
-            failure = self._failure(error)
-            if failure is error:
-                raise
-            raise failure from error
+            self._raise_as_store_error(error)
 
     @_guarded
     async def paragraph_signature(self, guild_id: int) -> tuple[int, int, int]:
