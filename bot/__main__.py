@@ -26,11 +26,11 @@ from bot import render_text
 from bot.console import run_console
 from bot.seeding import ingest_seeds_once
 from bot.settings import Settings, SettingsError
+from bot.storage import open_engine
 from index import Engine, IngestRefused, Provenance
-from index.errors import ArticleNotFound
+from index.errors import ArticleNotFound, StoreError
+from index.ingest.urls import is_link
 from index.models import GuildSummary
-from index.store import StoreError
-from index.urls import is_link
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 CREATING_COMMANDS = frozenset({"run", "console", "ingest"})
@@ -77,7 +77,9 @@ def _whole_number(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path, help="SQLite database file (default: from settings)")
+    common.add_argument(
+        "--db", help="SQLite file or postgresql:// URL (default: DATABASE_URL from settings)"
+    )
     common.add_argument(
         "--guild", type=guild_id, help="guild id to work on (default: CONSOLE_GUILD_ID)"
     )
@@ -153,9 +155,7 @@ async def _with_engine(
     database = getattr(args, "db", None) or settings.database
     guild = getattr(args, "guild", None)
     guild = settings.console_guild_id if guild is None else guild
-    engine = await Engine.open(
-        database, settings.engine_config(), create=command in CREATING_COMMANDS
-    )
+    engine = await open_engine(settings, database, create=command in CREATING_COMMANDS)
     async with engine:
         return await handler(engine, guild, args, settings)
 

@@ -22,9 +22,10 @@ from bot.connection import command_sync_failure, connection_failure
 from bot.cooldown import UserCooldown
 from bot.errors import NewsTree
 from bot.settings import Settings
+from bot.storage import open_engine
 from bot.ui import MoreButton
 from index import Engine
-from index.store import StoreError
+from index.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ class NewsBot(commands.Bot):
         if self._given_engine is not None:
             self.engine = self._given_engine
         else:
-            self.engine = await Engine.open(self.settings.database, self.settings.engine_config())
+            self.engine = await open_engine(self.settings)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(MoreButton)

@@ -35,9 +35,8 @@ from prompt_toolkit.output import create_output
 
 from bot import render_text
 from index import Engine, IngestRefused, Provenance
-from index.errors import ArticleNotFound
-from index.store import StoreError
-from index.urls import find_urls, is_link
+from index.errors import ArticleNotFound, StoreError
+from index.ingest.urls import find_urls, is_link
 
 log = logging.getLogger(__name__)
 

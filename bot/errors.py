@@ -25,8 +25,8 @@ import discord
 from discord import app_commands
 
 from bot.render_discord import CHOICE_NAME_LIMIT, fit
-from index.store import StoreBusy, StoreDamaged, StoreError, StoreFull, StoreReadOnly
-from index.textio import shorten
+from index.errors import StoreBusy, StoreDamaged, StoreError, StoreFull, StoreReadOnly
+from index.ingest.textio import shorten
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 import discord
 
+from index.ingest.textio import clean_text, one_line, shorten
 from index.models import Answer, ArticleInfo, IngestOutcome, Passage
-from index.textio import clean_text, one_line, shorten
 
 MESSAGE_LIMIT = 2000
 """Characters in a message's content."""

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import wcwidth
 
+from index.ingest.textio import clean_text, one_line, shorten
 from index.models import (
     Answer,
     ArticleInfo,
@@ -24,7 +25,6 @@ from index.models import (
     Passage,
     StoredParagraph,
 )
-from index.textio import clean_text, one_line, shorten
 
 BOLD = "\x1b[1m"
 RESET = "\x1b[0m"

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from index import Engine, IngestRefused, IngestResult, Provenance
-from index.store import StoreReadOnly
+from index.errors import StoreReadOnly
 
 log = logging.getLogger(__name__)
 SEEDED_KEY = "seeded"

@@ -12,8 +12,10 @@ from typing import TypeVar
 
 from dotenv import dotenv_values
 
-from index.bm25 import BM25Params
-from index.service import EngineConfig
+from index.engine import EngineConfig
+from index.errors import StoreError
+from index.search.bm25 import BM25Params
+from index.store.location import StoreLocation, parse_location
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DISCORD_ATTACHMENT_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
@@ -33,7 +35,11 @@ class SettingsError(ValueError):
 class Settings:
     discord_token: str | None = None
     data_dir: Path = Path("data")
+    database_url: str | None = None
+    """``DATABASE_URL``: a SQLite path (or ``sqlite:///path``) or a ``postgresql://`` URL."""
     database_path: Path | None = None
+    """``DATABASE_PATH``, the older name for a SQLite file; ``DATABASE_URL`` wins."""
+    index_dir: Path | None = None
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     console_guild_id: int = 0
     results_per_answer: int = 3
@@ -49,8 +55,25 @@ class Settings:
     attachment_hosts: tuple[str, ...] = DISCORD_ATTACHMENT_HOSTS
 
     @property
-    def database(self) -> Path:
-        return self.database_path or self.data_dir / "newsbot.sqlite3"
+    def database(self) -> str | Path:
+        """The configured store: a URL, or the SQLite file."""
+        return self.database_url or self.database_path or self.data_dir / "newsbot.sqlite3"
+
+    def store_location(self, database: str | Path | None = None) -> StoreLocation:
+        """Where the store is (``database`` overrides the setting, as ``--db`` does)."""
+        try:
+            return parse_location(database or self.database)
+        except StoreError as error:
+            raise SettingsError(f"DATABASE_URL: {error}") from None
+
+    def snapshot_dir(self, location: StoreLocation) -> Path:
+        """Where index snapshots are cached: ``INDEX_DIR``, else beside a SQLite file
+        (``<file>.index``), else ``<DATA_DIR>/index``."""
+        if self.index_dir is not None:
+            return self.index_dir
+        if location.path is not None:
+            return location.path.with_name(location.path.name + ".index")
+        return self.data_dir / "index"
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(
@@ -84,7 +107,9 @@ class Settings:
         settings = cls(
             discord_token=get("DISCORD_TOKEN", str, None),
             data_dir=get("DATA_DIR", Path, defaults.data_dir),
+            database_url=get("DATABASE_URL", str, None),
             database_path=get("DATABASE_PATH", Path, None),
+            index_dir=get("INDEX_DIR", Path, None),
             seeds_dir=get("SEEDS_DIR", Path, defaults.seeds_dir),
             console_guild_id=get("CONSOLE_GUILD_ID", int, defaults.console_guild_id),
             results_per_answer=get("RESULTS_PER_ANSWER", int, defaults.results_per_answer),
@@ -103,6 +128,7 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        self.store_location()
         if not 1 <= self.results_per_answer <= 10:
             raise SettingsError("RESULTS_PER_ANSWER must be between 1 and 10")
         if self.bm25_k1 < 0 or not 0 <= self.bm25_b <= 1 or self.bm25_epsilon < 0:

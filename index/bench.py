@@ -44,10 +44,11 @@ from pathlib import Path
 
 import numpy as np
 
-from index.analyzer import analyse, unique_terms
-from index.bm25 import BM25Index, BM25Params
+from index.ingest.paste import fingerprint
 from index.models import ArticleDraft, Provenance
-from index.paste import fingerprint
+from index.search.analyzer import analyse, unique_terms
+from index.search.bm25 import BM25Index, BM25Params
+from index.store import open_store
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 ARTICLE_SIZE = 20
@@ -287,7 +288,7 @@ def memory_of_index(tokens: list[list[str]], params: BM25Params) -> float:
     # VmHWM, not ru_maxrss: the latter carries the parent's peak over fork and exec.
     code = (
         "import re, resource, sys\n"
-        "from index.bm25 import BM25Index, BM25Params\n"
+        "from index.search.bm25 import BM25Index, BM25Params\n"
         f"index = BM25Index(BM25Params({params.k1}, {params.b}, {params.epsilon}))\n"
         "article, batch = 0, []\n"
         f"for i, line in enumerate(open({corpus_file!r}, encoding='utf-8')):\n"
@@ -309,9 +310,9 @@ def memory_of_index(tokens: list[list[str]], params: BM25Params) -> float:
 
 async def fill_store(corpus: list[str], path: Path) -> None:
     """A store holding ``corpus`` as articles of ``ARTICLE_SIZE`` paragraphs, guild 1."""
-    from index.service import Engine
+    from index.engine import Engine
 
-    async with await Engine.open(path) as engine:
+    async with await Engine.open(await open_store(path)) as engine:
         for first in range(0, len(corpus), ARTICLE_SIZE):
             paragraphs = tuple(corpus[first : first + ARTICLE_SIZE])
             draft = ArticleDraft(f"Article {first}", paragraphs, fingerprint(paragraphs))
@@ -322,10 +323,13 @@ _RESTART = """
 import time
 started = time.perf_counter()
 import asyncio, re, sys
-from index.service import Engine
+from pathlib import Path
+from index.engine import Engine
+from index.store import open_store
 
 async def main():
-    async with await Engine.open(sys.argv[1]) as engine:
+    index_dir = Path(sys.argv[1] + ".index")
+    async with await Engine.open(await open_store(sys.argv[1]), index_dir=index_dir) as engine:
         await engine.ask(1, sys.argv[2])
         return time.perf_counter() - started
 
@@ -368,7 +372,7 @@ def cold_start(corpus: list[str], question: str, workdir: Path) -> dict[str, flo
 
 async def loop_lag(corpus: list[str], workdir: Path, articles: int = 200) -> float:
     """The longest a loop callback waited (ms) while ``articles`` were ingested back to back."""
-    from index.service import Engine
+    from index.engine import Engine
 
     worst = 0.0
     stop = asyncio.Event()
@@ -381,7 +385,7 @@ async def loop_lag(corpus: list[str], workdir: Path, articles: int = 200) -> flo
             await asyncio.sleep(0.005)
             worst = max(worst, (loop.time() - planned) * 1000)
 
-    async with await Engine.open(workdir / "lag.sqlite3") as engine:
+    async with await Engine.open(await open_store(workdir / "lag.sqlite3")) as engine:
         watch = asyncio.create_task(ticker())
         for number in range(articles):
             first = (number * ARTICLE_SIZE) % max(1, len(corpus) - ARTICLE_SIZE)

@@ -37,8 +37,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from index.bench import DEFAULT_DATA, build_corpus, load_sources
+from index.engine import Engine, EngineConfig
 from index.errors import IngestRefused
-from index.service import Engine, EngineConfig
+from index.store import open_store
 
 GUILD_A, GUILD_B = 1, 2
 ASKER = 42
@@ -232,7 +233,7 @@ async def run(args: argparse.Namespace, report: Report) -> None:
     hostile = hostile_text(args.hostile_lines).encode()
 
     with tempfile.TemporaryDirectory() as tmp:
-        engine = await Engine.open(Path(tmp) / "hostile.sqlite3", config)
+        engine = await Engine.open(await open_store(Path(tmp) / "hostile.sqlite3"), config)
         try:
             for path in sorted(PROJECT_SEEDS.glob("*.txt")):
                 await engine.ingest_file(GUILD_B, path.name, path.read_bytes())

@@ -4,7 +4,7 @@ python -m index.eval retrieval --squad PATH [--share S]
     Index every paragraph of a SQuAD-format file, ask every question, and print
     Recall@1, Recall@3 and MRR@10 over the whole corpus and within each question's
     own article. Then what answers of three passages show once only real candidates
-    are kept (``index.relevance``; ``--share`` tries another share of the first's
+    are kept (``index.search.relevance``; ``--share`` tries another share of the first's
     score): R@1 (unchanged by construction), R@3 and the mean number of passages,
     ranked and shown, for the whole and for each half of the articles (by position).
 
@@ -39,13 +39,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.bm25 import BM25Params
+from index.engine import Engine, EngineConfig
 from index.errors import IngestRefused
-from index.extract import decode_html, extract_article
+from index.ingest.extract import decode_html, extract_article
+from index.ingest.paste import fingerprint
 from index.models import ArticleDraft, Provenance
-from index.paste import fingerprint
-from index.relevance import SHARE_OF_FIRST, real_candidates
-from index.service import Engine, EngineConfig
+from index.search.bm25 import BM25Params
+from index.search.relevance import SHARE_OF_FIRST, real_candidates
+from index.store import open_store
 
 PROJECT_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 NO_ANSWER = "NO_ANSWER"
@@ -175,7 +176,9 @@ async def evaluate_retrieval(
     whole: list[Asked] = []
     scoped: list[Asked] = []
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        async with await Engine.open(Path(tmp) / "eval.sqlite3", config) as engine:
+        async with await Engine.open(
+            await open_store(Path(tmp) / "eval.sqlite3"), config
+        ) as engine:
             article_ids: list[int] = []
             paragraph_ids: list[list[int]] = []
             for title, paragraphs in articles:
@@ -245,7 +248,9 @@ async def evaluate_seed(
 ) -> list[SeedOutcome]:
     outcomes = []
     with tempfile.TemporaryDirectory() as tmp:
-        async with await Engine.open(Path(tmp) / "seed.sqlite3", config) as engine:
+        async with await Engine.open(
+            await open_store(Path(tmp) / "seed.sqlite3"), config
+        ) as engine:
             for path in sorted(seeds.glob("*.txt")):
                 await engine.ingest_file(EVAL_GUILD, path.name, path.read_bytes())
             for question, expected in questions:

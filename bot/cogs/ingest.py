@@ -24,10 +24,9 @@ from bot.errors import store_error_text
 from bot.render_discord import ADDED, ALREADY, FAILED, ingest_summary, outcomes_text, say
 from bot.ui import NONE
 from index import Provenance
-from index.ingest_gate import IngestBusy
+from index.errors import IngestBusy, StoreError
+from index.ingest.sources import file_kind, message_sources
 from index.models import Attachment, IngestOutcome, PendingIngest
-from index.sources import file_kind, message_sources
-from index.store import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,12 @@
 """The storage interface the engine depends on. Implementations keep their SQL to themselves.
 
 Every method that reads or writes articles takes the guild first, and an implementation
-must never return or touch rows of another guild.
+must never return or touch rows of another guild. The contract suite
+(``tests/index/store/test_contract.py``) holds every store to the same behaviour.
+
+Errors are the ``StoreError`` family of ``index.errors``: ``StoreUnavailable`` when the
+database cannot be reached (the store reconnects by itself), ``StoreDamaged``,
+``StoreReadOnly``, ``StoreFull``, ``StoreBusy``, ``StoreMissing``; never a driver's own.
 """
 
 from __future__ import annotations
@@ -11,6 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from index.errors import (
+    StoreDamaged,
+)
 from index.models import (
     ArticleDraft,
     ArticleInfo,
@@ -20,43 +28,19 @@ from index.models import (
     Provenance,
     StoredParagraph,
 )
-
-
-class StoreError(Exception):
-    """The store could not do what was asked. The message is plain words for an operator."""
-
-
-class StoreDamaged(StoreError):
-    """The database file is damaged. The store reads and writes nothing more from it: a
-    damaged file must be restored from a backup, not used or changed further."""
-
-
-class StoreReadOnly(StoreError):
-    """The database file or its folder cannot be written: reading still works."""
-
-
-class StoreFull(StoreError):
-    """The disk is full; the change was not saved."""
-
-
-class StoreBusy(StoreError):
-    """Another process held the database for too long; trying again may work."""
-
-
-class StoreMissing(StoreError):
-    """There is no database at the path, and the caller did not ask to create one."""
-
-
-class DuplicateArticle(Exception):
-    """The guild already holds this article (same canonical URL or same text)."""
-
-    def __init__(self, existing: ArticleInfo) -> None:
-        super().__init__(f"already stored as article #{existing.id}")
-        self.existing = existing
+from index.store.columns import Columns
 
 
 class Store(Protocol):
-    async def open(self) -> None: ...
+    @property
+    def location(self) -> str:
+        """Where the data is, for messages and logs (a URL without its password)."""
+        ...
+
+    async def open(self) -> None:
+        """Connect, and bring the schema up to date (safe when several processes start
+        at once)."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -101,8 +85,6 @@ class Store(Protocol):
     def iter_paragraphs(self, guild_id: int) -> AsyncIterator[tuple[StoredParagraph, str]]:
         """Every paragraph of the guild with its article's title, by article and position."""
         ...
-
-    async def guild_ids(self) -> list[int]: ...
 
     async def paragraph_signature(self, guild_id: int) -> tuple[int, int, int]:
         """(paragraphs, largest paragraph id, sum of ids) of the guild, to check snapshots."""
@@ -162,7 +144,22 @@ class Store(Protocol):
         """Write a consistent copy of everything to ``target``, a new file, while in use.
 
         Never leaves a partial copy: on any failure there is no file at ``target``. An
-        existing ``target`` is refused, not replaced."""
+        existing ``target`` is refused, not replaced. A store whose database has its own
+        backup tool may raise ``StoreError`` saying how to use it instead."""
+        ...
+
+    async def is_empty(self) -> bool:
+        """Whether the store holds no row of any guild (a target for ``copy-store``)."""
+        ...
+
+    def copy_rows(self, columns: Columns) -> AsyncIterator[list[tuple[object, ...]]]:
+        """Every row of one table (``columns`` names it), in batches, ordered by its key;
+        values as ``columns`` says (timestamps as aware ``datetime``)."""
+        ...
+
+    async def load_rows(self, columns: Columns, rows: Sequence[tuple[object, ...]]) -> None:
+        """Write rows read by another store's ``copy_rows`` as they are, ids included,
+        in one transaction; rows added later get ids past them."""
         ...
 
     async def add_pending_ingest(

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
+from index.ingest.paste import fingerprint
 from index.models import ArticleDraft, Provenance
-from index.paste import fingerprint
 from index.store.sqlite import SQLiteStore
 from index.store.sqlite_check import ROWS_CHECKED_AT_OPEN, row_problems
 

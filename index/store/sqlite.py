@@ -27,6 +27,7 @@ from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import aiosqlite
 
+from index.errors import DuplicateArticle, StoreDamaged, StoreError, StoreReadOnly
 from index.models import (
     ArticleDraft,
     ArticleInfo,
@@ -38,7 +39,6 @@ from index.models import (
     utc_now,
 )
 from index.store import sqlite_faults as faults
-from index.store.base import DuplicateArticle, StoreDamaged, StoreError, StoreReadOnly
 from index.store.checksums import row_checksum
 from index.store.sqlite_check import (
     ROWS_CHECKED_AT_OPEN,

@@ -13,7 +13,7 @@ import errno
 import sqlite3
 from pathlib import Path
 
-from index.store.base import (
+from index.errors import (
     StoreBusy,
     StoreDamaged,
     StoreError,

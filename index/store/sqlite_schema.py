@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from index.store import columns
 from index.store.checksums import row_checksum, sql_row_checksum
 
 CHECKSUM_FUNCTION = "newsbot_row_checksum"
@@ -48,42 +49,13 @@ class Table:
         return f"UPDATE {self.name} SET checksum = {CHECKSUM_FUNCTION}({', '.join(self.columns)})"
 
 
-ARTICLES = Table(
-    "articles",
-    (
-        "id",
-        "guild_id",
-        "title",
-        "source_url",
-        "canonical_url",
-        "fingerprint",
-        "note",
-        "site_name",
-        "author",
-        "published",
-        "poster_id",
-        "poster_name",
-        "channel_id",
-        "message_id",
-        "message_url",
-        "posted_at",
-        "created_at",
-        "paragraph_count",
-    ),
-)
-PARAGRAPHS = Table("paragraphs", ("id", "guild_id", "article_id", "position", "text"))
-SETTINGS = Table("guild_settings", ("guild_id", "key", "value"))
-COUNTERS = Table("guild_counters", ("guild_id", "key", "value"))
-AUDIT = Table(
-    "audit_log", ("id", "guild_id", "user_id", "user_name", "action", "detail", "created_at")
-)
-QUESTIONS = Table(
-    "questions", ("id", "guild_id", "user_id", "question", "article_id", "created_at")
-)
-PENDING = Table(
-    "pending_ingests",
-    ("id", "guild_id", "channel_id", "message_id", "content", "attempts", "accepted_at"),
-)
+ARTICLES = Table(columns.ARTICLES.table, columns.ARTICLES.names)
+PARAGRAPHS = Table(columns.PARAGRAPHS.table, columns.PARAGRAPHS.names)
+SETTINGS = Table(columns.SETTINGS.table, columns.SETTINGS.names)
+COUNTERS = Table(columns.COUNTERS.table, columns.COUNTERS.names)
+AUDIT = Table(columns.AUDIT.table, columns.AUDIT.names)
+QUESTIONS = Table(columns.QUESTIONS.table, columns.QUESTIONS.names)
+PENDING = Table(columns.PENDING.table, columns.PENDING.names)
 SCHEMA_LOG = Table("schema_log", ("version", "applied_at"))
 """One row per migration from ``CHECKSUMS_SINCE`` on: the schema version is kept twice,
 so a damaged ``user_version`` is told apart from a database of a newer version."""

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import build_parser, main
-from index import ArticleDraft, Engine
-from index.paste import fingerprint
+from index import ArticleDraft
+from index.ingest.paste import fingerprint
 from index.store import SQLiteStore
 from tests.conftest import PROJECT, SEED, SEED_URL
-from tests.index.mounts import (
+from tests.support.engines import open_engine
+from tests.support.mounts import (
     environment,
     needs_mounts,
     python,
@@ -169,7 +170,7 @@ def stories(count: int) -> list[ArticleDraft]:
 
 def fill(database: Path, guild: int, drafts: list[ArticleDraft]) -> None:
     async def ingest() -> None:
-        async with await Engine.open(database, snapshots=False) as engine:
+        async with await open_engine(database, snapshots=False) as engine:
             for draft in drafts:
                 assert (await engine.ingest_draft(guild, draft)).added
 
@@ -368,10 +369,11 @@ def test_a_read_only_database_answers_and_refuses_changes(cli, tmp_path, monkeyp
 KILLED_AFTER_AN_INGEST = """
 import asyncio, os, sys
 from index import ArticleDraft, Engine
-from index.paste import fingerprint
+from tests.support.engines import open_engine
+from index.ingest.paste import fingerprint
 
 async def main(path):
-    engine = await Engine.open(path, snapshots=False)
+    engine = await open_engine(path, snapshots=False)
     paragraphs = ("Only in the log: the ferry timetable changed again at the harbour.",)
     await engine.ingest_draft(5, ArticleDraft("Late news", paragraphs, fingerprint(paragraphs)))
     os._exit(0)  # no clean stop: the article is in the -wal file beside the database

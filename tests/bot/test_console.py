@@ -17,13 +17,14 @@ from bot.render_text import BOLD, RESET, visible_width
 from index import Engine
 from index.store import StoreError
 from tests.conftest import SEED, SEED_URL
+from tests.support.engines import open_engine
 
 GUILD = 0
 
 
 @pytest.fixture
 async def engine(tmp_path):
-    engine = await Engine.open(tmp_path / "console.sqlite3")
+    engine = await open_engine(tmp_path / "console.sqlite3")
     yield engine
     await engine.close()
 

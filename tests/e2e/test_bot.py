@@ -16,11 +16,12 @@ from bot.client import NewsBot, use_discord_endpoints
 from bot.errors import SOMETHING_WENT_WRONG, store_error_text
 from bot.settings import Settings
 from index import Engine
-from index.extract import Extractor
-from index.fetch import Fetcher, FetchLimits
-from index.netpolicy import AddressPolicy
+from index.ingest.extract import Extractor
+from index.ingest.fetch import Fetcher, FetchLimits
+from index.ingest.netpolicy import AddressPolicy
 from index.store import StoreDamaged
 from tests.conftest import SEED, SEED_URL
+from tests.support.engines import open_engine
 from tests.support.fake_discord import (
     EPHEMERAL,
     SPACEBAR_COMMAND_REFUSAL,
@@ -67,7 +68,7 @@ async def engine(tmp_path) -> AsyncIterator[Engine]:
         AddressPolicy.allowing(["127.0.0.1/32"], any_port=True), FetchLimits(total_seconds=3)
     )
     async with Extractor() as extractor:
-        engine = await Engine.open(tmp_path / "bot.sqlite3", fetcher=fetcher, extractor=extractor)
+        engine = await open_engine(tmp_path / "bot.sqlite3", fetcher=fetcher, extractor=extractor)
         yield engine
         await engine.close()
         await fetcher.close()

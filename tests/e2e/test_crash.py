@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from index import Engine
-from index.paste import parse_paste
+from index.ingest.paste import parse_paste
 from tests.conftest import SEED
 from tests.e2e.test_bot import ALICE, GUILD, NEWS, TOKEN, fake  # noqa: F401  (fixture)
+from tests.support.engines import open_engine
 from tests.support.fake_discord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,7 +146,7 @@ async def test_sigkill_during_ingests_loses_nothing_confirmed(fake, bot_process,
         ).fetchall()
         assert mismatched == []
 
-    engine = await Engine.open(database)
+    engine = await open_engine(database)
     try:
         assert await engine.pending_ingests([GUILD]) == []
         for message, paragraphs in posted:

@@ -15,10 +15,10 @@ import pytest
 from bot.cogs.ingest import MAX_ATTEMPTS, MAX_UNDELIVERED_NOTICES
 from bot.render_discord import MESSAGE_LIMIT
 from index import Engine, EngineConfig
-from index.extract import Extractor
-from index.fetch import Fetcher, FetchLimits
-from index.ingest_gate import GateLimits
-from index.netpolicy import AddressPolicy
+from index.ingest.extract import Extractor
+from index.ingest.fetch import Fetcher, FetchLimits
+from index.ingest.gate import GateLimits
+from index.ingest.netpolicy import AddressPolicy
 from tests.conftest import SEED
 from tests.e2e.test_bot import (
     ALICE,
@@ -37,6 +37,7 @@ from tests.e2e.test_bot import (
     running,
 )
 from tests.support.discord_limits import WORKING_MENTION, assert_fits_discord
+from tests.support.engines import open_engine
 from tests.support.fake_discord import FakeDiscord, Perm, overwrite
 from tests.support.web import serve
 
@@ -49,7 +50,7 @@ async def limited_engine(tmp_path) -> AsyncIterator[Engine]:
     )
     config = EngineConfig(ingest_limits=GateLimits(per_guild=1, running=2, running_per_guild=1))
     async with Extractor() as extractor:
-        engine = await Engine.open(
+        engine = await open_engine(
             tmp_path / "bot.sqlite3", config, fetcher=fetcher, extractor=extractor
         )
         yield engine

@@ -1,6 +1,6 @@
 """The soak run in a short form, and the pieces it stands on.
 
-The full run is ``python -m bot.soak`` (60 s, 20 askers, 5 posters); here it runs for a
+The full run is ``python -m tests.support.soak`` (60 s, 20 askers, 5 posters); here it runs for a
 few seconds with fewer users, and must still answer every question and account for
 every article. Latencies are reported by the soak, never asserted.
 """
@@ -15,7 +15,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.soak import (
+from index.ingest.paste import parse_paste
+from tests.conftest import SHARED, SQUAD
+from tests.support.fake_discord import FakeDiscord, Intent, Op
+from tests.support.soak import (
     KINDS,
     PASTE_LIMIT,
     WAYS,
@@ -26,9 +29,6 @@ from bot.soak import (
     load_corpus,
     run_soak,
 )
-from index.paste import parse_paste
-from tests.conftest import SHARED, SQUAD
-from tests.support.fake_discord import FakeDiscord, Intent, Op
 
 TOKEN = "soak-test-token"
 GUILD, NEWS, ALICE = 10, 11, 21

@@ -4,28 +4,29 @@ import json
 
 import pytest
 
-from index import Engine, IngestRefused, Provenance
+from index import IngestRefused, Provenance
 from index.guild_config import GuildConfig, normalise_domain
 from tests.conftest import SEED
+from tests.support.engines import open_engine
 
 GUILD, OTHER = 10, 20
 
 
 @pytest.fixture
 async def engine(tmp_path):
-    engine = await Engine.open(tmp_path / "mod.sqlite3")
+    engine = await open_engine(tmp_path / "mod.sqlite3")
     yield engine
     await engine.close()
 
 
 async def test_guild_config_defaults_changes_and_persistence(tmp_path):
     path = tmp_path / "cfg.sqlite3"
-    async with await Engine.open(path) as engine:
+    async with await open_engine(path) as engine:
         assert await engine.guild_config(GUILD) == GuildConfig()
         await engine.update_guild_config(
             GUILD, watched_channels=(5, 6), results=2, auto_ingest=False, moderator_role=99
         )
-    async with await Engine.open(path) as engine:
+    async with await open_engine(path) as engine:
         config = await engine.guild_config(GUILD)
         assert config.watched_channels == (5, 6) and config.results == 2
         assert not config.auto_ingest and config.moderator_role == 99
