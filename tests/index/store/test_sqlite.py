@@ -1,9 +1,16 @@
+"""What only the SQLite store has: a file it creates, checks and migrates, damage on disk,
+read-only files and folders, and backups to a new file.
+
+What every store does (articles, duplicates, guild isolation, settings…) is in the
+contract suite (``test_contract.py``), which runs on SQLite too. Tests here look inside
+the file with a ``sqlite3`` connection of their own, never through the store's.
+"""
+
 from __future__ import annotations
 
 import os
 import sqlite3
 from contextlib import closing
-from datetime import UTC, datetime
 
 import aiosqlite
 import pytest
@@ -11,12 +18,12 @@ import pytest
 from index.ingest.paste import fingerprint
 from index.models import ArticleDraft, Provenance
 from index.store import (
-    DuplicateArticle,
     SQLiteStore,
     StoreDamaged,
     StoreError,
     StoreMissing,
     StoreReadOnly,
+    open_store,
 )
 from index.store import sqlite as sqlite_store
 from index.store.sqlite_schema import CHECKSUMS_SINCE, MIGRATIONS, SCHEMA_LOG, SCHEMA_VERSION
@@ -32,105 +39,74 @@ def draft(title: str, *paragraphs: str, url: str | None = None) -> ArticleDraft:
     )
 
 
+def _raw(path) -> sqlite3.Connection:
+    """A plain connection to the file, past the store: to look inside it, or to write to
+    it as damage on disk would."""
+    return sqlite3.connect(path, isolation_level=None)
+
+
 @pytest.fixture
-async def store(tmp_path):
+async def file_store(tmp_path):
     store = SQLiteStore(tmp_path / "data" / "bot.sqlite3")
     await store.open()
     yield store
     await store.close()
 
 
-async def test_open_sets_up_wal_foreign_keys_and_schema(tmp_path, store):
-    assert (tmp_path / "data" / "bot.sqlite3").exists()
-    with sqlite3.connect(store.path) as raw:
-        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    async with store._writer.execute("PRAGMA foreign_keys") as cursor:
-        assert (await cursor.fetchone())[0] == 1
+# -- the file ---------------------------------------------------------------------------
 
 
-async def test_add_get_list_and_remove(store):
-    when = datetime(2025, 11, 24, 12, 0, tzinfo=UTC)
-    info, paragraphs = await store.add_article(
-        7,
-        draft("Title", "First.", "Second.", url="https://x.com/a"),
-        Provenance(poster_id=5, poster_name="ann", posted_at=when, message_url="https://m/1"),
-    )
-    assert [p.text for p in paragraphs] == ["First.", "Second."]
-    assert [p.position for p in paragraphs] == [0, 1]
-    assert info.paragraph_count == 2 and info.poster_name == "ann" and info.posted_at == when
-    assert await store.get_article(7, info.id) == info
-    assert await store.list_articles(7) == [info]
-    assert await store.counts(7) == (1, 2, (await store.counts(7))[2])
-
-    removed = await store.remove_article(7, info.id)
-    assert removed is not None and removed[0].id == info.id
-    assert [p.id for p in removed[1]] == [p.id for p in paragraphs]
-    assert await store.get_article(7, info.id) is None
-    assert await store.paragraphs(7, [p.id for p in paragraphs]) == {}
-    assert await store.remove_article(7, info.id) is None
+async def test_open_creates_the_file_and_its_folder_in_wal_mode_with_the_schema(tmp_path):
+    path = tmp_path / "data" / "bot.sqlite3"
+    store = await open_store(f"sqlite:///{path}")
+    try:
+        assert isinstance(store, SQLiteStore) and path.is_file()
+        with closing(_raw(path)) as raw:
+            assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        await store.close()
 
 
-async def test_duplicates_are_refused_and_nothing_is_written(store):
-    first, _ = await store.add_article(1, draft("A", "Same words here."), Provenance())
-    with pytest.raises(DuplicateArticle) as same_text:
-        await store.add_article(1, draft("B", "same  words, here!"), Provenance())
-    assert same_text.value.existing.id == first.id
-
-    await store.add_article(1, draft("C", "Other words.", url="https://x.com/c"), Provenance())
-    with pytest.raises(DuplicateArticle):
-        await store.add_article(1, draft("D", "New words.", url="https://x.com/c"), Provenance())
-    assert (await store.counts(1))[:2] == (2, 2)
+async def test_removing_an_article_removes_its_paragraphs_from_the_file(file_store):
+    """The paragraphs go by the foreign key's cascade: foreign keys are enforced."""
+    info, _ = await file_store.add_article(1, draft("Gone", "a.", "b."), Provenance())
+    kept, _ = await file_store.add_article(1, draft("Kept", "c."), Provenance())
+    await file_store.remove_article(1, info.id)
+    with closing(_raw(file_store.path)) as raw:
+        rows = raw.execute("SELECT article_id, text FROM paragraphs").fetchall()
+    assert rows == [(kept.id, "c.")]
 
 
-async def test_guilds_never_see_each_other(store):
-    info, paragraphs = await store.add_article(1, draft("Mine", "Guild one text."), Provenance())
-    assert await store.get_article(2, info.id) is None
-    assert await store.list_articles(2) == []
-    assert await store.paragraphs(2, [p.id for p in paragraphs]) == {}
-    assert await store.articles_by_id(2, [info.id]) == {}
-    assert await store.remove_article(2, info.id) is None
-    assert [row async for row in store.iter_paragraphs(2)] == []
-    assert await store.search_titles(2, "Mine") == []
-    # The same text may be stored by another guild: duplicates are per guild.
-    other, _ = await store.add_article(2, draft("Mine", "Guild one text."), Provenance())
-    assert other.id != info.id
-
-
-async def test_failed_ingest_leaves_nothing_half_written(store):
+async def test_a_failed_ingest_writes_nothing_to_the_file(file_store):
     bad = ArticleDraft(title="T", paragraphs=("fine", object()), fingerprint="f")  # type: ignore[arg-type]
-    with pytest.raises(Exception):  # noqa: B017 - any driver error; what matters is the rollback
-        await store.add_article(1, bad, Provenance())
-    assert await store.counts(1) == (0, 0, None)
-    async with store._conn.execute("SELECT count(*) FROM paragraphs") as cursor:
-        assert (await cursor.fetchone())[0] == 0
+    with pytest.raises(Exception):  # noqa: B017 - what matters is that nothing is written
+        await file_store.add_article(1, bad, Provenance())
+    with closing(_raw(file_store.path)) as raw:
+        for table in ("articles", "paragraphs"):
+            assert raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
 
 
-async def test_data_survives_reopen(tmp_path):
+async def test_data_survives_closing_and_opening_the_file_again(tmp_path):
     path = tmp_path / "bot.sqlite3"
     store = SQLiteStore(path)
     await store.open()
     info, _ = await store.add_article(3, draft("Kept", "It stays."), Provenance())
     await store.set_setting(3, "seeded", "1")
-    await store.increment_counter(3, "questions", 2)
     await store.close()
 
     store = SQLiteStore(path)
     await store.open()
     try:
         assert (await store.get_article(3, info.id)).title == "Kept"
-        assert [(p.text, title) async for p, title in store.iter_paragraphs(3)] == [
-            ("It stays.", "Kept")
-        ]
         assert await store.get_setting(3, "seeded") == "1"
-        assert await store.get_counter(3, "questions") == 2
     finally:
         await store.close()
 
 
 async def test_newer_schema_is_refused(tmp_path):
     path = tmp_path / "bot.sqlite3"
-    with sqlite3.connect(path) as raw:
+    with closing(_raw(path)) as raw:
         raw.execute("PRAGMA user_version = 99")
     with pytest.raises(StoreError, match="newer version"):
         await SQLiteStore(path).open()
@@ -150,7 +126,7 @@ async def _store_with_articles(path, count: int = 60) -> None:
         words = " ".join(f"word{number}x{i}" for i in range(200))
         await store.add_article(1, draft(f"Article {number}", words, words + " end"), Provenance())
     await store.close()
-    with sqlite3.connect(path) as raw:  # fold the WAL into the file, as a clean stop does
+    with closing(_raw(path)) as raw:  # fold the WAL into the file, as a clean stop does
         raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
@@ -172,7 +148,7 @@ async def test_a_file_damaged_inside_is_refused_at_open(tmp_path, damage):
         await SQLiteStore(path).open()
 
 
-async def test_a_sound_file_reports_no_problems(tmp_path):
+async def test_a_sound_file_reports_no_problems_after_it_is_opened_again(tmp_path):
     path = tmp_path / "bot.sqlite3"
     await _store_with_articles(path, count=3)
     store = SQLiteStore(path)
@@ -183,55 +159,7 @@ async def test_a_sound_file_reports_no_problems(tmp_path):
         await store.close()
 
 
-async def test_pending_ingests_are_kept_per_guild_until_crossed_out(store):
-    first = await store.add_pending_ingest(1, 11, 111, "")
-    await store.add_pending_ingest(2, 21, 211, "https://example.org/a")
-    await store.retry_pending_ingest(1, first)
-    await store.retry_pending_ingest(2, first)  # another guild's id: not touched
-    pending = await store.pending_ingests([1])
-    assert [(p.id, p.channel_id, p.message_id, p.attempts) for p in pending] == [
-        (first, 11, 111, 2)
-    ]
-    assert [p.content for p in await store.pending_ingests([2])] == ["https://example.org/a"]
-    await store.remove_pending_ingest(2, first)  # wrong guild: nothing happens
-    assert len(await store.pending_ingests([1, 2])) == 2
-    await store.remove_pending_ingest(1, first)
-    assert [p.guild_id for p in await store.pending_ingests([1, 2])] == [2]
-    await store.purge_guild(2)
-    assert await store.pending_ingests([1, 2]) == []
-
-
-async def test_settings_counters_and_title_search(store):
-    await store.set_setting(1, "results", "5")
-    await store.set_setting(1, "results", "4")
-    assert await store.get_setting(1, "results") == "4"
-    await store.set_setting(1, "results", None)
-    assert await store.get_setting(1, "results") is None
-
-    await store.add_article(1, draft("100% sure_thing", "One."), Provenance())
-    await store.add_article(1, draft("1000 surething", "Two."), Provenance())
-    assert [a.title for a in await store.search_titles(1, "100%")] == ["100% sure_thing"]
-    assert [a.title for a in await store.search_titles(1, "e_t")] == ["100% sure_thing"]
-
-
-async def test_backup_is_a_consistent_copy(tmp_path, store):
-    await store.add_article(1, draft("Backed up", "Text."), Provenance())
-    target = tmp_path / "copy.sqlite3"
-    await store.backup(target)
-    copy = SQLiteStore(target)
-    await copy.open()
-    try:
-        assert [a.title for a in await copy.list_articles(1)] == ["Backed up"]
-    finally:
-        await copy.close()
-
-
 # -- checksums, schema, damage met after open -------------------------------------------
-
-
-def _raw(path) -> sqlite3.Connection:
-    """A plain connection that writes past the store, as damage on disk would."""
-    return sqlite3.connect(path, isolation_level=None)
 
 
 async def _sound_store_file(path, articles: int = 2) -> None:
@@ -336,37 +264,6 @@ async def test_a_guild_is_never_indexed_from_damaged_rows(tmp_path, monkeypatch,
         await store.close()
 
 
-async def test_paragraphs_come_by_article_and_position_with_their_titles(store):
-    first, _ = await store.add_article(4, draft("One", "a.", "b.", "c."), Provenance())
-    second, _ = await store.add_article(4, draft("Two", "d."), Provenance())
-    rows = [
-        (p.article_id, p.position, p.text, title) async for p, title in store.iter_paragraphs(4)
-    ]
-    assert rows == [
-        (first.id, 0, "a.", "One"),
-        (first.id, 1, "b.", "One"),
-        (first.id, 2, "c.", "One"),
-        (second.id, 0, "d.", "Two"),
-    ]
-
-
-async def test_ids_are_never_reused(tmp_path):
-    path = tmp_path / "bot.sqlite3"
-    store = SQLiteStore(path)
-    await store.open()
-    try:
-        first, paragraphs = await store.add_article(1, draft("A", "x.", "y."), Provenance())
-        await store.remove_article(1, first.id)
-        second, again = await store.add_article(1, draft("B", "z."), Provenance())
-        assert second.id > first.id and again[0].id > paragraphs[-1].id
-        assert (await store.get_article(1, second.id)).title == "B"
-        pending = await store.add_pending_ingest(1, None, None, "a")
-        await store.remove_pending_ingest(1, pending)
-        assert await store.add_pending_ingest(1, None, None, "b") > pending
-    finally:
-        await store.close()
-
-
 @pytest.mark.parametrize(
     ("version", "extra", "message"),
     [
@@ -449,16 +346,30 @@ async def test_a_database_of_the_schema_before_checksums_is_upgraded(tmp_path):
         assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
-async def test_guild_summaries_count_each_guild_with_articles(store):
-    assert await store.guild_summaries() == []
-    await store.add_article(30, draft("A", "x.", "y."), Provenance())
-    await store.add_article(4, draft("B", "z."), Provenance())
-    await store.add_article(30, draft("C", "w."), Provenance())
-    await store.set_setting(99, "seeded", "1")  # settings alone are not articles
-    summaries = await store.guild_summaries()
-    assert [(s.guild_id, s.articles, s.paragraphs) for s in summaries] == [(4, 1, 1), (30, 2, 3)]
-    assert all(s.last_ingest is not None for s in summaries)
-    assert await store.counts(30) == (2, 3, summaries[1].last_ingest)
+async def test_damage_found_by_a_caller_is_worded_with_the_file_and_kept(file_store):
+    error = file_store.report_damage("guild 1's paragraphs do not fit together")
+    assert file_store.damaged
+    assert f"{file_store.path} is damaged (guild 1's paragraphs do not fit together)" in str(error)
+
+
+async def test_an_article_missing_a_paragraph_is_never_shown_or_exported(tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite_store, "ROWS_CHECKED_AT_OPEN", 0)
+    path = tmp_path / "bot.sqlite3"
+    await _sound_store_file(path)
+    with closing(_raw(path)) as raw:
+        raw.execute("DELETE FROM paragraphs WHERE text = 'Second 1.'")
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        whole, damaged = sorted(a.id for a in await store.list_articles(1))
+        assert [p.text for p in await store.article_paragraphs(1, whole)] == [
+            "First 0.",
+            "Second 0.",
+        ]
+        with pytest.raises(StoreDamaged, match=f"article {damaged} does not have the paragraphs"):
+            await store.article_paragraphs(1, damaged)
+    finally:
+        await store.close()
 
 
 # -- missing, read-only, unusable paths -------------------------------------------------
@@ -527,24 +438,37 @@ async def test_a_read_only_file_is_opened_read_only(tmp_path):
 # -- backups ----------------------------------------------------------------------------
 
 
-async def test_a_backup_makes_its_folder_and_never_replaces_a_file(tmp_path, store):
-    await store.add_article(1, draft("Backed up", "Text."), Provenance())
+async def test_a_backup_is_a_consistent_copy_that_opens_as_a_store(tmp_path, file_store):
+    await file_store.add_article(1, draft("Backed up", "Text."), Provenance())
+    target = tmp_path / "copy.sqlite3"
+    await file_store.backup(target)
+    copy = SQLiteStore(target)
+    await copy.open()
+    try:
+        assert [a.title for a in await copy.list_articles(1)] == ["Backed up"]
+        assert await copy.integrity_problems() == []
+    finally:
+        await copy.close()
+
+
+async def test_a_backup_makes_its_folder_and_never_replaces_a_file(tmp_path, file_store):
+    await file_store.add_article(1, draft("Backed up", "Text."), Provenance())
     target = tmp_path / "backups" / "daily" / "copy.sqlite3"
-    await store.backup(target)
+    await file_store.backup(target)
     assert sorted(p.name for p in target.parent.iterdir()) == ["copy.sqlite3"]
     before = target.read_bytes()
     with pytest.raises(StoreError, match="exists already"):
-        await store.backup(target)
+        await file_store.backup(target)
     assert target.read_bytes() == before
 
 
 @pytest.mark.parametrize("failure", ["full disk", "stopped"])
 async def test_a_backup_that_fails_midway_leaves_nothing_behind(
-    tmp_path, store, monkeypatch, failure
+    tmp_path, file_store, monkeypatch, failure
 ):
     for number in range(40):
         words = " ".join(f"word{number}x{i}" for i in range(300))
-        await store.add_article(1, draft(f"Article {number}", words), Provenance())
+        await file_store.add_article(1, draft(f"Article {number}", words), Provenance())
     copied_pages = []
     real_backup = aiosqlite.Connection.backup
 
@@ -563,38 +487,9 @@ async def test_a_backup_that_fails_midway_leaves_nothing_behind(
     folder = tmp_path / "backups"
     expected = KeyboardInterrupt if failure == "stopped" else StoreError
     with pytest.raises(expected) as raised:
-        await store.backup(folder / "copy.sqlite3")
+        await file_store.backup(folder / "copy.sqlite3")
     assert copied_pages and copied_pages[0] == 5  # part of it had been written
     if failure == "full disk":
         assert "the disk is full" in str(raised.value)
     assert list(folder.iterdir()) == []
-    assert not store.damaged
-
-
-async def test_damage_found_by_a_caller_stops_the_store_too(store):
-    await store.add_article(1, draft("A", "x."), Provenance())
-    error = store.report_damage("guild 1's paragraphs do not fit together")
-    assert isinstance(error, StoreDamaged) and store.damaged
-    assert "is damaged (guild 1's paragraphs do not fit together)" in str(error)
-    with pytest.raises(StoreDamaged, match="do not fit together"):
-        await store.list_articles(1)
-
-
-async def test_an_article_missing_a_paragraph_is_never_shown_or_exported(tmp_path, monkeypatch):
-    monkeypatch.setattr(sqlite_store, "ROWS_CHECKED_AT_OPEN", 0)
-    path = tmp_path / "bot.sqlite3"
-    await _sound_store_file(path)
-    with closing(_raw(path)) as raw:
-        raw.execute("DELETE FROM paragraphs WHERE text = 'Second 1.'")
-    store = SQLiteStore(path)
-    await store.open()
-    try:
-        whole, damaged = sorted(a.id for a in await store.list_articles(1))
-        assert [p.text for p in await store.article_paragraphs(1, whole)] == [
-            "First 0.",
-            "Second 0.",
-        ]
-        with pytest.raises(StoreDamaged, match=f"article {damaged} does not have the paragraphs"):
-            await store.article_paragraphs(1, damaged)
-    finally:
-        await store.close()
+    assert not file_store.damaged
