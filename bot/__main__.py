@@ -1,12 +1,15 @@
 """Command line: ``python -m bot [COMMAND]``.
 
 Commands: ``run`` (the default), ``console``, ``ingest``, ``ask``, ``articles``,
-``stats``, ``remove``, ``guilds``, ``export``, ``purge`` and ``backup``. With no command
-it runs the bot: on Discord when ``DISCORD_TOKEN`` is set, otherwise the local console
-with the seed articles loaded.
+``stats``, ``remove``, ``guilds``, ``export``, ``purge``, ``backup`` and ``copy-store``.
+With no command it runs the bot: on Discord when ``DISCORD_TOKEN`` is set, otherwise the
+local console with the seed articles loaded.
 
-Only ``run``, ``console`` and ``ingest`` create a missing database: a mistyped ``--db``
-given to any other command is reported, not answered from a new, empty database.
+Every command works on the store ``DATABASE_URL`` (or ``--db``) names: a SQLite file or a
+PostgreSQL database. Only ``run``, ``console`` and ``ingest`` create a missing SQLite
+file: a mistyped ``--db`` given to any other command is reported, not answered from a
+new, empty database. ``copy-store`` copies everything into another, empty store (a new
+SQLite file is created; a PostgreSQL database must exist) and checks the copy.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from index import Engine, IngestRefused, Provenance
 from index.errors import ArticleNotFound, StoreError
 from index.ingest.urls import is_link
 from index.models import GuildSummary
+from index.store import open_store, parse_location
+from index.store.copy import copy_to
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 CREATING_COMMANDS = frozenset({"run", "console", "ingest"})
@@ -68,6 +73,16 @@ def page_number(text: str) -> int:
     return value
 
 
+def database_location(text: str) -> str:
+    """A SQLite file path, ``sqlite:///path`` or a ``postgresql://`` URL (checked, not
+    opened)."""
+    try:
+        parse_location(text)
+    except StoreError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
 def _whole_number(text: str) -> int:
     try:
         return int(text)
@@ -76,10 +91,13 @@ def _whole_number(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--db", help="SQLite file or postgresql:// URL (default: DATABASE_URL from settings)"
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument(
+        "--db",
+        type=database_location,
+        help="SQLite file or postgresql:// URL (default: DATABASE_URL from settings)",
     )
+    common = argparse.ArgumentParser(add_help=False, parents=[database])
     common.add_argument(
         "--guild", type=guild_id, help="guild id to work on (default: CONSOLE_GUILD_ID)"
     )
@@ -118,6 +136,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup = commands.add_parser("backup", parents=[common], help="copy the database while in use")
     backup.add_argument("path", type=Path, help="the copy to write: a new file")
+    copy = commands.add_parser(
+        "copy-store",
+        parents=[database],
+        help="copy everything into another, empty database, and check the copy",
+    )
+    copy.add_argument(
+        "--to",
+        required=True,
+        type=database_location,
+        metavar="URL",
+        help="an empty postgresql:// database, or a new SQLite file (path or sqlite:///path)",
+    )
     return parser
 
 
@@ -136,11 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         from bot.client import run_on_discord
 
         return run_on_discord(settings)
-    handler = _COMMANDS[command]
     try:
-        return asyncio.run(_with_engine(settings, args, command, handler))
+        if command == "copy-store":
+            return asyncio.run(_copy_store(settings, args))
+        return asyncio.run(_with_engine(settings, args, command, _COMMANDS[command]))
     except KeyboardInterrupt:
-        return EXIT_OK
+        return EXIT_FAILED if command == "copy-store" else EXIT_OK  # a copy left unfinished
     except StoreError as error:
         print(render_text.database_error_text(str(error)), file=sys.stderr)
         return EXIT_FAILED
@@ -241,14 +272,7 @@ async def _remove(engine: Engine, guild: int, args: argparse.Namespace, settings
 
 
 async def _guilds(engine: Engine, guild: int, args: argparse.Namespace, settings: Settings) -> int:
-    summaries = await engine.guilds()
-    if not summaries:
-        print("No guild has any articles yet.")
-        return EXIT_OK
-    print(f"{'guild':<20} {'articles':>9} {'paragraphs':>11}  last ingest")
-    for summary in summaries:
-        last = f"{summary.last_ingest:%Y-%m-%d %H:%M} UTC" if summary.last_ingest else "never"
-        print(f"{summary.guild_id:<20} {summary.articles:>9} {summary.paragraphs:>11}  {last}")
+    print(render_text.guilds_text(await engine.guilds()))
     return EXIT_OK
 
 
@@ -306,6 +330,38 @@ async def _backup(engine: Engine, guild: int, args: argparse.Namespace, settings
         return EXIT_USAGE
     await engine.backup(args.path)
     print(f"Backed up the database to {args.path}")
+    return EXIT_OK
+
+
+async def _copy_store(settings: Settings, args: argparse.Namespace) -> int:
+    """Copy the configured store into the empty one ``--to`` names, and check it."""
+    source = await open_store(settings.store_location(args.db), create=False)
+    try:
+        if await source.is_empty():
+            print(f"{source.location} holds no data: there is nothing to copy.", file=sys.stderr)
+            return EXIT_FAILED
+        target = parse_location(args.to)
+        new_file = target.path is not None and not target.path.exists()
+        print(f"Copying {source.location} to {target}")
+        try:
+            report = await copy_to(
+                source,
+                target,
+                progress=lambda table, rows: print(render_text.copy_progress_text(table, rows)),
+            )
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            if new_file:
+                print(f"The copy was stopped; nothing was written to {target}.", file=sys.stderr)
+            else:
+                print(
+                    f"The copy was stopped: {target} may hold part of the data; empty it "
+                    "before copying again.",
+                    file=sys.stderr,
+                )
+            raise
+    finally:
+        await source.close()
+    print(render_text.copy_report_text(report))
     return EXIT_OK
 
 

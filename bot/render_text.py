@@ -20,11 +20,13 @@ from index.models import (
     Answer,
     ArticleInfo,
     GuildStats,
+    GuildSummary,
     IngestOutcome,
     IngestResult,
     Passage,
     StoredParagraph,
 )
+from index.store.copy import CopyReport
 
 BOLD = "\x1b[1m"
 RESET = "\x1b[0m"
@@ -175,6 +177,42 @@ def stats_text(stats: GuildStats) -> str:
         f"questions answered: {stats.questions_answered}\n"
         f"last ingest: {last}"
     )
+
+
+# -- operators: guilds and copies between stores ------------------------------------
+
+
+def guilds_text(summaries: Sequence[GuildSummary]) -> str:
+    """A table of the guilds with articles: their counts and last ingest."""
+    if not summaries:
+        return "No guild has any articles yet."
+    lines = [f"{'guild':<20} {'articles':>9} {'paragraphs':>11}  last ingest"]
+    for summary in summaries:
+        last = f"{summary.last_ingest:%Y-%m-%d %H:%M} UTC" if summary.last_ingest else "never"
+        lines.append(
+            f"{summary.guild_id:<20} {summary.articles:>9} {summary.paragraphs:>11}  {last}"
+        )
+    return "\n".join(lines)
+
+
+def copy_progress_text(table: str, rows: int) -> str:
+    return f"  {table}: {rows} row{'' if rows == 1 else 's'} copied"
+
+
+def copy_report_text(report: CopyReport) -> str:
+    """The guilds a copy holds and the word that it was checked."""
+    checked = f"Verified: every table of the copy holds the rows of {report.source}"
+    guilds = len(report.guilds)
+    if guilds == 1:
+        checked += ", and the guild has the same articles and paragraphs in both."
+    elif guilds:
+        checked += (
+            f", and each of the {guilds} guilds has the same articles and paragraphs in both."
+        )
+    else:
+        checked += "."
+    lines = [f"Copied {report.source} to {report.target}:", guilds_text(report.guilds), checked]
+    return "\n".join(lines)
 
 
 # -- the terminal --------------------------------------------------------------------

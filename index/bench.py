@@ -1,6 +1,9 @@
-"""Speed and memory of the index against the libraries people reach for.
+"""Speed and memory of the index against the libraries people reach for, and of the
+engine over each store.
 
     python -m index.bench [--quick] [--sizes 10000,100000,1000000] [--out bench-results]
+                          [--store postgresql://…] [--store-paragraphs 100000]
+                          [--only-stores | --no-stores]
 
 Corpora are built from real text (the SQuAD subset and the extraction benchmark's articles
 in ``../shared/data``): paragraphs are re-mixed from the sentences of real paragraphs and
@@ -20,6 +23,15 @@ what CI runs.
 
 Peers (optional, ``pip install -e ".[bench]"``): rank-bm25, bm25s (numpy, and numba when
 installed), tantivy, SQLite FTS5. A missing peer is reported as such.
+
+The store section runs the engine over each store ``--store`` names (repeat it, or
+separate URLs with commas; an empty database each, PostgreSQL's created beforehand, its
+guild purged afterwards; ``sqlite``, the default, is a new SQLite file in a temporary
+folder, so ``--store sqlite,postgresql://…`` compares the two) holding
+``--store-paragraphs`` paragraphs (100k; 10k with ``--quick``) in one guild, through the
+engine's public API only. Measured, as median and 95th percentile: adding a 20-paragraph
+article (store and index), removing one, a question end to end (ranking and the passages
+read from the store) and rebuilding the guild's index from the store.
 """
 
 from __future__ import annotations
@@ -44,11 +56,13 @@ from pathlib import Path
 
 import numpy as np
 
+from index import Engine, EngineConfig
+from index.errors import StoreError
 from index.ingest.paste import fingerprint
-from index.models import ArticleDraft, Provenance
+from index.models import ArticleDraft
 from index.search.analyzer import analyse, unique_terms
 from index.search.bm25 import BM25Index, BM25Params
-from index.store import open_store
+from index.store import open_store, parse_location
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 ARTICLE_SIZE = 20
@@ -308,15 +322,26 @@ def memory_of_index(tokens: list[list[str]], params: BM25Params) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def corpus_articles(corpus: list[str]) -> list[ArticleDraft]:
+    """``corpus`` as articles of ``ARTICLE_SIZE`` paragraphs."""
+    drafts = []
+    for first in range(0, len(corpus), ARTICLE_SIZE):
+        paragraphs = tuple(corpus[first : first + ARTICLE_SIZE])
+        drafts.append(ArticleDraft(f"Article {first}", paragraphs, fingerprint(paragraphs)))
+    return drafts
+
+
+async def fill_guild(engine: Engine, guild_id: int, corpus: list[str]) -> None:
+    """Ingest ``corpus`` into the guild as articles of ``ARTICLE_SIZE`` paragraphs."""
+    for draft in corpus_articles(corpus):
+        if not (await engine.ingest_draft(guild_id, draft)).added:
+            raise RuntimeError(f"{draft.title} was taken for a duplicate")
+
+
 async def fill_store(corpus: list[str], path: Path) -> None:
     """A store holding ``corpus`` as articles of ``ARTICLE_SIZE`` paragraphs, guild 1."""
-    from index.engine import Engine
-
     async with await Engine.open(await open_store(path)) as engine:
-        for first in range(0, len(corpus), ARTICLE_SIZE):
-            paragraphs = tuple(corpus[first : first + ARTICLE_SIZE])
-            draft = ArticleDraft(f"Article {first}", paragraphs, fingerprint(paragraphs))
-            await engine.store.add_article(1, draft, Provenance())
+        await fill_guild(engine, 1, corpus)
 
 
 _RESTART = """
@@ -372,8 +397,6 @@ def cold_start(corpus: list[str], question: str, workdir: Path) -> dict[str, flo
 
 async def loop_lag(corpus: list[str], workdir: Path, articles: int = 200) -> float:
     """The longest a loop callback waited (ms) while ``articles`` were ingested back to back."""
-    from index.engine import Engine
-
     worst = 0.0
     stop = asyncio.Event()
 
@@ -395,6 +418,141 @@ async def loop_lag(corpus: list[str], workdir: Path, articles: int = 200) -> flo
         stop.set()
         await watch
     return worst
+
+
+# -- stores -------------------------------------------------------------------------------
+
+STORE_GUILD = 1
+STORE_ROUNDS = 40
+"""Articles added and removed per store."""
+STORE_REBUILDS = 5
+STORE_OPERATIONS = {
+    "ingest": "add a 20-paragraph article (store + index)",
+    "remove": "remove one article",
+    "ask": "a question end to end (rank + passages)",
+    "rebuild": "rebuild the guild's index from the store",
+}
+
+
+@dataclass
+class StoreResult:
+    store: str
+    """The store's kind and where it is (no password)."""
+    paragraphs: int
+    fill_s: float
+    ms: dict[str, list[float]]
+    """Each operation of ``STORE_OPERATIONS``: every run's milliseconds."""
+
+
+TEMPORARY_SQLITE = "sqlite"
+"""What ``--store`` calls a new SQLite file in a temporary folder (the default)."""
+
+
+def store_urls(values: list[str] | None) -> list[str | None]:
+    """The stores ``--store`` names (repeated, or separated by commas); None stands for a
+    new SQLite file in a temporary folder: the default, or ``sqlite`` in the list."""
+    urls = [url.strip() for value in values or [] for url in value.split(",") if url.strip()]
+    return [None if url == TEMPORARY_SQLITE else url for url in urls] or [None]
+
+
+async def measure_store(
+    url: str | Path,
+    corpus: list[str],
+    questions: list[str],
+    *,
+    rounds: int = STORE_ROUNDS,
+    rebuilds: int = STORE_REBUILDS,
+) -> StoreResult:
+    """The engine over the empty store ``url``, with ``corpus`` in one guild: each
+    operation timed through the engine's public API. The guild is purged at the end."""
+    location = parse_location(url)
+    store = await open_store(location)
+    if not await store.is_empty():
+        await store.close()
+        raise StoreError(f"{location} holds data already: give the benchmark an empty database")
+    ms: dict[str, list[float]] = {operation: [] for operation in STORE_OPERATIONS}
+    fill_s = 0.0
+    async with await Engine.open(store, EngineConfig()) as engine:
+        try:
+            started = time.perf_counter()
+            await fill_guild(engine, STORE_GUILD, corpus)
+            fill_s = time.perf_counter() - started
+            print(f"{location.kind}: {len(corpus):,} paragraphs in {fill_s:.1f} s", flush=True)
+            for _ in range(rebuilds):
+                started = time.perf_counter()
+                await engine.reindex(STORE_GUILD)
+                ms["rebuild"].append((time.perf_counter() - started) * 1000)
+            await engine.ask(STORE_GUILD, questions[0])  # the guild's settings are read once
+            for question in questions:
+                started = time.perf_counter()
+                await engine.ask(STORE_GUILD, question)
+                ms["ask"].append((time.perf_counter() - started) * 1000)
+            rng = random.Random(5)
+            for number in range(rounds):
+                picked = [corpus[rng.randrange(len(corpus))] for _ in range(ARTICLE_SIZE)]
+                paragraphs = tuple(f"{text} (round {number})" for text in picked)
+                draft = ArticleDraft(f"Round {number}", paragraphs, fingerprint(paragraphs))
+                started = time.perf_counter()
+                added = await engine.ingest_draft(STORE_GUILD, draft)
+                ms["ingest"].append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                await engine.remove_article(STORE_GUILD, added.article.id)
+                ms["remove"].append((time.perf_counter() - started) * 1000)
+        finally:
+            await engine.purge(STORE_GUILD)
+    return StoreResult(f"{location.kind} ({location})", len(corpus), fill_s, ms)
+
+
+def run_stores(
+    urls: list[str | None],
+    corpus: list[str],
+    questions: list[str],
+    *,
+    rounds: int = STORE_ROUNDS,
+    rebuilds: int = STORE_REBUILDS,
+) -> list[StoreResult]:
+    """``measure_store`` for each store, one after the other; prints their table."""
+    print(f"\n== stores: {len(corpus):,} paragraphs in one guild", flush=True)
+    results = []
+    for url in urls:
+        with tempfile.TemporaryDirectory() as tmp:
+            target = url or Path(tmp) / "stores.sqlite3"
+            measured = measure_store(target, corpus, questions, rounds=rounds, rebuilds=rebuilds)
+            results.append(asyncio.run(measured))
+    print(stores_table(results), flush=True)
+    return results
+
+
+def stores_table(results: list[StoreResult]) -> str:
+    """A Markdown table: each store's operations, median and 95th percentile."""
+    lines = [
+        "| store | operation | runs | median ms | p95 ms |",
+        "|---|---|---|---|---|",
+    ]
+    for result in results:
+        for operation, label in STORE_OPERATIONS.items():
+            runs = result.ms[operation]
+            lines.append(
+                f"| {result.store} | {label} | {len(runs)} | "
+                f"{statistics.median(runs):.2f} | {percentile(runs, 0.95):.2f} |"
+            )
+    return "\n".join(lines)
+
+
+def stores_markdown(results: list[StoreResult]) -> str:
+    if not results:
+        return ""
+    filled = "; ".join(f"{r.store} in {r.fill_s:.1f} s" for r in results)
+    return "\n".join(
+        [
+            f"### The engine over each store, {results[0].paragraphs:,} paragraphs in one guild",
+            "",
+            stores_table(results),
+            "",
+            f"Filled through the engine, article by article: {filled}.",
+            "",
+        ]
+    )
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -562,19 +720,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--no-cold-start", action="store_true")
+    parser.add_argument(
+        "--store",
+        action="append",
+        metavar="URL",
+        help="an empty store to measure the engine over (repeat it, or separate with commas; "
+        "'sqlite', the default, is a new SQLite file in a temporary folder)",
+    )
+    parser.add_argument(
+        "--store-paragraphs",
+        type=int,
+        help="paragraphs in the stores' guild (default 100000; 10000 with --quick)",
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--only-stores", action="store_true", help="only the store section")
+    which.add_argument("--no-stores", action="store_true", help="leave the store section out")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.questions = "10000", min(args.questions, 50)
+    if args.store_paragraphs is None:
+        args.store_paragraphs = 10_000 if args.quick else 100_000
     if not (args.data / "squad-train-subset").is_dir():
         parser.error(f"no benchmark data in {args.data} (pass --data)")
     paragraphs, questions = load_sources(args.data)
     random.Random(11).shuffle(questions)
-    results = [run_size(int(s), paragraphs, questions, args) for s in args.sizes.split(",")]
+    results = []
+    if not args.only_stores:
+        results = [run_size(int(s), paragraphs, questions, args) for s in args.sizes.split(",")]
+    stores: list[StoreResult] = []
+    if not args.no_stores:
+        corpus = build_corpus(paragraphs, args.store_paragraphs)
+        try:
+            stores = run_stores(store_urls(args.store), corpus, questions[: args.questions])
+        except StoreError as error:
+            print(f"the store section could not run: {error}", file=sys.stderr)
+            return 1
     machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, {sys.platform}"
     args.out.mkdir(parents=True, exist_ok=True)
     name = "quick" if args.quick else "latest"
-    (args.out / f"{name}.md").write_text(markdown(results, machine), encoding="utf-8")
-    drew = plot(results, args.out / f"{name}.png")
+    report = markdown(results, machine) + stores_markdown(stores)
+    (args.out / f"{name}.md").write_text(report, encoding="utf-8")
+    drew = bool(results) and plot(results, args.out / f"{name}.png")
     print(f"\nwrote {args.out / (name + '.md')}" + (" and the plot" if drew else ""))
     failed = any(r.exact and r.exact[0] != r.exact[1] for r in results)
     return 1 if failed else 0

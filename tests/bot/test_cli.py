@@ -16,7 +16,7 @@ from bot.__main__ import build_parser, main
 from index import ArticleDraft
 from index.ingest.paste import fingerprint
 from index.store import SQLiteStore
-from tests.conftest import PROJECT, SEED, SEED_URL
+from tests.conftest import PROJECT, SEED, SEED_URL, store_kind
 from tests.support.engines import open_engine
 from tests.support.mounts import (
     environment,
@@ -26,6 +26,7 @@ from tests.support.mounts import (
     run_in_mounts,
     small_disk,
 )
+from tests.support.postgres import embedded_binaries
 
 
 def run_bot(*args: str, cwd, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
@@ -214,6 +215,9 @@ def test_commands_that_read_never_create_a_database(cli, tmp_path, command):
         (["ask", "Who?", "--article", "-1"], "-1 is not an id"),
         (["articles", "--page", "0"], "pages are numbered from 1, not 0"),
         (["articles", "--page", "-2"], "pages are numbered from 1, not -2"),
+        (["stats", "--db", "mysql://db/news"], "mysql:// is not a store this bot knows"),
+        (["copy-store", "--to", "sqlite://"], "sqlite:// names no file"),
+        (["copy-store", "--to", "postgresql:///news"], "names no database server"),
     ],
 )
 def test_ids_and_pages_are_checked_before_anything_runs(capsys, argv, message):
@@ -479,3 +483,201 @@ with open({str(disk / "filler")!r}, "wb") as filler:
         stats.stderr
     )
     assert all("Traceback" not in result.stderr for result in (ingest, ask, backup, stats))
+
+
+# -- every store: PostgreSQL as well as SQLite -------------------------------------------
+
+SEED_ASKED = (
+    ("How many people have been killed in the boat strikes?", "At least 83 people"),
+    ("Who talked Trump out of military action in 2019?", "Rubio talked the president out"),
+)
+
+
+def test_ingest_then_ask_answers_alike_on_every_store(tmp_path, store_url, new_store_url):
+    """``DATABASE_URL=… python -m bot ingest seeds/… && … ask "…"``, as an operator runs it."""
+    answers = {}
+    compared = [] if store_kind(store_url) == "sqlite" else [new_store_url("sqlite")]
+    for url in [store_url, *compared]:
+        ingest = run_bot("ingest", str(SEED), cwd=tmp_path, DATABASE_URL=url)
+        assert ingest.returncode == 0, ingest.stderr
+        assert ingest.stdout.startswith(f"{SEED}: Added article #1: Scoop: Trump ready to talk")
+        answers[url] = []
+        for question, expected in SEED_ASKED:
+            ask = run_bot("ask", question, cwd=tmp_path, DATABASE_URL=url)
+            assert ask.returncode == 0, ask.stderr
+            assert expected in ask.stdout and SEED_URL in ask.stdout
+            answers[url].append(ask.stdout)
+    assert len(set(map(tuple, answers.values()))) == 1  # word for word as on SQLite
+
+
+def test_every_command_works_on_every_store(cli, store_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", store_url)
+    status, out, _ = cli("ingest", str(SEED), "--guild", "5")
+    assert status == 0 and "Added article #1" in out
+    fill(store_url, 6, stories(2))
+    status, out, _ = cli("ask", "Who talked Trump out of military action?", "--guild", "5")
+    assert status == 0 and "Rubio talked the president out of it" in out
+    assert cli("ask", "harbour quay ferry", "--guild", "6")[1].count("Story") >= 1
+    assert cli("articles", "--guild", "6")[1].count("#") == 2
+    assert "paragraphs: 27" in cli("stats", "--guild", "5")[1]
+    guilds = cli("guilds")[1].splitlines()
+    assert [line.split()[:3] for line in guilds[1:]] == [["5", "1", "27"], ["6", "2", "2"]]
+    exported = json.loads(cli("export", "--guild", "5")[1])
+    assert len(exported["articles"][0]["paragraphs"]) == 27
+    status, out, _ = cli("remove", "2", "--guild", "6")
+    assert status == 0 and out == "Removed article #2: Story 0\n"
+    status, out, _ = cli("purge", "--yes", "--guild", "6")
+    assert status == 0 and out.startswith("Deleted all data of guild 6: 1 article ")
+    assert cli("articles", "--guild", "6")[1] == "No articles are indexed yet.\n"
+
+    backup = tmp_path / "backups" / "newsbot.backup"
+    status, out, err = cli("backup", str(backup))
+    assert "Traceback" not in err and "Error" not in err.replace("Database error", "")
+    if status == 0:
+        assert out == f"Backed up the database to {backup}\n" and backup.stat().st_size > 0
+    else:  # a store whose own tool makes backups says how to use it
+        assert status == 1 and err.startswith("Database error: ") and "pg_dump" in err
+        assert not backup.exists()
+
+
+COPIES = [
+    pytest.param("sqlite", "sqlite", id="sqlite-to-sqlite"),
+    pytest.param("sqlite", "postgresql", id="sqlite-to-postgresql", marks=pytest.mark.postgresql),
+    pytest.param("postgresql", "sqlite", id="postgresql-to-sqlite", marks=pytest.mark.postgresql),
+]
+
+
+@pytest.mark.parametrize(("source_kind", "target_kind"), COPIES)
+def test_copy_store_moves_everything_and_answers_alike(
+    cli, new_store_url, seed_questions, source_kind, target_kind
+):
+    source, target = new_store_url(source_kind), new_store_url(target_kind)
+    assert cli("ingest", str(SEED), "--db", source, "--guild", "5")[0] == 0
+    fill(source, 6, stories(3))
+
+    status, out, err = cli("copy-store", "--to", target, "--db", source)
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("Copying ") and "  paragraphs: 30 rows copied" in lines
+    assert [line.split()[:3] for line in lines if line.split()[0] in ("5", "6")] == [
+        ["5", "1", "27"],
+        ["6", "3", "3"],
+    ]
+    assert lines[-1].startswith("Verified: every table of the copy holds the rows of ")
+    assert lines[-1].endswith("each of the 2 guilds has the same articles and paragraphs in both.")
+
+    for question, _expected in seed_questions:
+        asked = cli("ask", question, "--db", source, "--guild", "5")
+        assert cli("ask", question, "--db", target, "--guild", "5") == asked
+    assert cli("export", "--db", target, "--guild", "6") == cli(
+        "export", "--db", source, "--guild", "6"
+    )
+
+    # And back, into a new store of the first kind: the same again.
+    back = new_store_url(source_kind)
+    status, out, err = cli("copy-store", "--to", back, "--db", target)
+    assert status == 0 and "Verified" in out, err
+    assert cli("guilds", "--db", back) == cli("guilds", "--db", source)
+
+    status, out, err = cli("copy-store", "--to", target, "--db", source)
+    assert status == 1 and "Traceback" not in err
+    assert err.startswith("Database error: ") and "already holds data" in err
+    assert "nothing was copied" in err
+
+
+def test_copy_store_refuses_what_it_cannot_do_in_plain_words(cli, tmp_path):
+    source = tmp_path / "bot.sqlite3"
+    missing = tmp_path / "missing.sqlite3"
+    target = tmp_path / "copy.sqlite3"
+
+    status, _, err = cli("copy-store", "--to", str(target), "--db", str(missing))
+    assert status == 1 and err == f"Database error: there is no database at {missing}\n"
+    assert not missing.exists() and not target.exists()
+
+    cli("ingest", str(tmp_path / "nothing.txt"), "--db", str(source))  # an empty database
+    status, _, err = cli("copy-store", "--to", str(target), "--db", str(source))
+    assert status == 1 and err == f"{source} holds no data: there is nothing to copy.\n"
+    assert not target.exists()
+
+    with pytest.raises(SystemExit) as stopped:
+        cli("copy-store", "--to", "mysql://db/news", "--db", str(source))
+    assert stopped.value.code == 2
+    with pytest.raises(SystemExit):
+        cli("copy-store", "--db", str(source))  # --to is required
+
+
+@pytest.mark.parametrize("target_exists", [False, True])
+def test_a_copy_stopped_with_ctrl_c_fails_and_says_what_is_left(
+    cli, tmp_path, monkeypatch, target_exists
+):
+    source, target = tmp_path / "bot.sqlite3", tmp_path / "copy.sqlite3"
+    fill(source, 5, stories(1))
+    if target_exists:
+        cli("ingest", str(tmp_path / "nothing.txt"), "--db", str(target))  # empty, existing
+
+    async def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("bot.__main__.copy_to", interrupted)
+    status, _, err = cli("copy-store", "--to", str(target), "--db", str(source))
+    assert status == 1
+    if target_exists:
+        assert err == (
+            f"The copy was stopped: {target} may hold part of the data; empty it before "
+            "copying again.\n"
+        )
+    else:
+        assert err == f"The copy was stopped; nothing was written to {target}.\n"
+
+
+def test_copy_store_to_a_server_that_is_not_there_says_so(cli, tmp_path):
+    source = tmp_path / "bot.sqlite3"
+    fill(source, 5, stories(1))
+    unreachable = "postgresql://newsbot:secret@127.0.0.1:9/news"
+    status, out, err = cli("copy-store", "--to", unreachable, "--db", str(source))
+    assert status == 1 and err.startswith("Database error: ")
+    assert "Traceback" not in err and "secret" not in out + err
+
+
+@pytest.mark.postgresql
+def test_copy_store_into_a_database_that_does_not_exist_says_so(cli, tmp_path, postgres_server):
+    source = tmp_path / "bot.sqlite3"
+    fill(source, 5, stories(1))
+    status, _, err = cli(
+        "copy-store", "--to", postgres_server.url("no_such_database"), "--db", str(source)
+    )
+    assert status == 1 and err.startswith("Database error: ") and "Traceback" not in err
+    assert "no_such_database" in err
+
+
+@pytest.mark.postgresql
+def test_backup_on_postgresql_runs_pg_dump_or_says_how(
+    cli, monkeypatch, tmp_path, new_store_url, postgres_server
+):
+    database = new_store_url("postgresql")
+    fill(database, 5, stories(2))
+    target = tmp_path / "backups" / "newsbot.dump"
+
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
+    status, out, err = cli("backup", str(target), "--db", database)
+    assert status == 1 and out == "" and "Traceback" not in err
+    assert err.startswith("Database error: a PostgreSQL database is backed up with its own tool")
+    assert "run pg_dump --format=custom against" in err
+    assert not target.exists()
+
+    programs = embedded_binaries()
+    monkeypatch.setenv("PATH", str(programs))
+    status, out, err = cli("backup", str(target), "--db", database)
+    assert status == 0 and out == f"Backed up the database to {target}\n", err
+    assert sorted(p.name for p in target.parent.iterdir()) == ["newsbot.dump"]
+
+    # The dump restores, as the README says, into a new database that answers the same.
+    restored = new_store_url("postgresql")
+    subprocess.run(
+        [str(programs / "pg_restore"), "--no-owner", f"--dbname={restored}", str(target)],
+        check=True,
+        capture_output=True,
+    )
+    assert cli("guilds", "--db", restored) == cli("guilds", "--db", database)
+    question = ("ask", "harbour quay ferry", "--guild", "5")
+    assert cli(*question, "--db", restored) == cli(*question, "--db", database)

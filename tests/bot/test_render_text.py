@@ -9,7 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot import render_text
-from index.models import Answer, ArticleInfo, GuildStats, IngestResult, Passage, StoredParagraph
+from index.models import (
+    Answer,
+    ArticleInfo,
+    GuildStats,
+    GuildSummary,
+    IngestResult,
+    Passage,
+    StoredParagraph,
+)
+from index.store.copy import CopyReport
 
 
 def article(**changes) -> ArticleInfo:
@@ -122,6 +131,42 @@ def test_messages_shared_with_the_command_line_read_as_one_sentence():
 
 def paragraphs(count: int, text: str = "The harbour reopened on Tuesday.") -> list:
     return [StoredParagraph(id=n, article_id=3, position=n, text=text) for n in range(count)]
+
+
+def test_guilds_are_a_table_with_their_counts_and_last_ingest():
+    assert render_text.guilds_text([]) == "No guild has any articles yet."
+    summaries = [
+        GuildSummary(0, 1, 27, datetime(2025, 11, 24, 9, 30, tzinfo=UTC)),
+        GuildSummary(1234567890123456789, 2, 40, None),
+    ]
+    assert render_text.guilds_text(summaries).splitlines() == [
+        "guild                 articles  paragraphs  last ingest",
+        "0                            1          27  2025-11-24 09:30 UTC",
+        "1234567890123456789          2          40  never",
+    ]
+
+
+def test_a_copy_reports_its_rows_its_guilds_and_that_it_was_checked():
+    assert render_text.copy_progress_text("paragraphs", 27) == "  paragraphs: 27 rows copied"
+    assert render_text.copy_progress_text("articles", 1) == "  articles: 1 row copied"
+    guild = GuildSummary(5, 1, 27, datetime(2025, 11, 24, 9, 30, tzinfo=UTC))
+    report = CopyReport("data/newsbot.sqlite3", "postgresql://bot:***@db/news", (guild,), ())
+    assert render_text.copy_report_text(report).splitlines() == [
+        "Copied data/newsbot.sqlite3 to postgresql://bot:***@db/news:",
+        "guild                 articles  paragraphs  last ingest",
+        "5                            1          27  2025-11-24 09:30 UTC",
+        "Verified: every table of the copy holds the rows of data/newsbot.sqlite3, and the "
+        "guild has the same articles and paragraphs in both.",
+    ]
+    two = CopyReport("a.sqlite3", "b.sqlite3", (guild, GuildSummary(6, 2, 2, None)), ())
+    assert render_text.copy_report_text(two).endswith(
+        "and each of the 2 guilds has the same articles and paragraphs in both."
+    )
+    none = CopyReport("a.sqlite3", "b.sqlite3", (), ())
+    assert render_text.copy_report_text(none).splitlines()[1:] == [
+        "No guild has any articles yet.",
+        "Verified: every table of the copy holds the rows of a.sqlite3.",
+    ]
 
 
 def test_article_list_puts_a_bare_link_under_the_title():
