@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -68,12 +69,14 @@ class Settings:
 
     def snapshot_dir(self, location: StoreLocation) -> Path:
         """Where index snapshots are cached: ``INDEX_DIR``, else beside a SQLite file
-        (``<file>.index``), else ``<DATA_DIR>/index``."""
+        (``<file>.index``), else ``<DATA_DIR>/index/<host>-<port>-<database>``."""
         if self.index_dir is not None:
             return self.index_dir
         if location.path is not None:
             return location.path.with_name(location.path.name + ".index")
-        return self.data_dir / "index"
+        # One folder per database: a snapshot is checked against its store by paragraph
+        # ids, which two databases may share.
+        return self.data_dir / "index" / _folder_name(location.url or "")
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(
@@ -174,3 +177,15 @@ def _is_ip_address(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _folder_name(url: str) -> str:
+    """``host-port-database`` of a PostgreSQL URL, safe as a folder name."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        port = 5432
+    database = parts.path.lstrip("/") or parts.username or "postgres"
+    name = f"{parts.hostname or 'localhost'}-{port}-{database}"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)

@@ -84,3 +84,46 @@ def test_attachment_hosts_that_are_not_host_names_are_refused(value):
     with pytest.raises(SettingsError) as refused:
         Settings.load(env_file=None, environ={"ATTACHMENT_HOSTS": value})
     assert str(refused.value).startswith("ATTACHMENT_HOSTS")
+
+
+def test_the_store_is_a_sqlite_file_by_default_with_its_snapshots_beside_it():
+    settings = Settings.load(env_file=None, environ={"DATA_DIR": "state"})
+    location = settings.store_location()
+    assert location.kind == "sqlite"
+    assert location.path == Path("state/newsbot.sqlite3")
+    assert settings.snapshot_dir(location) == Path("state/newsbot.sqlite3.index")
+
+
+def test_database_url_wins_over_the_older_database_path():
+    environ = {"DATABASE_PATH": "old.sqlite3", "DATABASE_URL": "sqlite:///new.sqlite3"}
+    location = Settings.load(env_file=None, environ=environ).store_location()
+    assert location.path == Path("new.sqlite3")
+
+
+def test_each_postgresql_database_has_its_own_snapshot_folder():
+    def folder(url: str) -> Path:
+        settings = Settings.load(env_file=None, environ={"DATABASE_URL": url})
+        return settings.snapshot_dir(settings.store_location())
+
+    first = folder("postgresql://bot:secret@db.example.org/news")
+    assert first == Path("data/index/db.example.org-5432-news")
+    assert folder("postgresql://bot:secret@db.example.org:6432/news") != first
+    assert folder("postgresql://bot:secret@db.example.org/other") != first
+    assert "secret" not in str(first)
+    environ = {"DATABASE_URL": "postgresql://db.example.org/news", "INDEX_DIR": "cache"}
+    settings = Settings.load(env_file=None, environ=environ)
+    assert settings.snapshot_dir(settings.store_location()) == Path("cache")
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("mysql://db.example.org/news", "not a store this bot knows"),
+        ("sqlite://", "names no file"),
+        ("postgresql:///news", "names no database server"),
+    ],
+)
+def test_a_database_url_that_names_no_store_is_refused_in_words(value, words):
+    with pytest.raises(SettingsError, match=words) as refused:
+        Settings.load(env_file=None, environ={"DATABASE_URL": value})
+    assert "DATABASE_URL" in str(refused.value)
