@@ -40,6 +40,7 @@ from index.models import (
 )
 from index.store import sqlite_faults as faults
 from index.store.checksums import row_checksum
+from index.store.columns import Columns
 from index.store.sqlite_check import (
     ROWS_CHECKED_AT_OPEN,
     ForeignDatabase,
@@ -67,7 +68,7 @@ log = logging.getLogger(__name__)
 
 _FETCH_BATCH = 5000
 _BUSY_TIMEOUT_MS = 5000
-_FAULTS = (StoreError, DamageFound, sqlite3.Error, UnicodeDecodeError, OverflowError, OSError)
+_FAULTS = (StoreError, DamageFound, sqlite3.Error, UnicodeError, OverflowError, OSError)
 """What using the database may raise for reasons outside the program: each becomes a
 ``StoreError`` with a plain message."""
 
@@ -76,6 +77,10 @@ _GUILD, _PARAGRAPH_COUNT, _CREATED = (
     ARTICLES.columns.index(name) for name in ("guild_id", "paragraph_count", "created_at")
 )
 _ATTEMPTS = PENDING.columns.index("attempts")
+_LOWER_FUNCTION = "newsbot_lower"
+"""The SQL name of ``_lower``, registered on the connections that read."""
+_DATA = (ARTICLES, PARAGRAPHS, SETTINGS, COUNTERS, AUDIT, QUESTIONS, PENDING)
+"""The tables of guild data (``columns.DATA_TABLES``), as this store keeps them."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -149,6 +154,11 @@ class SQLiteStore:
             db, self._db = self._db, None
             with contextlib.suppress(sqlite3.Error):
                 await db.close()
+
+    @property
+    def location(self) -> str:
+        """The database file, for messages and logs."""
+        return self.path
 
     @property
     def damaged(self) -> bool:
@@ -243,6 +253,7 @@ class SQLiteStore:
         else:
             reader = await self._connect(self.path)
         await reader.execute("PRAGMA query_only = ON")
+        await reader.create_function(_LOWER_FUNCTION, 1, _lower, deterministic=True)
         return reader
 
     def _refuse_if_damaged(self) -> None:
@@ -258,6 +269,10 @@ class SQLiteStore:
 
     def _failure(self, error: BaseException) -> StoreError:
         """``error`` as a ``StoreError``; damage is remembered, so nothing is used after it."""
+        if isinstance(error, UnicodeEncodeError):  # a lone surrogate, refused before SQLite
+            return StoreError(
+                "a text holds a character the database cannot store; nothing was saved"
+            )
         failure = faults.store_error(error, self.path)
         if isinstance(failure, StoreDamaged) and self._damage is None:
             self._damage = failure
@@ -406,10 +421,11 @@ class SQLiteStore:
 
     @_guarded
     async def search_titles(self, guild_id: int, text: str, limit: int = 25) -> list[ArticleInfo]:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # SQLite's LIKE ignores the case of ASCII letters only: "über" must find "Über".
         return await self._articles(
-            "WHERE guild_id = ? AND title LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?",
-            (guild_id, pattern, limit),
+            f"WHERE guild_id = ? AND instr({_LOWER_FUNCTION}(title), ?) > 0 "
+            "ORDER BY id DESC LIMIT ?",
+            (guild_id, text.lower(), limit),
         )
 
     @_guarded
@@ -660,11 +676,6 @@ class SQLiteStore:
         return count, largest, total
 
     @_guarded
-    async def guild_ids(self) -> list[int]:
-        async with self._conn.execute("SELECT DISTINCT guild_id FROM articles") as cursor:
-            return [row[0] async for row in cursor]
-
-    @_guarded
     async def counts(self, guild_id: int) -> tuple[int, int, datetime | None]:
         summaries = await self._summaries("WHERE guild_id = ?", (guild_id,))
         if not summaries:
@@ -732,6 +743,63 @@ class SQLiteStore:
                 "value = excluded.value, checksum = excluded.checksum",
                 COUNTERS.row((guild_id, key, value)),
             )
+
+    # -- whole stores -----------------------------------------------------------------
+
+    @_guarded
+    async def is_empty(self) -> bool:
+        anything = " OR ".join(f"EXISTS (SELECT 1 FROM {table.name})" for table in _DATA)
+        return not await self._scalar(f"SELECT {anything}")
+
+    async def copy_rows(self, columns: Columns) -> AsyncIterator[list[tuple[object, ...]]]:
+        """Every row of one table in batches, by its key, each checked against its
+        checksum; read in one transaction of a connection of its own (one picture)."""
+        table = _table_for(columns)
+        moments = [name in columns.timestamps for name in columns.names]
+        key = "id" if columns.has_id else "guild_id, key"
+        self._refuse_if_damaged()
+        try:
+            connection = await self._connect_reader()
+            try:
+                await connection.execute("BEGIN")
+                sql = f"SELECT {table.select} FROM {table.name} ORDER BY {key}"
+                async with connection.execute(sql) as cursor:
+                    while rows := await cursor.fetchmany(_FETCH_BATCH):
+                        yield [
+                            tuple(
+                                _parse_timestamp(value) if is_moment else value
+                                for value, is_moment in zip(
+                                    _verified(table, row), moments, strict=True
+                                )
+                            )
+                            for row in rows
+                        ]
+            finally:
+                with contextlib.suppress(sqlite3.Error):
+                    await connection.close()
+        except _FAULTS as error:
+            self._raise_as_store_error(error)
+
+    @_guarded
+    async def load_rows(self, columns: Columns, rows: Sequence[tuple[object, ...]]) -> None:
+        """Rows as another store's ``copy_rows`` read them, ids included, with their
+        checksums, in one transaction. Rows added later get ids past them (SQLite's
+        sequence follows the largest id written)."""
+        table = _table_for(columns)
+        moments = [name in columns.timestamps for name in columns.names]
+        values = [
+            table.row(
+                tuple(
+                    _timestamp(value) if is_moment and isinstance(value, datetime) else value
+                    for value, is_moment in zip(row, moments, strict=True)
+                )
+            )
+            for row in rows
+        ]
+        if not values:
+            return
+        async with self._transaction() as db:
+            await db.executemany(table.insert, values)
 
     @_guarded
     async def database_size(self) -> int:
@@ -819,6 +887,19 @@ class _ParagraphOrder:
         for article_id, values in self._articles.items():
             if article_id not in self._done and values[_PARAGRAPH_COUNT] != 0:
                 raise DamageFound(f"article {article_id} does not have the paragraphs it lists")
+
+
+def _lower(text: str | None) -> str | None:
+    """Lower case beyond ASCII, as PostgreSQL's ``lower`` (SQLite's own stops at ASCII)."""
+    return None if text is None else text.lower()
+
+
+def _table_for(columns: Columns) -> Table:
+    """The table that keeps ``columns`` (whose name goes into SQL)."""
+    for table in _DATA:
+        if table.name == columns.table and table.columns == columns.names:
+            return table
+    raise ValueError(f"{columns.table} with these columns is not a table of the store")
 
 
 def _verified(table: Table, row: Sequence[Any]) -> Row:
