@@ -1,8 +1,10 @@
 """What the largest accepted article costs everyone else while it is ingested.
 
     python -m index.bench_hostile [--paragraphs N] [--hostile-lines N] [--data DIR]
+                                  [--store postgresql://…]
 
-One engine over a real SQLite file in a temporary folder. Guild B holds the seed
+One engine over a real SQLite file in a temporary folder, or over the empty PostgreSQL
+database ``--store`` names. Guild B holds the seed
 article; a task asks its questions continuously, as the bot does (answer, remember the
 question for More, recall it), while guild A:
 
@@ -39,7 +41,7 @@ from typing import TypeVar
 from index.bench import DEFAULT_DATA, build_corpus, load_sources
 from index.engine import Engine, EngineConfig
 from index.errors import IngestRefused
-from index.store import open_store
+from index.store import Store, open_store
 
 GUILD_A, GUILD_B = 1, 2
 ASKER = 42
@@ -233,24 +235,20 @@ async def run(args: argparse.Namespace, report: Report) -> None:
     hostile = hostile_text(args.hostile_lines).encode()
 
     with tempfile.TemporaryDirectory() as tmp:
-        engine = await Engine.open(await open_store(Path(tmp) / "hostile.sqlite3"), config)
+        store = await open_store(args.store or Path(tmp) / "hostile.sqlite3")
+        if not await store.is_empty():
+            await store.close()
+            raise SystemExit(f"{store.location} is not empty: give an empty database")
+        timed = TimedWrites(store)
+        report.add("store", "PostgreSQL" if args.store else "SQLite")
+        engine = await Engine.open(timed, config)  # type: ignore[arg-type]
         try:
             for path in sorted(PROJECT_SEEDS.glob("*.txt")):
                 await engine.ingest_file(GUILD_B, path.name, path.read_bytes())
             await engine.ask(GUILD_A, "warm up")  # both guilds' indexes are loaded
             await engine.ask(GUILD_B, SEED_QUESTIONS[0])
-
-            writes: list[tuple[float, float]] = []
-            store_add = engine.store.add_article
-
-            async def timed_add(*args: object, **kwargs: object):
-                started = time.perf_counter()
-                try:
-                    return await store_add(*args, **kwargs)
-                finally:
-                    writes.append((started, time.perf_counter()))
-
-            engine.store.add_article = timed_add  # type: ignore[method-assign]
+            writes = timed.writes
+            writes.clear()
 
             watch = LoopWatch()
             asker = Asker(engine)
@@ -268,6 +266,25 @@ async def run(args: argparse.Namespace, report: Report) -> None:
             )
         finally:
             await engine.close()
+
+
+class TimedWrites:
+    """The store, with the span of each article write noted: the engine is given this in
+    place of the store, and everything else passes through unchanged."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.writes: list[tuple[float, float]] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    async def add_article(self, *args: object, **kwargs: object) -> object:
+        started = time.perf_counter()
+        try:
+            return await self._store.add_article(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            self.writes.append((started, time.perf_counter()))
 
 
 async def _phases(
@@ -353,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--hostile-lines", type=int, default=499_999)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="an empty postgresql:// database (default: a SQLite file in a temporary folder)",
+    )
     parser.add_argument(
         "--slow-callbacks",
         type=float,
