@@ -18,10 +18,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render_text
+from bot.answers import Answers
 from bot.connection import command_sync_failure, connection_failure
 from bot.cooldown import UserCooldown
 from bot.errors import NewsTree
 from bot.settings import Settings
+from bot.sharing import SharedMessages
 from bot.storage import open_engine
 from bot.ui import MoreButton
 from index import Engine
@@ -62,7 +64,14 @@ def use_discord_endpoints(settings: Settings) -> None:
 
 
 class NewsBot(commands.Bot):
+    """The bot. ``setup_hook`` wires what the cogs share before loading them: the
+    ``engine``, ``answers`` (answer messages and their More button) and
+    ``shared_messages`` (what a posted message shares, read for the engine). Cogs use
+    these, never each other."""
+
     engine: Engine
+    answers: Answers
+    shared_messages: SharedMessages
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None, **options) -> None:
         quiet_voice_warnings()
@@ -133,6 +142,8 @@ class NewsBot(commands.Bot):
             self.engine = self._given_engine
         else:
             self.engine = await open_engine(self.settings)
+        self.answers = Answers(self.engine)
+        self.shared_messages = SharedMessages(self.engine, self.is_server_file)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(MoreButton)

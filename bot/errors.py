@@ -1,11 +1,11 @@
 """Errors in slash commands, context menus, buttons and autocomplete, answered in one place.
 
 Whatever fails while the bot handles an interaction ends as a short, plain, private reply:
-the store's own message for a store failure (those are written for people: "the
-database is damaged: ...", "the disk is full ..."), the check's message for a refused
-check, and "something went wrong; it was logged" for anything unexpected, which is
-logged with its traceback. Never a traceback in Discord, never an interaction left
-without an answer.
+every error of ``index.errors`` in words for the member (a store failure by what it
+means for them: "the bot's disk is full", "storage is unavailable right now"; the
+operator's details go to the log), the check's message for a refused check, and
+"something went wrong; it was logged" for anything unexpected, which is logged with its
+traceback. Never a traceback in Discord, never an interaction left without an answer.
 
 discord.py routes command errors to ``CommandTree.on_error`` (``NewsTree`` below), view
 errors to ``View.on_error`` (``bot.ui.View``), and only logs those of dynamic buttons and
@@ -24,8 +24,19 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.render_discord import CHOICE_NAME_LIMIT, fit
-from index.errors import StoreBusy, StoreDamaged, StoreError, StoreFull, StoreReadOnly
+from bot.render_discord import CHOICE_NAME_LIMIT, busy_text, fit, say
+from index.errors import (
+    ArticleNotFound,
+    DuplicateArticle,
+    IngestBusy,
+    IngestRefused,
+    StoreBusy,
+    StoreDamaged,
+    StoreError,
+    StoreFull,
+    StoreReadOnly,
+    StoreUnavailable,
+)
 from index.ingest.textio import shorten
 
 log = logging.getLogger(__name__)
@@ -35,6 +46,8 @@ COMMAND_CHANGED = (
     "This command has changed since Discord last registered it; it is registered again "
     "when the bot restarts."
 )
+ARTICLE_NOT_HERE = "That article is not in this server's list; pick one from the suggestions."
+STORAGE_UNAVAILABLE = "The bot's storage is unavailable right now, try again shortly."
 _NO_PINGS = discord.AllowedMentions.none()
 
 Callback = TypeVar("Callback", bound=Callable[..., Awaitable[Any]])
@@ -56,6 +69,14 @@ def error_text(error: BaseException) -> str:
     if isinstance(error, StoreError):
         log.warning("a store error answered to a member: %s", error)
         return store_error_text(error)
+    if isinstance(error, IngestBusy):
+        return busy_text(error.waiting, "try again")
+    if isinstance(error, IngestRefused):
+        return say("That could not be indexed: {reason}.", reason=error.reason)
+    if isinstance(error, ArticleNotFound):
+        return ARTICLE_NOT_HERE
+    if isinstance(error, DuplicateArticle):
+        return f"That article is already indexed here, as article #{error.existing.id}."
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command works in a server."
     if isinstance(error, app_commands.CheckFailure):
@@ -83,6 +104,8 @@ def store_error_text(error: StoreError) -> str:
         return "The bot's disk is full: nothing was saved."
     if isinstance(error, StoreBusy):
         return "The bot's database is busy: nothing was saved; try again in a moment."
+    if isinstance(error, StoreUnavailable):
+        return STORAGE_UNAVAILABLE
     return "The bot's database could not be used; the bot's operator can see why in the log."
 
 

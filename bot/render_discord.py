@@ -41,7 +41,8 @@ NAME_LIMIT = 80
 QUOTE_LIMIT = 1400
 """Characters of quoted text per passage: three passages stay well inside 6,000."""
 COLOUR = discord.Colour.blurple()
-ADDED, ALREADY, FAILED = "✅", "🔁", "❌"
+WORKING, ADDED, ALREADY, FAILED = "⏳", "✅", "🔁", "❌"
+"""Reactions on a shared message: being indexed, indexed, already indexed, not indexed."""
 NO_ANSWER = "I found nothing in this server's articles that answers that."
 NO_TERMS = "That question has no words I can search for; try a few more words."
 
@@ -198,13 +199,23 @@ def ingest_summary(outcomes: list[IngestOutcome]) -> str | None:
     for outcome in outcomes:
         source = shown(outcome.source, 80)
         if outcome.result is None:
-            lines.append(f"Could not index {source}: {escape(outcome.error or 'unknown error')}.")
+            reason = (outcome.error or "unknown error").rstrip(".")  # one full stop, not two
+            lines.append(f"Could not index {source}: {escape(reason)}.")
         elif not outcome.result.added:
             article = outcome.result.article
             lines.append(f"Already indexed as article #{article.id}: {shown(article.title, 120)}")
     if not lines:
         return None
     return fit("\n".join(lines))
+
+
+def busy_text(waiting: int, again: str) -> str:
+    """The guild's ingest queue is full: ``waiting`` are queued; the member should
+    ``again`` ("try again", "share this one again") later."""
+    return (
+        f"{WORKING} {waiting} shared articles are already waiting to be indexed "
+        f"in this server. Please {again} in a minute."
+    )
 
 
 def outcomes_text(outcomes: list[IngestOutcome]) -> str:

@@ -54,8 +54,8 @@ class MoreButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         # discord.py only logs a dynamic item's error; the member is told here instead.
         try:
-            questions = interaction.client.get_cog("Questions")  # type: ignore[attr-defined]
-            await questions.show_more(interaction, self.question_id, self.offset, self.size)
+            answers = interaction.client.answers  # type: ignore[attr-defined]
+            await answers.show_more(interaction, self.question_id, self.offset, self.size)
         except Exception as error:
             await answer_interaction_error(interaction, error)
 

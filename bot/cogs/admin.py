@@ -10,13 +10,13 @@ import io
 import json
 import math
 import time
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import NotModerator, is_moderator
-from bot.cogs.ingest import shares_something
 from bot.errors import autocomplete_errors_answered
 from bot.render_discord import (
     article_line,
@@ -32,6 +32,9 @@ from bot.ui import NONE, Confirm, Pager
 from index.errors import ArticleNotFound
 from index.guild_config import normalise_domain
 
+if TYPE_CHECKING:
+    from bot.client import NewsBot
+
 PAGE_SIZE = 10
 BACKFILL_PROGRESS_SECONDS = 2.0
 
@@ -44,7 +47,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
     channels = app_commands.Group(name="channels", description="Which channels are watched")
     articles = app_commands.Group(name="articles", description="The indexed articles")
 
-    def __init__(self, bot) -> None:
+    def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
         super().__init__()
 
@@ -187,7 +190,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
             f"Reading the last {limit} messages of {channel.mention}…", ephemeral=True
         )
         await self._audit(interaction, "backfill", f"{channel.id} {limit}")
-        ingest = self.bot.get_cog("Ingest")
+        messages = self.bot.shared_messages
         counts = {"messages": 0, "added": 0, "already": 0, "failed": 0}
         failures = []
         last_update = time.monotonic()
@@ -195,9 +198,10 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
             counts["messages"] += 1
             if message.author.id == self.bot.user.id:
                 continue
-            if not shares_something(message):
+            shared = messages.read(message)
+            if not shared.shares_something:
                 continue
-            outcomes = await ingest.ingest(message)
+            outcomes = await messages.ingest(message, shared)
             for outcome in outcomes:
                 if outcome.result is None:
                     counts["failed"] += 1
@@ -281,7 +285,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
         if changes:
             current = await engine.update_guild_config(interaction.guild_id, **changes)
             await self._audit(interaction, "config", json.dumps(changes, default=str))
-        default_results = self.bot.settings.results_per_answer
+        default_results = engine.config.results
         role = f"<@&{current.moderator_role}>" if current.moderator_role else "none"
         text = say(
             ("Saved. " if changes else "") + f"results: {current.results or default_results} · "
@@ -359,5 +363,5 @@ def _channel_list(channel_ids) -> str:
     return ", ".join(f"<#{c}>" for c in channel_ids)
 
 
-async def setup(bot) -> None:
+async def setup(bot: NewsBot) -> None:
     await bot.add_cog(Admin(bot))

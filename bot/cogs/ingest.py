@@ -1,51 +1,60 @@
 """Ingesting what people share: watched channels, /ingest, and "Index this article".
 
 Every ingest is admitted into the guild's bounded queue (or the poster is told to wait),
-written down in the store before it starts, and crossed out once the poster has seen
-the result. Whatever is still written down when the bot starts again was cut short by
-a crash, or its result could not be delivered: it is done again, or, after
-``MAX_ATTEMPTS``, reported as failed. A report Discord refuses keeps the work written
-down for the next start; after ``MAX_UNDELIVERED_NOTICES`` such starts it is dropped,
-with a line in the log, so that a notice that can never be delivered is not retried
-forever.
+written down by the engine before it starts, and crossed out once the poster has seen
+the result; whatever is still written down at the next start is resumed by the engine
+(``index.ingest.pending``: attempts, giving up, and what counts as done). This cog is
+the Discord side of that: reactions, replies, and finding a message again.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from contextlib import nullcontext
+from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import store_error_text
-from bot.render_discord import ADDED, ALREADY, FAILED, ingest_summary, outcomes_text, say
+from bot.render_discord import (
+    ADDED,
+    ALREADY,
+    FAILED,
+    WORKING,
+    busy_text,
+    ingest_summary,
+    outcomes_text,
+    say,
+)
+from bot.replies import reply, send
 from bot.ui import NONE
 from index import Provenance
 from index.errors import IngestBusy, StoreError
-from index.ingest.sources import file_kind, message_sources
-from index.models import Attachment, IngestOutcome, PendingIngest
+from index.ingest.gate import Ticket
+from index.ingest.pending import MAX_ATTEMPTS, Located, Redone
+from index.ingest.pending import (  # the bounds, for whoever looks for them here
+    MAX_UNDELIVERED_NOTICES as MAX_UNDELIVERED_NOTICES,
+)
+from index.ingest.pipeline import SharedMessage
+from index.models import IngestOutcome, PendingIngest
+
+if TYPE_CHECKING:
+    from bot.client import NewsBot
 
 log = logging.getLogger(__name__)
 
-WORKING = "⏳"
-MAX_ATTEMPTS = 3
-"""Starts of one ingest before it is given up: one that keeps crashing the bot stops."""
-MAX_UNDELIVERED_NOTICES = 3
-"""Further starts at which the poster could not be told that it was given up, before the
-work is dropped (and logged) instead."""
 GIVEN_UP = (
     f"{FAILED} This could not be indexed: the bot stopped while working on it "
     f"{MAX_ATTEMPTS} times. Try sharing it again."
 )
 BUSY_SHORT = f"{WORKING} Too many shared articles are waiting here; please try again in a minute."
-NOT_ON_FILE_HOST = "attachments are only read from the server's own file host"
+SOMETHING_FAILED = "something went wrong; it was logged"
 
 
 class Ingest(commands.Cog):
-    def __init__(self, bot) -> None:
+    def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
         self.index_menu = app_commands.ContextMenu(
             name="Index this article", callback=self.index_message_menu
@@ -63,76 +72,85 @@ class Ingest(commands.Cog):
             return
         if self.bot.user in message.mentions:
             return  # a question; the Questions cog answers it
-        config = await self.bot.engine.guild_config(message.guild.id)
+        try:
+            config = await self.bot.engine.guild_config(message.guild.id)
+        except StoreError as error:
+            await self._settings_unreadable(message, error)
+            return
         if not config.auto_ingest or not config.watches(message.channel.id):
             return
         if (message.author.bot or message.webhook_id) and not config.allow_bots:
             return
-        if not shares_something(message):
+        shared = self.bot.shared_messages.read(message)
+        if shared.shares_something:
+            await self.ingest_with_reactions(message, shared)
+
+    async def _settings_unreadable(self, message: discord.Message, error: StoreError) -> None:
+        """The guild's settings could not be read (the database is away), so whether this
+        channel is watched is unknown: a member who shared something is told that it was
+        not indexed, and why, rather than left without a word."""
+        if message.author.bot or message.webhook_id:
             return
-        await self.ingest_with_reactions(message)
+        if not self.bot.shared_messages.read(message).shares_something:
+            return
+        log.error("could not read guild %s's settings: %s", message.guild.id, error)
+        await _report(message, [IngestOutcome("message", error=store_error_text(error))])
 
     async def ingest_with_reactions(
-        self, message: discord.Message, pending: PendingIngest | None = None
+        self, message: discord.Message, shared: SharedMessage
     ) -> list[IngestOutcome]:
-        """Ingest a message, showing progress with reactions and replying on failure.
-
-        ``pending`` is work accepted before a restart; it is not admitted or written down
-        again. The returned outcomes are empty when the poster was told to wait.
-        """
+        """Admit, write down and ingest a message, showing progress with reactions and
+        replying on failure; crossed out once the poster was told. The outcomes are
+        empty when the poster was told to wait."""
         engine = self.bot.engine
-        ticket = None
-        if pending is None:
+        try:
+            ticket = engine.admit(message.guild.id)
+        except IngestBusy as busy:
+            await reply(message, busy_text(busy.waiting, "share this one again"))
+            return []
+        with ticket, self.bot.in_flight():
             try:
-                ticket = engine.admit(message.guild.id)
-            except IngestBusy as busy:
-                await _reply(message, _busy_text(busy, "share this one again"))
-                return []
-        with ticket or nullcontext(), self.bot.in_flight():
-            if pending is not None:
-                pending_id = pending.id
-            else:
-                try:
-                    pending_id = await engine.accept_ingest(
-                        message.guild.id, channel_id=message.channel.id, message_id=message.id
-                    )
-                except StoreError as error:
-                    outcomes = [IngestOutcome("message", error=store_error_text(error))]
-                    await _report(message, outcomes)
-                    return outcomes
-            await _react(message, WORKING)
-            try:
-                async with ticket.turn() if ticket else nullcontext():
-                    outcomes = await self._ingest_or_store_error(message)
-            finally:
-                await _unreact(message, WORKING)
-            if await _report(message, outcomes):
-                await _finish(engine, message.guild.id, pending_id)
+                pending_id = await engine.accept_ingest(
+                    message.guild.id, channel_id=message.channel.id, message_id=message.id
+                )
+            except StoreError as error:
+                outcomes = [IngestOutcome("message", error=store_error_text(error))]
+                await _report(message, outcomes)
+                return outcomes
+            outcomes, told = await self._work_on(message, shared, ticket)
+            if told:
+                await engine.finish_ingest(message.guild.id, pending_id)
             else:
                 log.warning(
                     "ingest %d: its result was not delivered; kept for the next start", pending_id
                 )
             return outcomes
 
-    async def _ingest_or_store_error(self, message: discord.Message) -> list[IngestOutcome]:
+    async def _work_on(
+        self, message: discord.Message, shared: SharedMessage, ticket: Ticket | None = None
+    ) -> tuple[list[IngestOutcome], bool]:
+        """Ingest accepted work (in its turn, when it has a ticket); the outcomes, and
+        whether the poster was told them."""
+        turn: AbstractAsyncContextManager[None] = ticket.turn() if ticket else nullcontext()
+        await _react(message, WORKING)
         try:
-            outcomes = await self.ingest(message)
+            async with turn:
+                outcomes = await self._ingest_or_store_error(message, shared)
+        finally:
+            await _unreact(message, WORKING)
+        return outcomes, await _report(message, outcomes)
+
+    async def _ingest_or_store_error(
+        self, message: discord.Message, shared: SharedMessage
+    ) -> list[IngestOutcome]:
+        try:
+            return await self.bot.shared_messages.ingest(message, shared, accepted=True)
         except StoreError as error:
             log.error("could not store what message %s shared: %s", message.id, error)
             return [IngestOutcome("message", error=store_error_text(error))]
         except Exception:
             log.exception("ingesting message %s failed", message.id)
-            return [IngestOutcome("message", error="something went wrong; it was logged")]
-        # Done again after a restart, the article this very message shared is not a
-        # duplicate of another: it is this ingest's own, stored just before the stop.
-        return [
-            dataclasses.replace(o, result=dataclasses.replace(o.result, status="added"))
-            if o.result is not None
-            and o.result.status == "duplicate"
-            and o.result.article.message_url == message.jump_url
-            else o
-            for o in outcomes
-        ]
+            return [IngestOutcome("message", error=SOMETHING_FAILED)]
 
     # -- work cut short by a restart ----------------------------------------------------
 
@@ -141,154 +159,37 @@ class Ingest(commands.Cog):
         if self._resumed:
             return
         self._resumed = True
-        engine = self.bot.engine
         try:
-            pending = await engine.pending_ingests([guild.id for guild in self.bot.guilds])
+            pending = await self.bot.engine.pending_ingests([g.id for g in self.bot.guilds])
         except StoreError as error:
             log.error("could not read the unfinished ingests: %s", error)
             return
         if pending:
             log.info("resuming %d ingest(s) cut short by the last stop", len(pending))
         for work in pending:
-            self.bot.loop.create_task(self.resume(work), name=f"resume-ingest-{work.id}")
+            self.bot.loop.create_task(self._resume(work), name=f"resume-ingest-{work.id}")
 
-    async def resume(self, work: PendingIngest) -> None:
-        """Do accepted work again, or report it failed once it has been tried enough.
+    async def _resume(self, work: PendingIngest) -> None:
+        with self.bot.in_flight():
+            await self.bot.engine.resume_ingest(work, ResumedWork(self, work))
 
-        Every start counts an attempt, also one that could not read the message or tell
-        the poster, so each piece of work ends after a bounded number of starts.
-        """
-        engine = self.bot.engine
-        if work.attempts >= MAX_ATTEMPTS + MAX_UNDELIVERED_NOTICES:
-            log.warning(
-                "ingest %d dropped: the poster could not be told it failed, at %d starts",
-                work.id,
-                MAX_UNDELIVERED_NOTICES,
-            )
-            await _finish(engine, work.guild_id, work.id)
-            return
-        channel = self.bot.get_channel(work.channel_id) if work.channel_id else None
-        message: discord.Message | None = None
-        if channel is not None and work.message_id is not None:
-            try:
-                message = await channel.fetch_message(work.message_id)
-            except discord.NotFound:
-                log.info("ingest %d: message %s was deleted; dropped", work.id, work.message_id)
-                await _finish(engine, work.guild_id, work.id)
-                return
-            except discord.HTTPException as error:
-                log.warning("ingest %d: cannot read its message: %s", work.id, error)
-                await _count_start(engine, work)  # still written down; tried at the next start
-                return
-        if work.attempts >= MAX_ATTEMPTS:
-            await self._give_up(work, channel, message)
-            return
-        if not await _count_start(engine, work):
-            return
-        work = dataclasses.replace(work, attempts=work.attempts + 1)
-        if message is not None:
-            await self.ingest_with_reactions(message, pending=work)
-        elif channel is not None and work.content:
-            with self.bot.in_flight():
-                try:
-                    outcomes = await engine.ingest_message(
-                        work.guild_id, work.content, (), Provenance(channel_id=work.channel_id)
-                    )
-                except StoreError as error:
-                    log.error("ingest %d: could not store it: %s", work.id, error)
-                    return  # still written down; tried again at the next start
-                text = outcomes_text(outcomes) if outcomes else "Nothing to index."
-                if await _send(channel, text):
-                    await _finish(engine, work.guild_id, work.id)
-        elif channel is None:
-            log.warning("ingest %d: its channel cannot be seen; tried at the next start", work.id)
-        else:
-            log.info("ingest %d: nothing is left to ingest; dropped", work.id)
-            await _finish(engine, work.guild_id, work.id)
-
-    async def _give_up(
-        self,
-        work: PendingIngest,
-        channel: discord.abc.Messageable | None,
-        message: discord.Message | None,
-    ) -> None:
-        """Tell the poster the work failed; cross it out only once they were told."""
-        if message is not None:
-            told = await _reply(message, GIVEN_UP)
-        elif channel is not None and work.content:
-            told = await _send(channel, say(GIVEN_UP + " It was: {shared}", shared=work.content))
-        elif channel is not None:
-            told = await _send(channel, GIVEN_UP)
-        else:
-            told = False
-        if told:
-            log.warning("ingest %d given up after %d attempts", work.id, work.attempts)
-            await _finish(self.bot.engine, work.guild_id, work.id)
-        else:
-            log.warning("ingest %d: could not tell the poster it was given up", work.id)
-            await _count_start(self.bot.engine, work)
-
-    async def ingest(self, message: discord.Message) -> list[IngestOutcome]:
-        attachments = []
-        refused: list[IngestOutcome] = []
-        limit = self.bot.settings.max_text_bytes
-        for attachment in message.attachments:
-            if file_kind(attachment.filename, attachment.content_type) == "other":
-                continue  # pictures and such are not articles; say nothing about them
-            if attachment.size > limit:
-                refused.append(
-                    IngestOutcome(
-                        attachment.filename,
-                        error=f"the file is larger than {limit / 1_000_000:g} MB",
-                    )
-                )
-                continue
-            if not self.bot.is_server_file(attachment.url):
-                log.warning(
-                    "attachment %s is not on the server's file host: not read", attachment.id
-                )
-                refused.append(IngestOutcome(attachment.filename, error=NOT_ON_FILE_HOST))
-                continue
-            try:
-                data = await attachment.read()
-            except discord.HTTPException:
-                refused.append(
-                    IngestOutcome(attachment.filename, error="it could not be downloaded")
-                )
-                continue
-            attachments.append(Attachment(attachment.filename, data, attachment.content_type))
-        provenance = Provenance(
-            poster_id=message.author.id,
-            poster_name=message.author.display_name,
-            channel_id=message.channel.id,
-            message_id=message.id,
-            message_url=message.jump_url,
-            posted_at=message.created_at,
-        )
-        outcomes = await self.bot.engine.ingest_message(
-            message.guild.id, message.content, attachments, provenance
-        )
-        return refused + outcomes
+    # -- commands -----------------------------------------------------------------------
 
     @app_commands.command(name="ingest", description="Index the article a link points to")
     @app_commands.describe(url="The article's link")
     @app_commands.guild_only()
     async def ingest_command(self, interaction: discord.Interaction, url: str) -> None:
+        # A full queue (IngestBusy) and a store error are answered by the central handler
+        # (bot.errors); work accepted and not reported stays written down, and is done at
+        # the next start.
         engine = self.bot.engine
-        try:
-            ticket = engine.admit(interaction.guild_id)
-        except IngestBusy as busy:
-            await interaction.response.send_message(_busy_text(busy, "try again"), ephemeral=True)
-            return
-        with ticket, self.bot.in_flight():
+        with engine.admit(interaction.guild_id) as ticket, self.bot.in_flight():
             await interaction.response.defer(thinking=True)
             provenance = Provenance(
                 poster_id=interaction.user.id,
                 poster_name=interaction.user.display_name,
                 channel_id=interaction.channel_id,
             )
-            # A store error is answered by the central handler (bot.errors); work accepted
-            # and not reported stays written down, and is done at the next start.
             pending_id = await engine.accept_ingest(
                 interaction.guild_id, channel_id=interaction.channel_id, content=url[:2000]
             )
@@ -300,35 +201,77 @@ class Ingest(commands.Cog):
                 )
             else:
                 await interaction.followup.send(outcomes_text(outcomes), allowed_mentions=NONE)
-            await _finish(engine, interaction.guild_id, pending_id)
+            await engine.finish_ingest(interaction.guild_id, pending_id)
 
     async def index_message_menu(
         self, interaction: discord.Interaction, message: discord.Message
     ) -> None:
         await interaction.response.defer(thinking=True, ephemeral=True)
-        if not shares_something(message):
+        shared = self.bot.shared_messages.read(message)
+        if not shared.shares_something:
             await interaction.followup.send(
                 "That message has no link, article text or text file to index.", ephemeral=True
             )
             return
-        outcomes = await self.ingest_with_reactions(message)
+        outcomes = await self.ingest_with_reactions(message, shared)
         text = outcomes_text(outcomes) if outcomes else BUSY_SHORT
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
 
 
-def shares_something(message: discord.Message) -> bool:
-    """A link, a pasted article, or a text or HTML file."""
-    if any(file_kind(a.filename, a.content_type) != "other" for a in message.attachments):
-        return True
-    sources = message_sources(message.content)
-    return bool(sources.links or sources.pasted_article)
+class ResumedWork:
+    """Work written down before a stop, as Discord has it: its channel, and its message
+    (or, for a link given to /ingest, what was given)."""
 
+    def __init__(self, cog: Ingest, work: PendingIngest) -> None:
+        self._cog = cog
+        self._work = work
+        self._channel: discord.abc.Messageable | None = None
+        self._message: discord.Message | None = None
 
-def _busy_text(busy: IngestBusy, again: str) -> str:
-    return (
-        f"{WORKING} {busy.waiting} shared articles are already waiting to be indexed "
-        f"in this server. Please {again} in a minute."
-    )
+    async def locate(self) -> Located:
+        work = self._work
+        channel = self._cog.bot.get_channel(work.channel_id) if work.channel_id else None
+        if channel is None:
+            log.warning("ingest %d: its channel cannot be seen; tried at the next start", work.id)
+            return Located.UNREACHABLE
+        self._channel = channel
+        if work.message_id is not None:
+            try:
+                self._message = await channel.fetch_message(work.message_id)
+            except discord.NotFound:
+                log.info("ingest %d: message %s was deleted", work.id, work.message_id)
+                return Located.GONE
+            except discord.HTTPException as error:
+                log.warning("ingest %d: cannot read its message: %s", work.id, error)
+                return Located.UNREACHABLE
+        return Located.FOUND
+
+    async def tell_given_up(self) -> bool:
+        if self._message is not None:
+            return await reply(self._message, GIVEN_UP)
+        assert self._channel is not None  # located
+        if self._work.content:
+            notice = say(GIVEN_UP + " It was: {shared}", shared=self._work.content)
+            return await send(self._channel, notice)
+        return await send(self._channel, GIVEN_UP)
+
+    async def redo(self, work: PendingIngest) -> Redone:
+        if self._message is not None:
+            shared = self._cog.bot.shared_messages.read(self._message)
+            _outcomes, told = await self._cog._work_on(self._message, shared)
+            return Redone.TOLD if told else Redone.KEPT
+        if not work.content:
+            return Redone.NOTHING
+        assert self._channel is not None  # located
+        try:
+            outcomes = await self._cog.bot.engine.ingest_message(
+                work.guild_id, work.content, (), Provenance(channel_id=work.channel_id)
+            )
+        except StoreError as error:
+            log.error("ingest %d: could not store it: %s", work.id, error)
+            return Redone.KEPT
+        text = outcomes_text(outcomes) if outcomes else "Nothing to index."
+        return Redone.TOLD if await send(self._channel, text) else Redone.KEPT
 
 
 async def _report(message: discord.Message, outcomes: list[IngestOutcome]) -> bool:
@@ -343,44 +286,7 @@ async def _report(message: discord.Message, outcomes: list[IngestOutcome]) -> bo
         await _react(message, FAILED)
         summary = ingest_summary([o for o in outcomes if not o.ok])
         if summary:
-            return await _reply(message, summary)
-    return True
-
-
-async def _count_start(engine, work: PendingIngest) -> bool:
-    """Count a start of ``work``; False (and logged) when the store cannot."""
-    try:
-        await engine.retry_ingest(work.guild_id, work.id)
-    except StoreError as error:
-        log.error("ingest %d: could not count the attempt: %s", work.id, error)
-        return False
-    return True
-
-
-async def _finish(engine, guild_id: int, pending_id: int) -> None:
-    try:
-        await engine.finish_ingest(guild_id, pending_id)
-    except StoreError as error:  # it will be found again at the next start, as a duplicate
-        log.error("could not cross out finished ingest %d: %s", pending_id, error)
-
-
-async def _reply(message: discord.Message, text: str) -> bool:
-    """Reply without pinging; False (and logged) when Discord refuses it."""
-    try:
-        await message.reply(text, mention_author=False, allowed_mentions=NONE)
-    except discord.HTTPException as error:
-        log.warning("could not reply to message %s: %s", message.id, error)
-        return False
-    return True
-
-
-async def _send(channel, text: str) -> bool:
-    """Post without pinging; False (and logged) when Discord refuses it."""
-    try:
-        await channel.send(text, allowed_mentions=NONE)
-    except discord.HTTPException as error:
-        log.warning("could not post in channel %s: %s", getattr(channel, "id", "?"), error)
-        return False
+            return await reply(message, summary)
     return True
 
 
@@ -398,5 +304,5 @@ async def _unreact(message: discord.Message, emoji: str) -> None:
         log.debug("could not remove reaction %s: %s", emoji, error)
 
 
-async def setup(bot) -> None:
+async def setup(bot: NewsBot) -> None:
     await bot.add_cog(Ingest(bot))

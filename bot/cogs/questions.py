@@ -1,27 +1,28 @@
 """Answering: /ask, a mention, or a reply (with a mention) to an article's message.
 
-Errors in /ask, its autocomplete and the More button are answered by the central
-handler (``bot.errors``); a mention has no interaction, so its errors are answered here,
-with the same words.
+Errors in /ask (an article that is not the guild's among them), its autocomplete and the
+More button are answered by the central handler (``bot.errors``); a mention has no
+interaction, so its errors are answered here, with the same words. Answer messages and
+their More button are ``bot.answers``'.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import autocomplete_errors_answered, error_text
-from bot.render_discord import RenderedAnswer, choice_name, render_answer
-from bot.ui import NONE, more_view
-from index.errors import ArticleNotFound
-from index.models import Answer
+from bot.render_discord import choice_name
+from bot.replies import reply
+from bot.ui import NONE
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from bot.client import NewsBot
 
 QUICK_ANSWER_SECONDS = 2.0
 DM_POINTER = (
@@ -31,7 +32,7 @@ DM_POINTER = (
 
 
 class Questions(commands.Cog):
-    def __init__(self, bot) -> None:
+    def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
 
     # -- /ask -------------------------------------------------------------------------
@@ -63,21 +64,14 @@ class Questions(commands.Cog):
         deferred = not done
         if deferred:
             await interaction.response.defer(thinking=True)
-        try:
-            answer = await work
-        except ArticleNotFound:
-            await _reply(
-                interaction,
-                deferred,
-                "That article is not in this server's list; pick one from the suggestions.",
-                ephemeral=True,
-            )
-            return
-        rendered, view = await self._answer_message(interaction.guild_id, interaction.user, answer)
+        answer = await work
+        rendered, view = await self.bot.answers.message(
+            interaction.guild_id, interaction.user, answer
+        )
         if not answer.found:
-            await _reply(interaction, deferred, rendered.content, ephemeral=True)
+            await _respond(interaction, deferred, rendered.content, ephemeral=True)
             return
-        await _reply(interaction, deferred, rendered.content, embeds=rendered.embeds, view=view)
+        await _respond(interaction, deferred, rendered.content, embeds=rendered.embeds, view=view)
 
     @ask.autocomplete("article")
     @autocomplete_errors_answered
@@ -94,13 +88,13 @@ class Questions(commands.Cog):
         if message.author.bot:
             return
         if message.guild is None:
-            await _answer(message, DM_POINTER)
+            await reply(message, DM_POINTER)
             return
         if self.bot.user not in message.mentions:
             return
         question = _without_mentions(message.content, self.bot.user.id)
         if not question:
-            await _answer(
+            await reply(
                 message,
                 "Ask me a question after the mention, for example: "
                 f"{self.bot.user.mention} who was indicted?",
@@ -108,7 +102,7 @@ class Questions(commands.Cog):
             return
         wait = self.bot.question_cooldown.retry_after(message.author.id)
         if wait:
-            await _answer(message, _cooldown_text(wait))
+            await reply(message, _cooldown_text(wait))
             return
         try:
             article_id = await self._replied_article(message)
@@ -116,13 +110,13 @@ class Questions(commands.Cog):
                 answer = await self.bot.engine.ask(
                     message.guild.id, question, article_id=article_id
                 )
-                rendered, view = await self._answer_message(
+                rendered, view = await self.bot.answers.message(
                     message.guild.id, message.author, answer
                 )
         except Exception as error:
-            await _answer(message, error_text(error))
+            await reply(message, error_text(error))
             return
-        await _answer(message, rendered.content, embeds=rendered.embeds, view=view)
+        await reply(message, rendered.content, embeds=rendered.embeds, view=view)
 
     async def _replied_article(self, message: discord.Message) -> int | None:
         """The article shared by the message this one replies to, if any."""
@@ -132,62 +126,11 @@ class Questions(commands.Cog):
         article = await self.bot.engine.find_by_message(message.guild.id, reference.message_id)
         return article.id if article else None
 
-    # -- answers and paging -----------------------------------------------------------
 
-    async def _answer_message(
-        self, guild_id: int, user: discord.abc.User, answer: Answer, offset: int = 0
-    ) -> tuple[RenderedAnswer, discord.ui.View | discord.utils.MISSING]:
-        rendered = render_answer(answer, first_number=offset + 1)
-        if not answer.found:
-            return rendered, discord.utils.MISSING
-        question_id = await self.bot.engine.remember_question(
-            guild_id, user.id, answer.question, answer.article_id
-        )
-        size = len(answer.passages)
-        return rendered, more_view(question_id, offset + size, size)
-
-    async def show_more(
-        self, interaction: discord.Interaction, question_id: int, offset: int, size: int
-    ) -> None:
-        remembered = await self.bot.engine.recall_question(interaction.guild_id, question_id)
-        if remembered is None:
-            await interaction.response.send_message(
-                "That answer is no longer available; ask again.", ephemeral=True
-            )
-            return
-        asker, question, article_id = remembered
-        if asker is not None and interaction.user.id != asker:
-            await interaction.response.send_message(
-                "Only the person who asked can page through this answer. Ask your own with `/ask`.",
-                ephemeral=True,
-            )
-            return
-        await interaction.response.defer()
-        try:
-            answer = await self.bot.engine.ask(
-                interaction.guild_id, question, article_id=article_id, offset=offset, limit=size
-            )
-        except ArticleNotFound:
-            answer = Answer(question, (), ())
-        if not answer.found:
-            await interaction.followup.send("There are no more passages.", ephemeral=True)
-            return
-        rendered = render_answer(answer, first_number=offset + 1)
-        view = more_view(question_id, offset + len(answer.passages), size)
-        await interaction.edit_original_response(
-            content=rendered.content, embeds=rendered.embeds, view=view, allowed_mentions=NONE
-        )
-
-
-async def _answer(message: discord.Message, content: str, **options) -> None:
-    """Reply to a message without pinging; a refused reply is logged, not raised."""
-    try:
-        await message.reply(content, mention_author=False, allowed_mentions=NONE, **options)
-    except discord.HTTPException as error:
-        log.warning("could not answer message %s: %s", message.id, error)
-
-
-async def _reply(interaction: discord.Interaction, deferred: bool, content: str, **options) -> None:
+async def _respond(
+    interaction: discord.Interaction, deferred: bool, content: str, **options
+) -> None:
+    """Answer an interaction, deferred or not, without pinging."""
     if deferred:
         await interaction.followup.send(content, allowed_mentions=NONE, **options)
     else:
@@ -202,5 +145,5 @@ def _cooldown_text(wait: float) -> str:
     return f"You are asking quickly; please wait {max(1, round(wait))} s and ask again."
 
 
-async def setup(bot) -> None:
+async def setup(bot: NewsBot) -> None:
     await bot.add_cog(Questions(bot))

@@ -124,6 +124,19 @@ def test_ingest_summary():
     assert not WORKING_MENTION.search(summary)
 
 
+def test_a_reason_ending_its_own_sentence_gets_one_full_stop():
+    told = IngestOutcome("message", error="The bot's storage is unavailable right now.")
+    summary = render_discord.ingest_summary([told])
+    assert summary == "Could not index message: The bot's storage is unavailable right now."
+
+
+def test_a_full_queue_is_told_with_how_many_wait_and_what_to_do():
+    text = render_discord.busy_text(20, "share this one again")
+    assert text.startswith(render_discord.WORKING)
+    assert "20 shared articles are already waiting to be indexed" in text
+    assert text.endswith("Please share this one again in a minute.")
+
+
 def test_titles_and_footers_drop_control_and_bidi_characters():
     title = "\u202eHarbour\x07 reopens\u2066 after\x1b[31m storm\u2069\nsecond line"
     info = dataclasses.replace(article(title), poster_name="ann\u202e\x9b@everyone\n" * 50)

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index import Engine
-from index.store import StoreDamaged, StoreError
+from index.store import StoreDamaged, StoreError, StoreFull
 from tests.conftest import SEED
 from tests.index.test_engine import ARTICLE_B, GUILD, OTHER_GUILD
 from tests.support.engines import open_engine
@@ -30,34 +30,42 @@ async def engine(tmp_path):
     await engine.close()
 
 
-async def counts(engine: Engine) -> tuple[int, int, int]:
+async def counts(engine: Engine) -> tuple[object, ...]:
+    """What the guild holds, in the store and in its index (the vocabulary and the
+    ranking come from the index)."""
     stats = await engine.stats(GUILD)
-    return stats.articles, stats.paragraphs, (await engine._index(GUILD)).paragraph_count
+    ranking = [(h.paragraph_id, h.score) for h in await engine.rank(GUILD, "harbour boats", k=50)]
+    return stats.articles, stats.paragraphs, stats.vocabulary, ranking
 
 
-async def test_a_full_disk_fails_the_ingest_and_questions_are_still_answered(engine, seed_bytes):
+async def test_a_full_disk_fails_the_ingest_and_questions_are_still_answered(
+    engine, seed_bytes, monkeypatch
+):
+    """The store refuses the article (its transaction wrote nothing: see the store's
+    tests, and the command line's on a really full disk); the index is left as it was."""
     await engine.ingest_file(GUILD, "message.txt", seed_bytes)
     before = await counts(engine)
-    writer = engine.store._writer
-    async with writer.execute("PRAGMA page_count") as cursor:
-        (pages,) = await cursor.fetchone()
-    # SQLite's own way to make the file full: it may not grow past its current size.
-    await writer.execute(f"PRAGMA max_page_count = {pages}")
+
+    async def disk_full(*args, **kwargs):
+        raise StoreFull("the disk is full; nothing was saved")
+
+    monkeypatch.setattr(engine.store, "add_article", disk_full)
     with pytest.raises(StoreError, match="disk is full"):
-        await engine.ingest_text(GUILD, ARTICLE_B * 40)
+        await engine.ingest_text(GUILD, ARTICLE_B)
     assert await counts(engine) == before
     assert (await engine.ask(GUILD, "boat strikes")).found
 
-    await writer.execute("PRAGMA max_page_count = 1073741823")
+    monkeypatch.undo()
     assert (await engine.ingest_text(GUILD, ARTICLE_B)).added
+    assert await counts(engine) != before
 
 
 async def test_a_locked_database_fails_the_ingest_and_questions_are_still_answered(
     engine, seed_bytes, tmp_path
 ):
+    """Another process holds the write lock for longer than the store waits for it."""
     await engine.ingest_file(GUILD, "message.txt", seed_bytes)
     before = await counts(engine)
-    await engine.store._writer.execute("PRAGMA busy_timeout = 100")
     other = sqlite3.connect(tmp_path / "bot.sqlite3", isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")  # another process holds the write lock

@@ -1,0 +1,281 @@
+"""Each guild's search index, in memory: built from the store, saved as snapshots, and
+kept in step with the store while articles come and go.
+
+This is the one place that knows which guilds have an index loaded, so that a memory
+budget can later decide which to unload (``loaded`` lists them, least recently used
+first). An index is built the first time its guild is used: from its snapshot in the
+index folder when that still matches the store (``store.paragraph_signature``), else
+from the store, in batches of whole articles. The store stays the source of truth: a
+snapshot is only a cache, and an index that could not be changed is dropped and built
+again from the store when the guild is next used.
+
+Every change to a guild's paragraphs goes through ``changing`` (or ``dropping``), which
+holds the guild's lock: the store write and the index change made inside it happen with
+no other change, rebuild or snapshot of that guild in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from index.models import ArticleInfo, StoredParagraph
+from index.search import analyzer
+from index.search.analyzer import analyse
+from index.search.bm25 import BM25Index, BM25Params, IndexInconsistent
+from index.search.snapshot import load_snapshot, save_snapshot, snapshot_path
+from index.store import Store
+
+log = logging.getLogger(__name__)
+
+REBUILD_BATCH = 5000
+"""Paragraphs analysed at a time when an index is built from the store."""
+
+
+class GuildIndexes:
+    """The loaded indexes, by guild. ``snapshot_dir`` None keeps no snapshots."""
+
+    def __init__(
+        self,
+        store: Store,
+        params: BM25Params,
+        *,
+        title_in_paragraphs: bool = True,
+        snapshot_dir: Path | None = None,
+        rebuild_batch: int = REBUILD_BATCH,
+    ) -> None:
+        self._store = store
+        self.params = params
+        self.title_in_paragraphs = title_in_paragraphs
+        self.snapshot_dir = snapshot_dir
+        self._rebuild_batch = rebuild_batch
+        self._loaded: OrderedDict[int, BM25Index] = OrderedDict()
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._changed: set[int] = set()
+        """Guilds whose index changed since its snapshot was saved."""
+
+    def paragraph_terms(self, title: str, paragraphs: Sequence[str]) -> list[list[str]]:
+        """The paragraphs' terms as the index holds them (BM25Okapi scores exactly these):
+        each with its article's title in front when ``title_in_paragraphs``. CPU work:
+        callers on the event loop run it in a worker thread."""
+        title_terms = analyse(title) if self.title_in_paragraphs else []
+        return [title_terms + analyse(text) for text in paragraphs]
+
+    def loaded(self) -> list[int]:
+        """The guilds whose index is in memory, least recently used first."""
+        return list(self._loaded)
+
+    async def index(self, guild_id: int) -> BM25Index:
+        """The guild's index, loaded or built first if it is not in memory."""
+        index = self._loaded.get(guild_id)
+        if index is not None:
+            self._loaded.move_to_end(guild_id)
+            return index
+        async with self._lock(guild_id):
+            index = self._loaded.get(guild_id)
+            if index is None:
+                index = await self._build(guild_id)
+                self._loaded[guild_id] = index
+                keep_out_of_full_collections()
+        return index
+
+    @asynccontextmanager
+    async def changing(self, guild_id: int) -> AsyncIterator[IndexChange]:
+        """Hold the guild's index for a change to its paragraphs (see ``IndexChange``)."""
+        before = await self.index(guild_id)  # built first: building takes the lock too
+        async with self._lock(guild_id):
+            # A rebuild may have replaced it meanwhile; an unload or a failed change may
+            # have dropped it, and then the next use builds it from the store anyway.
+            yield IndexChange(self, guild_id, self._loaded.get(guild_id, before))
+
+    @asynccontextmanager
+    async def dropping(self, guild_id: int) -> AsyncIterator[None]:
+        """Hold the guild while all its stored paragraphs are deleted; when that succeeds,
+        its index goes too, from memory and from the index folder."""
+        async with self._lock(guild_id):
+            yield
+            self._forget(guild_id)
+            if self.snapshot_dir is not None:
+                snapshot_path(self.snapshot_dir, guild_id).unlink(missing_ok=True)
+
+    async def reindex(self, guild_id: int) -> int:
+        """Rebuild the guild's index from the store alone; returns its paragraphs."""
+        async with self._lock(guild_id):
+            index = await self._build(guild_id, use_snapshot=False)
+            self._loaded[guild_id] = index
+            self._loaded.move_to_end(guild_id)
+        return index.paragraph_count
+
+    async def unload(self, guild_id: int) -> None:
+        """Free a guild's index from memory, saving its snapshot first if it changed."""
+        index = self._loaded.get(guild_id)
+        if index is not None and guild_id in self._changed:
+            async with self._lock(guild_id):
+                await self._save(guild_id, index)
+        self._forget(guild_id)
+
+    async def save_all(self) -> None:
+        """Save the snapshots of the indexes that changed since they were loaded."""
+        for guild_id in sorted(self._changed):
+            index = self._loaded.get(guild_id)
+            if index is None:
+                continue
+            async with self._lock(guild_id):
+                await self._save(guild_id, index)
+
+    async def close(self) -> None:
+        """Save what changed, then let every index go."""
+        await self.save_all()
+        self._loaded.clear()
+
+    # -- inside ---------------------------------------------------------------------------
+
+    def _lock(self, guild_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(guild_id, asyncio.Lock())
+
+    def _forget(self, guild_id: int) -> None:
+        self._loaded.pop(guild_id, None)
+        self._changed.discard(guild_id)
+
+    def _snapshot_settings(self) -> dict[str, object]:
+        """Whatever decides the terms and scores: a snapshot made with others is not used."""
+        return {
+            "k1": self.params.k1,
+            "b": self.params.b,
+            "epsilon": self.params.epsilon,
+            "title_in_paragraphs": self.title_in_paragraphs,
+            "analyser": analyzer.VERSION,
+        }
+
+    async def _build(self, guild_id: int, *, use_snapshot: bool = True) -> BM25Index:
+        """The guild's index from its snapshot when that is current, else from the store.
+        Called with the guild's lock held."""
+        if self.snapshot_dir is not None and use_snapshot:
+            signature = await self._store.paragraph_signature(guild_id)
+            index = await asyncio.to_thread(
+                load_snapshot,
+                snapshot_path(self.snapshot_dir, guild_id),
+                self.params,
+                self._snapshot_settings(),
+                signature,
+            )
+            if index is not None:
+                log.info("guild %s: loaded %d paragraphs", guild_id, index.paragraph_count)
+                return index
+        index = BM25Index(self.params)
+        # In batches of whole articles, so a large guild's text is never all in memory
+        # at once (a million paragraphs are more than a gigabyte as Python strings).
+        batch: list[tuple[StoredParagraph, str]] = []
+        try:
+            async for row in self._store.iter_paragraphs(guild_id):
+                full = len(batch) >= self._rebuild_batch
+                if full and row[0].article_id != batch[-1][0].article_id:
+                    await asyncio.to_thread(self._add_rows, index, batch)
+                    batch = []
+                batch.append(row)
+            await asyncio.to_thread(self._add_rows, index, batch)
+        except IndexInconsistent as error:
+            # The store checks that its rows fit together; should any still not, they are
+            # damaged, and are never served as if sound.
+            raise self._store.report_damage(
+                f"guild {guild_id}'s paragraphs do not fit together: {error}"
+            ) from error
+        log.info("guild %s: indexed %d paragraphs", guild_id, index.paragraph_count)
+        await self._save(guild_id, index)
+        return index
+
+    def _add_rows(self, index: BM25Index, rows: list[tuple[StoredParagraph, str]]) -> None:
+        """Add the articles of ``rows`` (whole articles, from ``iter_paragraphs``)."""
+        by_article: dict[int, tuple[str, list[StoredParagraph]]] = {}
+        for paragraph, title in rows:
+            by_article.setdefault(paragraph.article_id, (title, []))[1].append(paragraph)
+        for article_id, (title, paragraphs) in by_article.items():
+            terms = self.paragraph_terms(title, [p.text for p in paragraphs])
+            index.add_article(article_id, _with_ids(paragraphs, terms))
+
+    async def _save(self, guild_id: int, index: BM25Index) -> None:
+        if self.snapshot_dir is None:
+            return
+        path = snapshot_path(self.snapshot_dir, guild_id)
+        try:
+            await asyncio.to_thread(save_snapshot, path, index, self._snapshot_settings())
+        except OSError as error:  # a snapshot only saves time; the store has everything
+            log.warning("guild %s: could not save the index snapshot: %s", guild_id, error)
+        else:
+            self._changed.discard(guild_id)
+
+
+class IndexChange:
+    """A guild's index while its lock is held (from ``GuildIndexes.changing``).
+
+    Index changes run in a worker thread: a long article takes a while, and questions
+    (asked with ``try_search``) must not stall the event loop waiting for them. A change
+    that fails leaves the index dropped, to be built again from the store.
+    """
+
+    def __init__(self, indexes: GuildIndexes, guild_id: int, index: BM25Index) -> None:
+        self._indexes = indexes
+        self._guild_id = guild_id
+        self._index = index
+
+    async def add_article(
+        self, article_id: int, paragraphs: Sequence[StoredParagraph], terms: Sequence[list[str]]
+    ) -> None:
+        """Index a stored article whose paragraphs' terms are ``terms``. On failure the
+        index is dropped and the error raised: the caller takes the article out of the
+        store again, so that nothing is stored that cannot be found."""
+        try:
+            await asyncio.to_thread(
+                self._index.add_article, article_id, _with_ids(paragraphs, terms)
+            )
+        except Exception:
+            self._indexes._forget(self._guild_id)
+            raise
+        self._indexes._changed.add(self._guild_id)
+
+    async def remove_article(
+        self, article: ArticleInfo, paragraphs: Sequence[StoredParagraph]
+    ) -> None:
+        """Unindex an article already deleted from the store, compacting the index when
+        enough of it is dead. A failure is logged: the store no longer holds the article,
+        and the index, dropped, is built again from the store when next used."""
+        terms = await asyncio.to_thread(
+            self._indexes.paragraph_terms, article.title, [p.text for p in paragraphs]
+        )
+        index = self._index
+        try:
+            await asyncio.to_thread(
+                index.remove_article, article.id, _with_ids(paragraphs, terms), compact=False
+            )
+        except Exception:
+            log.exception("guild %s: could not unindex article %d", self._guild_id, article.id)
+            self._indexes._forget(self._guild_id)
+            return
+        if index.wants_compaction:
+            # Seconds at a million paragraphs: built off the loop while questions go to
+            # the current index, which nothing changes meanwhile (the lock is held).
+            self._index = await asyncio.to_thread(index.compacted)
+            self._indexes._loaded[self._guild_id] = self._index
+        self._indexes._changed.add(self._guild_id)
+
+
+def _with_ids(
+    paragraphs: Iterable[StoredParagraph], terms: Iterable[list[str]]
+) -> list[tuple[int, list[str]]]:
+    return [(p.id, t) for p, t in zip(paragraphs, terms, strict=True)]
+
+
+def keep_out_of_full_collections() -> None:
+    """Move every object alive now out of reach of Python's full garbage collections.
+
+    Imported modules (numba's compiler above all) and a loaded index are hundreds of
+    thousands of objects that live as long as the process; a full collection walked
+    them all on the event loop, a pause of 50 ms and more. Frozen objects are still
+    freed as usual when nothing refers to them any more.
+    """
+    gc.freeze()
