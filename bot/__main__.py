@@ -33,7 +33,6 @@ from bot.storage import open_engine
 from index import Engine, IngestRefused, Provenance
 from index.errors import ArticleNotFound, StoreError
 from index.ingest.urls import is_link
-from index.models import GuildSummary
 from index.store import open_store, parse_location
 from index.store.copy import copy_to
 
@@ -243,7 +242,7 @@ async def _articles(
         guild, offset=(args.page - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
     if not articles and args.page > 1:
-        total = _summary_of(await engine.guilds(), guild).articles
+        total = await engine.article_count(guild)
         if total:
             pages = -(-total // PAGE_SIZE)
             print(
@@ -303,7 +302,7 @@ async def _purge(engine: Engine, guild: int, args: argparse.Namespace, settings:
         if not sys.stdin.isatty():
             print("purge deletes data: confirm it on a terminal, or add --yes.", file=sys.stderr)
             return EXIT_USAGE
-        articles = _summary_of(await engine.guilds(), guild).articles
+        articles = await engine.article_count(guild)
         question = (
             f"Delete all data of guild {guild}: {_count(articles, 'article')}, its settings, "
             "statistics and remembered questions? Type yes to confirm: "
@@ -388,13 +387,6 @@ def write_new_file(path: Path, data: bytes) -> None:
             os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def _summary_of(summaries: list[GuildSummary], guild: int) -> GuildSummary:
-    for summary in summaries:
-        if summary.guild_id == guild:
-            return summary
-    return GuildSummary(guild, 0, 0, None)
 
 
 def _count(number: int, word: str) -> str:

@@ -431,10 +431,9 @@ class Engine:
     async def purge(self, guild_id: int) -> int:
         """Delete everything of a guild: articles, index, settings. Returns the articles."""
         async with self._indexes.dropping(guild_id):
-            self._writes.forget_guild(guild_id)
-            # Read under the counters' lock: a count of this guild being written right now
-            # (on a store with concurrent writers) lands before the purge, not after it.
-            await self._writes.counter_total(guild_id, QUESTIONS_ANSWERED)
+            # A count or question of this guild being written right now (on a store with
+            # concurrent writers) lands before the purge, not after it.
+            await self._writes.settle_guild(guild_id)
             count = await self._store.purge_guild(guild_id)
         self._configs.forget(guild_id)
         return count

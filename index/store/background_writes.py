@@ -57,6 +57,8 @@ class BackgroundWrites:
         self._wake = asyncio.Event()
         self._closed = False
         self._counter_lock = asyncio.Lock()
+        self._question_lock = asyncio.Lock()
+        """Held while a question is being written, so ``settle_guild`` can wait it out."""
         self._stuck = False
         """The last failure was one that retrying soon cannot mend."""
 
@@ -103,6 +105,13 @@ class BackgroundWrites:
             del self._questions[key]
         for key in [key for key in self._counts if key[0] == guild_id]:
             del self._counts[key]
+
+    async def settle_guild(self, guild_id: int) -> None:
+        """Forget what is waiting for the guild and wait out any write of it already under
+        way: on a store with concurrent writers, none lands after this returns."""
+        self.forget_guild(guild_id)
+        async with self._counter_lock, self._question_lock:
+            pass
 
     @property
     def waiting(self) -> int:
@@ -179,11 +188,12 @@ class BackgroundWrites:
             if question.failed and await self._store.get_question(guild_id, question_id):
                 self._questions.pop(key, None)  # the failed write had landed after all
                 return True
-            if self._questions.get(key) is not question:
-                return True
-            await self._store.add_question(
-                guild_id, question_id, question.user_id, question.text, question.article_id
-            )
+            async with self._question_lock:
+                if self._questions.get(key) is not question:  # forgotten meanwhile
+                    return True
+                await self._store.add_question(
+                    guild_id, question_id, question.user_id, question.text, question.article_id
+                )
         except Exception as error:
             if self._questions.get(key) is question:
                 self._questions[key] = dataclasses.replace(question, failed=True)

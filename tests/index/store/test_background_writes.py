@@ -130,6 +130,25 @@ async def test_forgetting_a_guild_drops_only_its_notes():
     assert store.questions == {(2, 11): (None, "two", None)} and store.counters == {}
 
 
+async def test_settling_a_guild_waits_out_its_question_already_being_written():
+    store = FakeStore()
+    store.gate.clear()  # the write below is in the store, not finished
+    writes = BackgroundWrites(store)
+    writes.remember(1, 10, None, "one", None)
+    for _ in range(3):
+        await asyncio.sleep(0)  # the background task is inside add_question now
+    settling = asyncio.create_task(writes.settle_guild(1))
+    await asyncio.sleep(0.01)
+    assert not settling.done()  # it waits for the write in flight
+    store.gate.set()
+    await settling
+    landed = dict(store.questions)  # whatever is stored now landed before settle returned
+    writes.remember(2, 11, None, "two", None)
+    await writes.close()
+    assert store.questions == {**landed, (2, 11): (None, "two", None)}
+    assert writes.recall(1, 10) is None
+
+
 async def test_unwritten_questions_are_bounded(caplog):
     store = FakeStore()
     store.gate.clear()
