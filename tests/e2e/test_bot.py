@@ -62,13 +62,22 @@ async def errors() -> AsyncIterator[ErrorCapture]:
     capture.assert_clean()
 
 
+ON_SQLITE_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+"""For tests of the Discord side alone (the protocol, rendering, checks, fetching): the
+store under the bot makes no difference to them, so they run on the embedded store only.
+Everything that stores, finds or resumes something runs on every store."""
+
+
 @pytest.fixture
-async def engine(tmp_path) -> AsyncIterator[Engine]:
+async def engine(store_url, tmp_path) -> AsyncIterator[Engine]:
+    """The bot's engine over a fresh database of each kind (``store_url``)."""
     fetcher = Fetcher(
         AddressPolicy.allowing(["127.0.0.1/32"], any_port=True), FetchLimits(total_seconds=3)
     )
     async with Extractor() as extractor:
-        engine = await open_engine(tmp_path / "bot.sqlite3", fetcher=fetcher, extractor=extractor)
+        engine = await open_engine(
+            store_url, fetcher=fetcher, extractor=extractor, index_dir=tmp_path / "index"
+        )
         yield engine
         await engine.close()
         await fetcher.close()
@@ -160,6 +169,7 @@ async def test_a_link_is_fetched_from_the_local_web_server(fake, bot):
     assert embed["title"].endswith("Harbour reopens after storm")
 
 
+@ON_SQLITE_ONLY
 async def test_non_moderators_are_refused_admin_commands(fake, bot, monkeypatch):
     ok = await fake.slash(GUILD, NEWS, MOD, "admin stats")
     assert "Articles:" in (await fake.wait_for_reply(ok))["content"]
@@ -195,6 +205,7 @@ async def test_two_guilds_never_see_each_other(fake, bot):
     ]
 
 
+@ON_SQLITE_ONLY
 async def test_an_article_with_everyone_in_it_pings_nobody(fake, bot):
     text = (
         "Town meeting @everyone\n"
@@ -232,6 +243,7 @@ async def test_paging_with_the_more_button_survives_a_restart(fake, engine, erro
         assert [e["title"].split(".")[0] for e in page["embeds"]] == ["3", "4"]
 
 
+@ON_SQLITE_ONLY
 async def test_a_reconnect_is_resumed_and_nothing_is_lost(fake, bot):
     await fake.send_reconnect()
     attachment = fake.add_attachment("message.txt", SEED.read_bytes(), None)
@@ -286,6 +298,7 @@ async def test_moderator_commands(fake, bot):
     assert audit[:3] == ["purge", "articles.remove", "config"]
 
 
+@ON_SQLITE_ONLY
 async def test_cooldown_and_direct_messages(fake, engine, errors):
     async with running(fake, engine, questions_per_minute=2):
         for _ in range(2):
@@ -320,6 +333,7 @@ async def test_ingest_command_and_index_this_article_menu(fake, engine, errors):
 # -- a server that refuses the slash commands ---------------------------------------------
 
 
+@ON_SQLITE_ONLY
 @pytest.mark.parametrize("test_guild", [None, GUILD])
 async def test_a_refused_command_sync_leaves_mentions_and_sharing_working(
     fake, engine, errors, caplog, test_guild
@@ -367,6 +381,7 @@ def break_the_store(monkeypatch, target: object, method: str, after: float = 0.0
     monkeypatch.setattr(target, method, damaged)
 
 
+@ON_SQLITE_ONLY
 @pytest.mark.parametrize("slow", [False, True], ids=["answered at once", "deferred"])
 async def test_ask_on_a_damaged_database_tells_the_asker(fake, bot, monkeypatch, slow):
     await post_seed(fake)
@@ -383,6 +398,7 @@ async def test_ask_on_a_damaged_database_tells_the_asker(fake, bot, monkeypatch,
         assert asked.callback.deferred and asked.original is None
 
 
+@ON_SQLITE_ONLY
 async def test_a_mention_on_a_damaged_database_is_answered(fake, bot, monkeypatch):
     await post_seed(fake)
     break_the_store(monkeypatch, bot.engine.store, "paragraphs")
@@ -393,6 +409,7 @@ async def test_a_mention_on_a_damaged_database_is_answered(fake, bot, monkeypatc
     assert reply["content"] == TOLD_DAMAGED and "/srv" not in reply["content"]
 
 
+@ON_SQLITE_ONLY
 async def test_autocomplete_on_a_damaged_database_says_so(fake, bot, monkeypatch):
     break_the_store(monkeypatch, bot.engine, "find_articles")
     typing = await fake.autocomplete(
@@ -403,6 +420,7 @@ async def test_autocomplete_on_a_damaged_database_says_so(fake, bot, monkeypatch
     assert choice["value"] == 0
 
 
+@ON_SQLITE_ONLY
 async def test_the_more_button_on_a_damaged_database_tells_the_clicker(fake, bot, monkeypatch):
     await post_seed(fake)
     asked = await fake.slash(GUILD, NEWS, BOB, "ask", {"question": "Maduro", "results": 1})
@@ -415,6 +433,7 @@ async def test_the_more_button_on_a_damaged_database_tells_the_clicker(fake, bot
     assert int(reply.get("flags") or 0) & EPHEMERAL
 
 
+@ON_SQLITE_ONLY
 async def test_an_unexpected_error_is_logged_and_answered_in_plain_words(
     fake, bot, errors, monkeypatch
 ):

@@ -1,7 +1,8 @@
 """The real bot, as its own process, killed with SIGKILL in the middle of a stream of
 ingests, several times, then stopped cleanly with SIGTERM: nothing it confirmed is lost,
 nothing is half-written, accepted work is finished, and the index answers exactly as
-one rebuilt from the store."""
+one rebuilt from the store. On every store: the process is given the store's URL as
+``DATABASE_URL``, as an operator would."""
 
 # ruff: noqa: F811  (the fake fixture imported from test_bot is a parameter here)
 
@@ -11,7 +12,6 @@ import asyncio
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -38,13 +38,17 @@ def article_text(number: int, rng: random.Random) -> str:
 
 
 class BotProcess:
-    def __init__(self, fake: FakeDiscord, data_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self, fake: FakeDiscord, database: str, data_dir: Path, index_dir: Path, log_path: Path
+    ) -> None:
         self.env = {
             **os.environ,
             "DISCORD_TOKEN": TOKEN,
             "DISCORD_API_BASE": fake.rest_base,
             "DISCORD_GATEWAY_URL": str(fake.gateway_url),
+            "DATABASE_URL": database,
             "DATA_DIR": str(data_dir),
+            "INDEX_DIR": str(index_dir),
             "LOG_LEVEL": "DEBUG",
             "PYTHONFAULTHANDLER": "1",
         }
@@ -96,13 +100,15 @@ def emojis(fake: FakeDiscord, message: dict) -> set[str]:
 
 
 @pytest.fixture
-def bot_process(fake, tmp_path):
-    bot = BotProcess(fake, tmp_path / "data", tmp_path / "bot.log")
+def bot_process(fake, store_url, tmp_path):
+    bot = BotProcess(fake, store_url, tmp_path / "data", tmp_path / "index", tmp_path / "bot.log")
     yield bot
     bot.ensure_stopped()
 
 
-async def test_sigkill_during_ingests_loses_nothing_confirmed(fake, bot_process, tmp_path):
+async def test_sigkill_during_ingests_loses_nothing_confirmed(
+    fake, bot_process, store_url, tmp_path
+):
     rng = random.Random(20261125)
     bot = bot_process
     posted: list[tuple[dict, int]] = []  # (message, expected paragraphs)
@@ -136,18 +142,18 @@ async def test_sigkill_during_ingests_loses_nothing_confirmed(fake, bot_process,
     assert TOKEN not in log
     assert TOKEN.split(".")[-1] not in log
 
-    database = tmp_path / "data" / "newsbot.sqlite3"
-    with sqlite3.connect(database) as db:
-        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        # No half-written article: each has exactly the paragraphs it says it has.
-        mismatched = db.execute(
-            """SELECT a.id FROM articles a LEFT JOIN paragraphs p ON p.article_id = a.id
-               GROUP BY a.id HAVING count(p.id) != a.paragraph_count"""
-        ).fetchall()
-        assert mismatched == []
-
-    engine = await open_engine(database)
+    engine = await open_engine(store_url, index_dir=tmp_path / "index")
     try:
+        assert await engine.integrity_problems() == []
+        # No half-written article: each has exactly the paragraphs it says it has.
+        stored_articles = await engine.list_articles(GUILD, limit=len(posted) + 1)
+        assert stored_articles
+        half_written = [
+            article.id
+            for article in stored_articles
+            if len(await engine.article_paragraphs(GUILD, article.id)) != article.paragraph_count
+        ]
+        assert half_written == []
         assert await engine.pending_ingests([GUILD]) == []
         for message, paragraphs in posted:
             article = await engine.find_by_message(GUILD, int(message["id"]))

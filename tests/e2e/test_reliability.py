@@ -28,6 +28,7 @@ from tests.e2e.test_bot import (
     GUILD,
     MOD,
     NEWS,
+    ON_SQLITE_ONLY,
     OTHER_GUILD,
     OTHER_NEWS,
     bot,  # noqa: F401
@@ -43,15 +44,15 @@ from tests.support.web import serve
 
 
 @pytest.fixture
-async def limited_engine(tmp_path) -> AsyncIterator[Engine]:
-    """An engine that admits one ingest per guild at a time."""
+async def limited_engine(store_url, tmp_path) -> AsyncIterator[Engine]:
+    """An engine that admits one ingest per guild at a time, over each kind of store."""
     fetcher = Fetcher(
         AddressPolicy.allowing(["127.0.0.1/32"], any_port=True), FetchLimits(total_seconds=10)
     )
     config = EngineConfig(ingest_limits=GateLimits(per_guild=1, running=2, running_per_guild=1))
     async with Extractor() as extractor:
         engine = await open_engine(
-            tmp_path / "bot.sqlite3", config, fetcher=fetcher, extractor=extractor
+            store_url, config, fetcher=fetcher, extractor=extractor, index_dir=tmp_path / "index"
         )
         yield engine
         await engine.close()
@@ -178,6 +179,7 @@ async def wait_until_nothing_pending(engine: Engine, seconds: float = 10.0) -> N
     raise AssertionError("accepted work was never finished")
 
 
+@ON_SQLITE_ONLY
 @pytest.mark.parametrize(
     "url",
     [
@@ -199,6 +201,7 @@ async def test_an_attachment_outside_discord_is_never_read(fake, bot, url):
     assert await bot.engine.find_by_message(GUILD, int(message["id"])) is None
 
 
+@ON_SQLITE_ONLY
 async def test_rate_limits_on_reactions_and_replies_are_waited_out(fake, bot):
     """Discord answers 429 to the bot's reactions and replies; nothing is dropped."""
     fake.rate_limit_next("PUT", r"/reactions/", retry_after=0.3, count=2)
@@ -217,6 +220,7 @@ async def test_rate_limits_on_reactions_and_replies_are_waited_out(fake, bot):
     assert (await bot.engine.stats(GUILD)).articles == 1
 
 
+@ON_SQLITE_ONLY
 async def test_backfill_reads_attachments_only_from_discord(fake, bot):
     crafted = fake.add_attachment("message.txt", SEED.read_bytes(), None)
     crafted["url"] = crafted["proxy_url"] = "http://169.254.169.254/message.txt"
@@ -388,6 +392,7 @@ async def wait_for_attempts(engine: Engine, pending: int, attempts: int) -> None
 # -- attachments on a self-hosted server -------------------------------------------------
 
 
+@ON_SQLITE_ONLY
 @pytest.mark.parametrize(
     ("listed", "indexed"),
     [((), False), (("localhost",), True), (("files.example.org", "localhost"), True)],

@@ -1,8 +1,8 @@
 """The soak run in a short form, and the pieces it stands on.
 
 The full run is ``python -m tests.support.soak`` (60 s, 20 askers, 5 posters); here it runs for a
-few seconds with fewer users, and must still answer every question and account for
-every article. Latencies are reported by the soak, never asserted.
+few seconds with fewer users, on each kind of store, and must still answer every question
+and account for every article. Latencies are reported by the soak, never asserted.
 """
 
 from __future__ import annotations
@@ -37,10 +37,16 @@ GUILD, NEWS, ALICE = 10, 11, 21
 # -- the short soak ----------------------------------------------------------------
 
 
-async def test_a_short_soak_answers_every_question_and_loses_no_article() -> None:
+async def test_a_short_soak_answers_every_question_and_loses_no_article(store_url: str) -> None:
     askers, posters = 6, 2
     options = SoakOptions(
-        seconds=10, warmup=2, askers=askers, posters=posters, seed=20251125, shared=SHARED
+        seconds=10,
+        warmup=2,
+        askers=askers,
+        posters=posters,
+        seed=20251125,
+        shared=SHARED,
+        database=store_url,
     )
     report = await run_soak(options)
     text = report.format()

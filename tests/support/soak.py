@@ -1,15 +1,17 @@
 """A soak run: the real bot under steady load from simulated users, through a fake Discord.
 
     python -m tests.support.soak [--seconds 60] [--askers 20] [--posters 5] [--json]
+                                 [--database URL]
 
 Run it from the repository root: the Discord side is the project's test double
 (``tests/support/fake_discord.py``), which serves the REST API and the gateway on
 127.0.0.1, and the bot is the real ``NewsBot`` with the real discord.py, on a temporary
-database. The seed article is posted first (as Discord's ``message.txt``); then askers
-ask questions (``/ask``, ``/ask`` about one article, mentions, and mentions replying to
-an article's message) and posters share new, distinct articles (``message.txt``
-attachments, pasted text, and links to a local web server), each at their own pace, for
-a warm-up and then the measured time.
+SQLite database, or on the empty database ``--database`` names (a ``postgresql://`` URL,
+as ``DATABASE_URL`` takes it). The seed article is posted first (as Discord's
+``message.txt``); then askers ask questions (``/ask``, ``/ask`` about one article,
+mentions, and mentions replying to an article's message) and posters share new, distinct
+articles (``message.txt`` attachments, pasted text, and links to a local web server),
+each at their own pace, for a warm-up and then the measured time.
 
 Questions come from real text: ``../shared/eval/seed-questions.tsv`` about the seed,
 and the SQuAD questions of the paragraphs each posted article is made of (from
@@ -58,6 +60,7 @@ from index.ingest.fetch import Fetcher, FetchLimits
 from index.ingest.netpolicy import AddressPolicy
 from index.ingest.paste import parse_paste
 from index.ingest.urls import canonical_url
+from index.store import without_password
 from tests.support.engines import open_engine
 
 try:
@@ -131,6 +134,9 @@ class SoakOptions:
     """Seconds between memory samples (default: a 60th of the run, within 0.25-5 s)."""
     forget_after: float = 5.0
     """Seconds after which the fake's records of settled actions are dropped."""
+    database: str | None = None
+    """The store to run on, as ``DATABASE_URL`` names it; it must be empty (every article
+    in it is accounted for). None: a SQLite file in a temporary folder."""
 
     def validate(self) -> None:
         if self.seconds <= 0 or self.warmup < 0:
@@ -1231,10 +1237,11 @@ async def run_soak(options: SoakOptions, *, seeds_dir: Path | None = None) -> So
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(10**9)
     rng = random.Random(seed)
     corpus = load_corpus(options.shared, rng, seeds_dir)
+    shown = dataclasses.asdict(options)
+    if options.database is not None:
+        shown["database"] = without_password(options.database)
     report = SoakReport(
-        options={
-            k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(options).items()
-        },
+        options={k: str(v) if isinstance(v, Path) else v for k, v in shown.items()},
         seed=seed,
         corpus=corpus.description,
     )
@@ -1259,7 +1266,10 @@ async def run_soak(options: SoakOptions, *, seeds_dir: Path | None = None) -> So
             stack.push_async_callback(fetcher.close)
             extractor = await stack.enter_async_context(Extractor())
             engine = await open_engine(
-                Path(tmp) / "soak.sqlite3", fetcher=fetcher, extractor=extractor
+                options.database or Path(tmp) / "soak.sqlite3",
+                fetcher=fetcher,
+                extractor=extractor,
+                index_dir=Path(tmp) / "index",
             )
             stack.push_async_callback(engine.close)
             settings = Settings(
@@ -1327,6 +1337,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--shared", type=Path, default=SHARED, help="the shared data folder (../shared)"
     )
+    parser.add_argument(
+        "--database",
+        default=None,
+        help="an empty store to run on, as DATABASE_URL names it (a temporary SQLite file)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     options = SoakOptions(
@@ -1336,6 +1351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         posters=args.posters,
         seed=args.seed,
         shared=args.shared,
+        database=args.database,
     )
     try:
         options.validate()
