@@ -290,8 +290,15 @@ class Engine:
         """Count one more start of unfinished work."""
         await self._pending.count_start(guild_id, pending_id)
 
-    async def pending_ingests(self, guild_ids: Sequence[int]) -> list[PendingIngest]:
-        """Accepted work of these guilds that was never finished (the process stopped)."""
+    async def pending_ingests(
+        self, guild_ids: Sequence[int], *, wait_for_store: bool = False
+    ) -> list[PendingIngest]:
+        """Accepted work of these guilds that was never finished (the process stopped).
+        With ``wait_for_store``, a database that cannot be reached yet is waited for."""
+        if wait_for_store:
+            return await when_reachable(
+                lambda: self._pending.unfinished(guild_ids), "reading unfinished ingests"
+            )
         return await self._pending.unfinished(guild_ids)
 
     async def resume_ingest(self, work: PendingIngest, origin: Origin) -> None:

@@ -159,8 +159,13 @@ class Ingest(commands.Cog):
         if self._resumed:
             return
         self._resumed = True
+        # In a task: with the database away at start, it waits for it to come back.
+        self.bot.loop.create_task(self._resume_unfinished(), name="resume-unfinished-ingests")
+
+    async def _resume_unfinished(self) -> None:
+        guild_ids = [guild.id for guild in self.bot.guilds]
         try:
-            pending = await self.bot.engine.pending_ingests([g.id for g in self.bot.guilds])
+            pending = await self.bot.engine.pending_ingests(guild_ids, wait_for_store=True)
         except StoreError as error:
             log.error("could not read the unfinished ingests: %s", error)
             return
@@ -180,8 +185,8 @@ class Ingest(commands.Cog):
     @app_commands.guild_only()
     async def ingest_command(self, interaction: discord.Interaction, url: str) -> None:
         # A full queue (IngestBusy) and a store error are answered by the central handler
-        # (bot.errors); work accepted and not reported stays written down, and is done at
-        # the next start.
+        # (bot.errors); accepted work waits for a database that went away, and what a
+        # stop cuts short stays written down and is done at the next start.
         engine = self.bot.engine
         with engine.admit(interaction.guild_id) as ticket, self.bot.in_flight():
             await interaction.response.defer(thinking=True)

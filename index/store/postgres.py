@@ -60,6 +60,23 @@ from index.store.postgres_schema import IDENTITY_SEQUENCES, migrate, schema_vers
 
 log = logging.getLogger(__name__)
 
+
+class _OneLineReconnects(logging.Filter):
+    """asyncpg's pool logs a whole traceback each time it fails to reconnect while the
+    server is away (retrying for as long as that lasts); one line says as much."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()} ({error or type(error).__name__})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+logging.getLogger("asyncpg.pool").addFilter(_OneLineReconnects())
+
 MIN_CONNECTIONS = 1
 MAX_CONNECTIONS = 10
 CONNECT_TIMEOUT_SECONDS = 5.0

@@ -11,6 +11,7 @@ The tests that take the server away stop and restart the session's throwaway ser
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import stat
 import subprocess
@@ -543,3 +544,17 @@ async def test_a_failed_dump_leaves_no_file_and_says_why(store, tmp_path, monkey
     assert "--format=custom" in arguments
     assert password_of(store.url) not in arguments  # every user sees command lines
     assert (notes / "password").read_text() == password_of(store.url)
+
+
+def test_the_pools_reconnect_failures_are_logged_in_one_line(caplog):
+    import index.store.postgres  # noqa: F401  (installs the filter)
+
+    pool_log = logging.getLogger("asyncpg.pool")
+    try:
+        raise ConnectionRefusedError(111, "Connect call failed")
+    except OSError:
+        pool_log.warning("Failed to restore the pool connection floor; retrying", exc_info=True)
+    (record,) = [r for r in caplog.records if r.name == "asyncpg.pool"]
+    assert record.exc_info is None
+    assert "Connect call failed" in record.getMessage()
+    assert "Traceback" not in caplog.text
