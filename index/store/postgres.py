@@ -54,8 +54,8 @@ from index.models import (
 )
 from index.store import postgres_faults as faults
 from index.store.columns import ARTICLES, DATA_TABLES, Columns
+from index.store.damage import DamageFound, ParagraphOrder, check_whole
 from index.store.location import without_password
-from index.store.postgres_faults import DamageFound
 from index.store.postgres_schema import IDENTITY_SEQUENCES, migrate, schema_version
 
 log = logging.getLogger(__name__)
@@ -457,7 +457,7 @@ class PostgresStore:
                 return None
             article = _article(row)
             paragraphs = sorted(map(_paragraph, removed), key=lambda p: p.position)
-            _check_whole(article, paragraphs)
+            check_whole(article.id, article.paragraph_count, paragraphs)
             return article, paragraphs
 
         return await self._write(remove)
@@ -478,8 +478,7 @@ class PostgresStore:
             for row in rows
             if row["id"] is not None
         ]
-        if [p.position for p in paragraphs] != list(range(rows[0]["paragraph_count"])):
-            raise DamageFound(f"article {article_id} does not have the paragraphs it lists")
+        check_whole(article_id, rows[0]["paragraph_count"], paragraphs)
         return paragraphs
 
     @_guarded
@@ -510,7 +509,7 @@ class PostgresStore:
                         guild_id,
                     )
                 }
-                order = _ParagraphOrder(articles)
+                order = ParagraphOrder(articles)
                 cursor = db.cursor(
                     f"SELECT {_PARAGRAPH_COLUMNS} FROM paragraphs WHERE guild_id = $1 "
                     "ORDER BY article_id, position",
@@ -877,47 +876,6 @@ class PostgresStore:
                 environment,
                 f"the backup {target} did not pass its check",
             )
-
-
-class _ParagraphOrder:
-    """Checks that a guild's paragraphs come article by article, each article with
-    exactly the paragraphs it lists, numbered from 0."""
-
-    def __init__(self, articles: dict[int, tuple[str, int]]) -> None:
-        self._articles = articles
-        self._done: set[int] = set()
-        self._current: int | None = None
-        self._next_position = 0
-
-    def title_of(self, paragraph: StoredParagraph) -> str:
-        if paragraph.article_id != self._current:
-            self._close_current()
-            if paragraph.article_id in self._done or paragraph.article_id not in self._articles:
-                raise DamageFound(f"paragraph {paragraph.id} is not in order with its article")
-            self._current = paragraph.article_id
-            self._next_position = 0
-        if paragraph.position != self._next_position:
-            raise DamageFound(f"paragraph {paragraph.id} is out of place in its article")
-        self._next_position += 1
-        return self._articles[paragraph.article_id][0]
-
-    def _close_current(self) -> None:
-        if self._current is None:
-            return
-        if self._articles[self._current][1] != self._next_position:
-            raise DamageFound(f"article {self._current} does not have the paragraphs it lists")
-        self._done.add(self._current)
-
-    def finish(self) -> None:
-        self._close_current()
-        for article_id, (_, count) in self._articles.items():
-            if article_id not in self._done and count != 0:
-                raise DamageFound(f"article {article_id} does not have the paragraphs it lists")
-
-
-def _check_whole(article: ArticleInfo, paragraphs: list[StoredParagraph]) -> None:
-    if [p.position for p in paragraphs] != list(range(article.paragraph_count)):
-        raise DamageFound(f"article {article.id} does not have the paragraphs it lists")
 
 
 def _check_known(columns: Columns) -> None:

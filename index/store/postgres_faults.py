@@ -24,6 +24,7 @@ from index.errors import (
     StoreReadOnly,
     StoreUnavailable,
 )
+from index.store.damage import DamageFound
 
 RESTORE_ADVICE = "Restore it from a backup with pg_restore."
 
@@ -35,14 +36,6 @@ _BAD_TEXT = (pg.CharacterNotInRepertoireError, pg.UntranslatableCharacterError, 
 _TOO_LARGE = (pg.NumericValueOutOfRangeError, OverflowError)
 _INVALID_ARGUMENT = "invalid input for query argument"
 """How asyncpg begins the text of a value it could not send (it raises ``DataError``)."""
-
-
-class DamageFound(Exception):
-    """The store's own checks found data that cannot be right; ``detail`` says what."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 def connection_lost(error: BaseException) -> bool:

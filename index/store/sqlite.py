@@ -41,6 +41,7 @@ from index.models import (
 from index.store import sqlite_faults as faults
 from index.store.checksums import row_checksum
 from index.store.columns import Columns
+from index.store.damage import DamageFound, ParagraphOrder, check_whole
 from index.store.sqlite_check import (
     ROWS_CHECKED_AT_OPEN,
     ForeignDatabase,
@@ -50,7 +51,6 @@ from index.store.sqlite_check import (
     one_picture,
     schema_version,
 )
-from index.store.sqlite_faults import DamageFound
 from index.store.sqlite_schema import (
     ARTICLES,
     AUDIT,
@@ -608,8 +608,7 @@ class SQLiteStore:
             db,
         )
         paragraphs = [_paragraph(values) for values in rows]
-        if [p.position for p in paragraphs] != list(range(found[0].paragraph_count)):
-            raise DamageFound(f"article {article_id} does not have the paragraphs it lists")
+        check_whole(article_id, found[0].paragraph_count, paragraphs)
         return found[0], paragraphs
 
     @_guarded
@@ -652,7 +651,9 @@ class SQLiteStore:
                     f"SELECT {PARAGRAPHS.select} FROM paragraphs WHERE guild_id = ? "
                     "ORDER BY article_id, position"
                 )
-                order = _ParagraphOrder(articles)
+                order = ParagraphOrder(
+                    {key: (values[2], values[_PARAGRAPH_COUNT]) for key, values in articles.items()}
+                )
                 async with connection.execute(sql, (guild_id,)) as cursor:
                     while rows := await cursor.fetchmany(_FETCH_BATCH):
                         for row in rows:
@@ -850,43 +851,6 @@ class SQLiteStore:
                 raise StoreError(f"the backup {target} did not pass its check: {found[0]}")
         finally:
             await destination.close()
-
-
-class _ParagraphOrder:
-    """Checks that a guild's paragraphs come article by article, each article with
-    exactly the paragraphs it lists, numbered from 0: otherwise the file is damaged."""
-
-    def __init__(self, articles: dict[int, Row]) -> None:
-        self._articles = articles
-        self._done: set[int] = set()
-        self._current: int | None = None
-        self._next_position = 0
-
-    def title_of(self, paragraph: StoredParagraph) -> str:
-        if paragraph.article_id != self._current:
-            self._close_current()
-            if paragraph.article_id in self._done or paragraph.article_id not in self._articles:
-                raise DamageFound(f"paragraph {paragraph.id} is not in order with its article")
-            self._current = paragraph.article_id
-            self._next_position = 0
-        if paragraph.position != self._next_position:
-            raise DamageFound(f"paragraph {paragraph.id} is out of place in its article")
-        self._next_position += 1
-        return self._articles[paragraph.article_id][2]
-
-    def _close_current(self) -> None:
-        if self._current is None:
-            return
-        listed = self._articles[self._current][_PARAGRAPH_COUNT]
-        if listed != self._next_position:
-            raise DamageFound(f"article {self._current} does not have the paragraphs it lists")
-        self._done.add(self._current)
-
-    def finish(self) -> None:
-        self._close_current()
-        for article_id, values in self._articles.items():
-            if article_id not in self._done and values[_PARAGRAPH_COUNT] != 0:
-                raise DamageFound(f"article {article_id} does not have the paragraphs it lists")
 
 
 def _lower(text: str | None) -> str | None:

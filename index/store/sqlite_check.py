@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from index.store.checksums import row_checksum
-from index.store.sqlite_faults import DamageFound
+from index.store.damage import DamageFound
 from index.store.sqlite_schema import (
     CHECKSUMS_SINCE,
     SCHEMA_LOG,

@@ -21,16 +21,9 @@ from index.errors import (
     StoreMissing,
     StoreReadOnly,
 )
+from index.store.damage import DamageFound
 
 RESTORE_ADVICE = "Restore it from a backup: see 'Restoring a backup' in the README."
-
-
-class DamageFound(Exception):
-    """The store's own checks found damage; ``detail`` says what, in plain words."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 def damaged(path: str, detail: str) -> StoreDamaged:

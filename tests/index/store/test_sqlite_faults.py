@@ -17,7 +17,8 @@ from index.store import (
     StoreReadOnly,
 )
 from index.store import sqlite as sqlite_store
-from index.store.sqlite_faults import DamageFound, os_error, store_error
+from index.store.damage import DamageFound
+from index.store.sqlite_faults import os_error, store_error
 
 PATH = "/srv/newsbot/data/newsbot.sqlite3"
 
