@@ -337,6 +337,14 @@ class Extractor:
         self._slots: asyncio.Semaphore | None = None
         self._closed = False
 
+    @property
+    def worker_pids(self) -> list[int]:
+        """The process ids of the extraction workers running now (none before the first
+        page, or after ``close``): what an operator would look for in ``ps``."""
+        if self._pool is None:
+            return []
+        return list(self._pool._processes or {})
+
     async def extract(self, html: str, url: str | None = None) -> ExtractedArticle:
         if self._closed:
             raise RuntimeError("the extractor is closed")

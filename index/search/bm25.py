@@ -171,6 +171,24 @@ class BM25Index:
     def vocabulary_size(self) -> int:
         return len(self._postings)
 
+    @property
+    def slot_count(self) -> int:
+        """Paragraph slots held, live or dead: a removal leaves its slots dead until a
+        compaction frees them (see ``wants_compaction``)."""
+        return len(self._doc_len)
+
+    @property
+    def overflow_count(self) -> int:
+        """Postings whose term frequency or paragraph length did not fit the compact
+        form and are kept in the overflow table."""
+        return len(self._overflow) // 2
+
+    @property
+    def lock(self) -> threading.Lock:
+        """The lock every change holds. ``search`` and ``idfs`` wait for it; ``try_search``
+        and ``try_idfs`` give up (None) rather than wait, for callers on an event loop."""
+        return self._lock
+
     def __contains__(self, article_id: int) -> bool:
         return article_id in self._spans
 

@@ -277,9 +277,9 @@ async def test_closing_abandons_a_page_in_progress_and_kills_its_worker():
 
 async def _worker_pids(extractor: Extractor) -> list[int]:
     await extractor.extract(article_page(), URL)
-    pool = extractor._pool
-    assert pool is not None
-    return list(pool._processes or {})
+    pids = extractor.worker_pids
+    assert pids
+    return pids
 
 
 def _gone(pid: int, wait: float = 30.0) -> bool:

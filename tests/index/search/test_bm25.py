@@ -342,9 +342,9 @@ def test_compaction_keeps_scores_and_search(seed: int) -> None:
         index.remove_article(*articles[i])
     live = [a for i, a in enumerate(articles) if i not in set(doomed)]
     assert index.paragraph_count == 500
-    # White-box: the removals above must really have triggered a compaction (it happens
+    # The removals above must really have triggered a compaction (it happens
     # once the live paragraphs drop below half of the 1100 slots).
-    assert len(index._doc_len) < 1100
+    assert index.slot_count < 1100
 
     vocab = [f"t{i}" for i in range(30)]
     flat = [p for _aid, ps in live for p in ps]
@@ -617,14 +617,14 @@ def test_paragraphs_too_long_to_pack_score_exactly() -> None:
         (5001, [(50_001, ["t3"] * 33_000), (50_002, vocab * 6_000)]),
     ]
     index = build([*articles, *huge])
-    assert len(index._overflow) == 2 * 15  # white-box: 3 + 12 postings overflow
+    assert index.overflow_count == 15  # 3 + 12 postings overflow
     live = [*articles, *huge]
     for query in (["t1"], ["t2", "t3"], ["t1", "t3", "t7"], vocab):
         assert_matches_reference(index, live, query, index.params)
     for article in articles[:70]:  # enough to compact: the overflow table is rebuilt
         index.remove_article(*article)
     live = live[70:]
-    assert len(index._doc_len) < 1203
+    assert index.slot_count < 1203
     for query in (["t1"], ["t2", "t3"], vocab):
         assert_matches_reference(index, live, query, index.params)
     index.remove_article(*huge[0])
@@ -697,9 +697,9 @@ def test_a_compacted_copy_ranks_like_the_original() -> None:
     index = build(articles)
     for article in articles[:70]:
         index.remove_article(*article, compact=False)
-    assert index.wants_compaction and len(index._doc_len) == 1200
+    assert index.wants_compaction and index.slot_count == 1200
     copy = index.compacted()
-    assert len(copy._doc_len) == copy.paragraph_count == 500
+    assert copy.slot_count == copy.paragraph_count == 500
     live = articles[70:]
     flat = [p for _aid, ps in live for p in ps]
     for query in (["t1", "t2"], ["t3"], [f"t{i}" for i in range(20)]):
@@ -746,7 +746,7 @@ def test_try_search_and_try_idfs_do_not_wait_for_a_change() -> None:
         }
     )
     assert index.try_search(["a"], 0) == []
-    index._lock.acquire()  # as a change running in another thread does
+    index.lock.acquire()  # as a change running in another thread does
     try:
         assert index.try_search(["a", "c"], 5) is None
         assert index.try_idfs(["a"]) is None
@@ -756,6 +756,6 @@ def test_try_search_and_try_idfs_do_not_wait_for_a_change() -> None:
         asker.join(0.05)
         assert waiting == []  # search itself waits
     finally:
-        index._lock.release()
+        index.lock.release()
     asker.join()
     assert [h.paragraph_id for h in waiting[0]] == [1]

@@ -203,4 +203,5 @@ async def test_a_store_refusing_every_write_is_logged_once_not_at_every_retry(ca
     warnings = [r for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1 and "read-only" in warnings[0].getMessage()
     assert writes.unwritten_count(1, "answered") == 1  # kept, not dropped
-    writes._closed = True  # nothing more to try at close
+    await writes.close()  # tries once more, and says what could not be saved
+    assert "could not be saved before closing" in caplog.text
