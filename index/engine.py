@@ -7,7 +7,7 @@ work itself is done by the parts this facade wires together over one store:
 - ``search.ask``: answering a question; ``search.remembered``: questions kept for paging;
 - ``ingest.pipeline``: what was shared, to a stored and indexed article;
 - ``ingest.pending``: accepted work, written down until its poster saw the result;
-- ``guild_configs``: each guild's settings.
+- ``guild_config_cache``: each guild's settings, read once.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from index.config import EngineConfig
 from index.errors import ArticleNotFound
 from index.guild_config import GuildConfig
-from index.guild_configs import GuildConfigs
+from index.guild_config_cache import GuildConfigs
 from index.ingest.extract import Extractor
 from index.ingest.fetch import Fetcher
 from index.ingest.gate import Ticket

@@ -26,7 +26,7 @@ from typing import Protocol
 
 from index.config import EngineConfig
 from index.errors import DuplicateArticle, IngestRefused
-from index.guild_configs import GuildConfigs
+from index.guild_config_cache import GuildConfigs
 from index.ingest.article_shape import check_shape
 from index.ingest.extract import Extractor, decode_html
 from index.ingest.fetch import Fetcher
