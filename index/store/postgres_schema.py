@@ -12,15 +12,12 @@ knows is refused rather than used: its tables may mean something else by then.
 
 from __future__ import annotations
 
-import functools
-import re
-from dataclasses import dataclass
-from importlib import resources
-
 import asyncpg
 
 from index.errors import StoreError
+from index.store import migration_files
 from index.store.columns import DATA_TABLES
+from index.store.migration_files import Migration
 
 VERSION_TABLE = "schema_migrations"
 MIGRATION_LOCK = 0x6E657773626F74
@@ -34,32 +31,10 @@ IDENTITY_SEQUENCES = {
 """The sequence that numbers each table whose ids the store gives out (questions are
 numbered by the caller), as named by the migrations."""
 
-_MIGRATION_FILE = re.compile(r"(\d{3})_[a-z0-9_]+\.sql")
 
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
-
-
-@functools.cache
 def migrations() -> tuple[Migration, ...]:
-    """Every migration, in order; their numbers run 1, 2, 3… without a gap."""
-    folder = resources.files("index.store").joinpath("migrations", "postgres")
-    found = sorted(
-        (
-            Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8"))
-            for entry in folder.iterdir()
-            if (match := _MIGRATION_FILE.fullmatch(entry.name))
-        ),
-        key=lambda migration: migration.version,
-    )
-    if [migration.version for migration in found] != list(range(1, len(found) + 1)):
-        names = ", ".join(migration.name for migration in found)
-        raise RuntimeError(f"the PostgreSQL migrations must be numbered from 001 on: {names}")
-    return tuple(found)
+    """Every PostgreSQL migration, in order."""
+    return migration_files.migrations("postgres")
 
 
 def schema_version() -> int:

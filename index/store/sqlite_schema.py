@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from index.store import columns
+from index.store import columns, migration_files
 from index.store.checksums import row_checksum, sql_row_checksum
 
 CHECKSUM_FUNCTION = "newsbot_row_checksum"
@@ -64,101 +64,11 @@ TABLES = (ARTICLES, PARAGRAPHS, SETTINGS, COUNTERS, AUDIT, QUESTIONS, PENDING, S
 CHECKSUMS_SINCE = 4
 """The first schema version whose rows carry checksums."""
 
-# Each entry upgrades the schema by one version; PRAGMA user_version records how far.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE articles (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            guild_id INTEGER NOT NULL,
-            title TEXT NOT NULL,
-            source_url TEXT,
-            canonical_url TEXT,
-            fingerprint TEXT NOT NULL,
-            note TEXT,
-            site_name TEXT,
-            author TEXT,
-            published TEXT,
-            poster_id INTEGER,
-            poster_name TEXT,
-            channel_id INTEGER,
-            message_id INTEGER,
-            message_url TEXT,
-            posted_at TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            paragraph_count INTEGER NOT NULL
-        )""",
-        "CREATE UNIQUE INDEX articles_by_fingerprint ON articles (guild_id, fingerprint)",
-        """CREATE UNIQUE INDEX articles_by_url ON articles (guild_id, canonical_url)
-           WHERE canonical_url IS NOT NULL""",
-        """CREATE TABLE paragraphs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            guild_id INTEGER NOT NULL,
-            article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
-            position INTEGER NOT NULL,
-            text TEXT NOT NULL,
-            UNIQUE (article_id, position)
-        )""",
-        "CREATE INDEX paragraphs_by_guild ON paragraphs (guild_id, article_id, position)",
-        """CREATE TABLE guild_settings (
-            guild_id INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            value TEXT NOT NULL,
-            PRIMARY KEY (guild_id, key)
-        ) WITHOUT ROWID""",
-        """CREATE TABLE guild_counters (
-            guild_id INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            value INTEGER NOT NULL,
-            PRIMARY KEY (guild_id, key)
-        ) WITHOUT ROWID""",
-    ),
-    (
-        """CREATE TABLE audit_log (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            guild_id INTEGER NOT NULL,
-            user_id INTEGER,
-            user_name TEXT,
-            action TEXT NOT NULL,
-            detail TEXT,
-            created_at TEXT NOT NULL
-        )""",
-        "CREATE INDEX audit_by_guild ON audit_log (guild_id, id)",
-        "CREATE INDEX articles_by_message ON articles (guild_id, message_id)",
-        """CREATE TABLE questions (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            guild_id INTEGER NOT NULL,
-            user_id INTEGER,
-            question TEXT NOT NULL,
-            article_id INTEGER,
-            created_at TEXT NOT NULL
-        )""",
-    ),
-    (
-        """CREATE TABLE pending_ingests (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            guild_id INTEGER NOT NULL,
-            channel_id INTEGER,
-            message_id INTEGER,
-            content TEXT NOT NULL,
-            attempts INTEGER NOT NULL,
-            accepted_at TEXT NOT NULL
-        )""",
-        "CREATE INDEX pending_ingests_by_guild ON pending_ingests (guild_id, id)",
-    ),
-    (
-        *(
-            f"ALTER TABLE {table.name} ADD COLUMN checksum INTEGER"
-            for table in TABLES
-            if table is not SCHEMA_LOG
-        ),
-        *(table.fill_checksums() for table in TABLES if table is not SCHEMA_LOG),
-        """CREATE TABLE schema_log (
-            version INTEGER PRIMARY KEY,
-            applied_at TEXT NOT NULL,
-            checksum INTEGER
-        )""",
-    ),
+MIGRATIONS: tuple[tuple[str, ...], ...] = tuple(
+    migration.statements for migration in migration_files.migrations("sqlite")
 )
+"""The statements of each migration (``migrations/sqlite/NNN_*.sql``); each upgrades the
+schema by one version, and ``PRAGMA user_version`` records how far."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
 Structure = tuple[tuple[object, ...], ...]

@@ -11,7 +11,7 @@ import pytest
 
 from index.config import EngineConfig
 from index.errors import IngestBusy, IngestRefused
-from index.guild_configs import GuildConfigs
+from index.guild_config_cache import GuildConfigs
 from index.ingest import pipeline as pipeline_module
 from index.ingest.gate import GateLimits
 from index.ingest.paste import fingerprint
