@@ -757,7 +757,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, {sys.platform}"
     args.out.mkdir(parents=True, exist_ok=True)
-    name = "quick" if args.quick else "latest"
+    # A part of the benchmark is written apart, not over the full run's results.
+    name = "quick" if args.quick else "stores" if args.only_stores else "latest"
     report = markdown(results, machine) + stores_markdown(stores)
     (args.out / f"{name}.md").write_text(report, encoding="utf-8")
     drew = bool(results) and plot(results, args.out / f"{name}.png")
