@@ -115,10 +115,12 @@ class Engine:
         return cls(store, config, fetcher=fetcher, extractor=extractor, snapshot_dir=index_dir)
 
     async def close(self) -> None:
-        await self._writes.close()
-        await self._indexes.close()
-        await self._pipeline.close()
-        await self._store.close()
+        try:
+            await self._writes.close()
+            await self._indexes.close()
+            await self._pipeline.close()
+        finally:
+            await self._store.close()
 
     async def __aenter__(self) -> Engine:
         return self
@@ -368,7 +370,8 @@ class Engine:
 
     async def find_articles(self, guild_id: int, text: str, limit: int = 25) -> list[ArticleInfo]:
         """Articles whose title contains ``text``, newest first (for autocomplete)."""
-        return await self._store.search_titles(guild_id, text.strip(), limit)
+        # No title holds a NUL, and PostgreSQL refuses one in any text.
+        return await self._store.search_titles(guild_id, text.replace("\0", "").strip(), limit)
 
     async def article_paragraphs(self, guild_id: int, article_id: int) -> list[StoredParagraph]:
         return await self._store.article_paragraphs(guild_id, article_id)

@@ -9,6 +9,7 @@ the Discord side of that: reactions, replies, and finding a message again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import TYPE_CHECKING
@@ -62,9 +63,17 @@ class Ingest(commands.Cog):
         self.index_menu.guild_only = True
         self.bot.tree.add_command(self.index_menu)
         self._resumed = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        """Resumed work running on its own: held here so none is collected mid-run."""
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.index_menu.name, type=self.index_menu.type)
+        for task in self._tasks:
+            task.cancel()
+
+    def _keep(self, task: asyncio.Task[None]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -160,7 +169,7 @@ class Ingest(commands.Cog):
             return
         self._resumed = True
         # In a task: with the database away at start, it waits for it to come back.
-        self.bot.loop.create_task(self._resume_unfinished(), name="resume-unfinished-ingests")
+        self._keep(self.bot.loop.create_task(self._resume_unfinished(), name="resume-unfinished"))
 
     async def _resume_unfinished(self) -> None:
         guild_ids = [guild.id for guild in self.bot.guilds]
@@ -172,7 +181,7 @@ class Ingest(commands.Cog):
         if pending:
             log.info("resuming %d ingest(s) cut short by the last stop", len(pending))
         for work in pending:
-            self.bot.loop.create_task(self._resume(work), name=f"resume-ingest-{work.id}")
+            self._keep(self.bot.loop.create_task(self._resume(work), name=f"resume-{work.id}"))
 
     async def _resume(self, work: PendingIngest) -> None:
         with self.bot.in_flight():
@@ -199,7 +208,9 @@ class Ingest(commands.Cog):
                 interaction.guild_id, channel_id=interaction.channel_id, content=url[:2000]
             )
             async with ticket.turn():
-                outcomes = await engine.ingest_message(interaction.guild_id, url, (), provenance)
+                outcomes = await engine.ingest_accepted(
+                    interaction.guild_id, engine.read_message(url), (), provenance
+                )
             if not outcomes:
                 await interaction.followup.send(
                     "That does not look like a link.", ephemeral=True, allowed_mentions=NONE

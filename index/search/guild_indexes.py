@@ -17,6 +17,7 @@ no other change, rebuild or snapshot of that guild in between.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections import OrderedDict
@@ -172,12 +173,15 @@ class GuildIndexes:
         # at once (a million paragraphs are more than a gigabyte as Python strings).
         batch: list[tuple[StoredParagraph, str]] = []
         try:
-            async for row in self._store.iter_paragraphs(guild_id):
-                full = len(batch) >= self._rebuild_batch
-                if full and row[0].article_id != batch[-1][0].article_id:
-                    await asyncio.to_thread(self._add_rows, index, batch)
-                    batch = []
-                batch.append(row)
+            # Closed at once however the loop ends: the rows hold a connection (and on
+            # PostgreSQL a transaction) until their generator is closed.
+            async with contextlib.aclosing(self._store.iter_paragraphs(guild_id)) as rows:
+                async for row in rows:
+                    full = len(batch) >= self._rebuild_batch
+                    if full and row[0].article_id != batch[-1][0].article_id:
+                        await asyncio.to_thread(self._add_rows, index, batch)
+                        batch = []
+                    batch.append(row)
             await asyncio.to_thread(self._add_rows, index, batch)
         except IndexInconsistent as error:
             # The store checks that its rows fit together; should any still not, they are

@@ -87,16 +87,18 @@ async def _copy_and_check(source: Store, target: Store, progress: Progress | Non
     copied: list[tuple[Columns, _Tally]] = []
     for columns in DATA_TABLES:
         tally = _Tally(columns)
-        async for batch in source.copy_rows(columns):
-            await target.load_rows(columns, batch)
-            tally.add(batch)
+        async with contextlib.aclosing(source.copy_rows(columns)) as batches:
+            async for batch in batches:
+                await target.load_rows(columns, batch)
+                tally.add(batch)
         copied.append((columns, tally))
         if progress is not None:
             progress(columns.table, tally.rows)
     for columns, read in copied:
         written = _Tally(columns)
-        async for batch in target.copy_rows(columns):
-            written.add(batch)
+        async with contextlib.aclosing(target.copy_rows(columns)) as batches:
+            async for batch in batches:
+                written.add(batch)
         _check_table(columns.table, read, written, target.location)
     guilds = await _check_guilds(source, target)
     return CopyReport(

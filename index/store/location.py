@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from index.errors import StoreError
 
@@ -61,12 +61,23 @@ def parse_location(value: str | Path) -> StoreLocation:
 
 
 def without_password(url: str) -> str:
-    """``url`` with any password replaced by ``***``, for logs and messages."""
+    """``url`` with any password (in the address, or as ``password=`` or ``sslpassword=``
+    in its query) replaced by ``***``, for logs and messages."""
     try:
         parts = urlsplit(url)
+        password = parts.password
     except ValueError:
         return "(a database URL that cannot be read)"
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    if password is not None:
+        netloc = parts.netloc.replace(f":{password}@", ":***@", 1)
+        parts = parts._replace(netloc=netloc)
+    if parts.query:
+        query = [
+            (key, "***" if key.lower() in _SECRET_PARAMETERS else value)
+            for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        parts = parts._replace(query=urlencode(query, safe="*/:"))
+    return urlunsplit(parts)
+
+
+_SECRET_PARAMETERS = frozenset({"password", "sslpassword"})

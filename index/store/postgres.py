@@ -37,7 +37,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -846,10 +846,8 @@ class PostgresStore:
             temporary.unlink(missing_ok=True)
 
     async def _dump(self, program: str, temporary: Path, target: Path) -> None:
-        url, password = _without_password_for_libpq(self.url)
-        environment = dict(os.environ)
-        if password is not None:
-            environment["PGPASSWORD"] = password
+        url, secrets = _secrets_out_of_url(self.url)
+        environment = {**os.environ, **secrets}
         try:
             await _run(
                 [
@@ -927,15 +925,29 @@ async def _close_pool(pool: asyncpg.Pool) -> None:
         pool.terminate()
 
 
-def _without_password_for_libpq(url: str) -> tuple[str, str | None]:
+def _secrets_out_of_url(url: str) -> tuple[str, dict[str, str]]:
     """``url`` with no password in it (for a command line others may read), and the
-    password (for ``PGPASSWORD``)."""
+    environment variables that carry its passwords to libpq instead."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url, None
-    user = parts.netloc.rpartition("@")[0].partition(":")[0]
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}@{host}")), unquote(parts.password)
+    secrets: dict[str, str] = {}
+    if parts.password is not None:
+        secrets["PGPASSWORD"] = unquote(parts.password)
+        user = parts.netloc.rpartition("@")[0].partition(":")[0]
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{user}@{host}")
+    if parts.query:
+        kept = []
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            variable = _SECRET_VARIABLES.get(key.lower())
+            if variable is None:
+                kept.append((key, value))
+            else:
+                secrets[variable] = value
+        parts = parts._replace(query=urlencode(kept, safe="/:"))
+    return urlunsplit(parts), secrets
+
+
+_SECRET_VARIABLES = {"password": "PGPASSWORD", "sslpassword": "PGSSLPASSWORD"}
 
 
 async def _run(command: list[str], environment: dict[str, str], failure: str) -> None:

@@ -40,7 +40,10 @@ _INVALID_ARGUMENT = "invalid input for query argument"
 
 def connection_lost(error: BaseException) -> bool:
     """Whether ``error`` says that a connection to the server is gone (or cannot be made):
-    a new connection may work, the one that failed will not."""
+    a new connection may work, the one that failed will not. A timeout is not one: the
+    server is there, only slow, and running the statement again would load it more."""
+    if isinstance(error, TimeoutError):
+        return False
     if isinstance(error, (OSError, pg.PostgresConnectionError, *_SERVER_AWAY)):
         return True
     return isinstance(error, asyncpg.InterfaceError) and "connection is closed" in str(error)

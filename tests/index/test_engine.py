@@ -28,8 +28,8 @@ ARTICLE_B = (
 
 
 @pytest.fixture
-async def engine(tmp_path):
-    engine = await open_engine(tmp_path / "bot.sqlite3")
+async def engine(tmp_path, store_url):
+    engine = await open_engine(store_url)
     yield engine
     await engine.close()
 
@@ -64,8 +64,8 @@ async def test_a_removed_article_is_no_longer_quoted(engine, seed_bytes):
         await engine.remove_article(GUILD, harbour.id)
 
 
-async def test_restart_loses_nothing(tmp_path, seed_bytes):
-    path = tmp_path / "bot.sqlite3"
+async def test_restart_loses_nothing(tmp_path, seed_bytes, store_url):
+    path = store_url
     async with await open_engine(path) as engine:
         await engine.ingest_file(GUILD, "message.txt", seed_bytes)
         await engine.ingest_text(GUILD, ARTICLE_B)
@@ -91,10 +91,11 @@ async def test_stats_count_answered_questions(engine, seed_bytes):
 
 
 async def test_questions_in_another_guild_never_wait_for_an_ingest_write(tmp_path, seed_bytes):
-    """While guild A's article waits to be written (another connection holds the
-    database's write lock, as a long ingest transaction would), a question in guild B is
+    """While guild A's article waits to be written (another connection holds the SQLite
+    file's write lock, as a long ingest transaction would), a question in guild B is
     answered, remembered, recalled and paged. Were any of that to need a write, it would
-    wait for the lock and then fail as busy."""
+    wait for the lock and then fail as busy. (PostgreSQL locks rows, not the database:
+    ``test_postgres.py::test_a_guild_s_unfinished_writes_hold_up_no_other_guild``.)"""
     path = tmp_path / "bot.sqlite3"
     question = "How many troops are stationed in Puerto Rico?"
     engine = await open_engine(path)
@@ -145,8 +146,8 @@ async def test_questions_in_another_guild_never_wait_for_an_ingest_write(tmp_pat
         assert (await reopened.stats(OTHER_GUILD)).questions_answered == 1
 
 
-async def test_remembered_questions_and_counts_survive_a_restart(tmp_path, seed_bytes):
-    path = tmp_path / "bot.sqlite3"
+async def test_remembered_questions_and_counts_survive_a_restart(tmp_path, seed_bytes, store_url):
+    path = store_url
     async with await open_engine(path) as engine:
         await engine.ingest_file(GUILD, "message.txt", seed_bytes)
         for _ in range(3):
@@ -165,10 +166,12 @@ async def test_remembered_questions_and_counts_survive_a_restart(tmp_path, seed_
         assert (await engine.stats(GUILD)).questions_answered == 4
 
 
-async def test_a_failed_question_write_is_kept_and_saved_later(tmp_path, seed_bytes, caplog):
+async def test_a_failed_question_write_is_kept_and_saved_later(
+    tmp_path, seed_bytes, caplog, store_url
+):
     from index.store import StoreError
 
-    path = tmp_path / "bot.sqlite3"
+    path = store_url
     async with await open_engine(path) as engine:
         real_add_question = engine.store.add_question
         failures = []
@@ -189,8 +192,8 @@ async def test_a_failed_question_write_is_kept_and_saved_later(tmp_path, seed_by
         assert await engine.recall_question(GUILD, question_id) == (3, "boat strikes", None)
 
 
-async def test_purge_drops_questions_and_counts_not_yet_written(tmp_path, seed_bytes):
-    path = tmp_path / "bot.sqlite3"
+async def test_purge_drops_questions_and_counts_not_yet_written(tmp_path, seed_bytes, store_url):
+    path = store_url
     async with await open_engine(path) as engine:
         await engine.ingest_file(GUILD, "message.txt", seed_bytes)
         await engine.ask(GUILD, "boat strikes")
@@ -204,11 +207,11 @@ async def test_purge_drops_questions_and_counts_not_yet_written(tmp_path, seed_b
 
 
 async def test_a_count_being_written_during_a_purge_does_not_outlive_it(
-    tmp_path, seed_bytes, monkeypatch
+    tmp_path, seed_bytes, monkeypatch, store_url
 ):
     """The count of answered questions is written in the background; one on its way to
     the store when the guild is purged lands before the purge, not after it."""
-    path = tmp_path / "bot.sqlite3"
+    path = store_url
     async with await open_engine(path) as engine:
         await engine.ingest_file(GUILD, "message.txt", seed_bytes)
         real = engine.store.increment_counter
@@ -328,3 +331,18 @@ async def test_an_unloaded_guild_is_built_again_when_next_used(engine, seed_byte
     assert engine.loaded_guilds() == [OTHER_GUILD]
     assert (await engine.ask(GUILD, "boat strikes")).found
     assert engine.loaded_guilds() == [OTHER_GUILD, GUILD]
+
+
+async def test_a_question_holding_a_nul_is_remembered_on_every_store(seed_bytes, store_url):
+    """PostgreSQL refuses a NUL in any text; the question is kept without it rather than
+    retried for ever, and autocomplete with one finds titles as without it."""
+    async with await open_engine(store_url) as engine:
+        await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+        question_id = await engine.remember_question(GUILD, 7, "troops\0 in Puerto Rico?")
+        found = await engine.find_articles(GUILD, "Mad\0uro")
+        assert [article.title for article in found] == [
+            "Scoop: Trump ready to talk with Maduro over Venezuela drug strikes"
+        ]
+    async with await open_engine(store_url) as reopened:
+        recalled = await reopened.recall_question(GUILD, question_id)
+        assert recalled == (7, "troops in Puerto Rico?", None)

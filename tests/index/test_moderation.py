@@ -13,14 +13,14 @@ GUILD, OTHER = 10, 20
 
 
 @pytest.fixture
-async def engine(tmp_path):
-    engine = await open_engine(tmp_path / "mod.sqlite3")
+async def engine(tmp_path, store_url):
+    engine = await open_engine(store_url)
     yield engine
     await engine.close()
 
 
-async def test_guild_config_defaults_changes_and_persistence(tmp_path):
-    path = tmp_path / "cfg.sqlite3"
+async def test_guild_config_defaults_changes_and_persistence(tmp_path, store_url):
+    path = store_url
     async with await open_engine(path) as engine:
         assert await engine.guild_config(GUILD) == GuildConfig()
         await engine.update_guild_config(

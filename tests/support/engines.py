@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from index import Engine, EngineConfig
 from index.store import open_store, parse_location
 
 
-def index_dir_beside(database: str | Path) -> Path | None:
-    """Where snapshots go for ``database``: beside a SQLite file; None for PostgreSQL
-    (tests that want snapshots there pass a folder)."""
+def index_dir_beside(database: str | Path) -> Path:
+    """Where snapshots go for ``database``: beside a SQLite file; for a PostgreSQL
+    database (a fresh one per test), a folder named after it in the temporary folder."""
     location = parse_location(database)
-    if location.path is None:
-        return None
-    return location.path.with_name(location.path.name + ".index")
+    if location.path is not None:
+        return location.path.with_name(location.path.name + ".index")
+    name = urlsplit(location.url or "").path.strip("/") or "postgres"
+    return Path(tempfile.gettempdir()) / "newsbot-test-indexes" / name
 
 
 async def open_engine(

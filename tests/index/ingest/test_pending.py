@@ -54,8 +54,8 @@ class FakeOrigin:
 
 
 @pytest.fixture
-async def store(tmp_path) -> AsyncIterator[Store]:
-    opened = await open_store(tmp_path / "bot.sqlite3")
+async def store(tmp_path, store_url) -> AsyncIterator[Store]:
+    opened = await open_store(store_url)
     yield opened
     await opened.close()
 

@@ -28,9 +28,9 @@ TROOPS = "How many troops are stationed in Puerto Rico?"
 
 
 @pytest.fixture
-async def store(tmp_path) -> AsyncIterator[Store]:
+async def store(tmp_path, store_url) -> AsyncIterator[Store]:
     """A store holding the seed article (shared by "ann") and the harbour article."""
-    opened = await open_store(tmp_path / "bot.sqlite3")
+    opened = await open_store(store_url)
     seed = parse_paste(SEED.read_text(encoding="utf-8"))
     await opened.add_article(GUILD, seed, Provenance(poster_name="ann"))
     await opened.add_article(GUILD, parse_paste(ARTICLE_B), Provenance())
