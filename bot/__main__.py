@@ -33,6 +33,7 @@ from bot.storage import open_engine
 from index import Engine, IngestRefused, Provenance
 from index.errors import ArticleNotFound, StoreError
 from index.ingest.urls import is_link
+from index.new_files import give_name
 from index.store import open_store, parse_location
 from index.store.copy import copy_to
 
@@ -375,16 +376,7 @@ def write_new_file(path: Path, data: bytes) -> None:
     try:
         with temporary.open("xb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)  # fails, rather than replaces, if path exists
-        except FileExistsError:
-            raise
-        except OSError:  # a file system without hard links
-            if path.exists():
-                raise FileExistsError(path) from None
-            os.replace(temporary, path)
+        give_name(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
 

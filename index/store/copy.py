@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import os
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from index.errors import StoreError
 from index.models import GuildSummary
+from index.new_files import give_name
 from index.store import Store, open_store
 from index.store.columns import DATA_TABLES, Columns
 from index.store.location import StoreLocation, parse_location
@@ -139,36 +139,18 @@ async def _copy_to_new_file(source: Store, path: Path, progress: Progress | None
             report = await _copy_and_check(source, store, progress)
         finally:
             await store.close()
-        await asyncio.to_thread(_give_name, temporary, path)
+        try:
+            await asyncio.to_thread(give_name, temporary, path)
+        except FileExistsError:
+            raise StoreError(
+                f"{path} appeared while the copy was written; it was left alone"
+            ) from None
     except StoreError as error:
         raise StoreError(f"{_sentence(error)} Nothing was written to {path}") from error
     finally:
         for leftover in ("", "-journal", "-wal", "-shm"):
             Path(f"{temporary}{leftover}").unlink(missing_ok=True)
     return _with_target(report, str(path))
-
-
-def _give_name(temporary: Path, path: Path) -> None:
-    """Flush the finished copy to disk and link it at ``path``, refusing (never
-    replacing) a file that appeared there meanwhile."""
-    with temporary.open("rb") as handle:
-        os.fsync(handle.fileno())
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        raise StoreError(f"{path} appeared while the copy was written; it was left alone") from None
-    except OSError as error:  # a file system without hard links
-        if path.exists():
-            raise StoreError(
-                f"{path} appeared while the copy was written; it was left alone"
-            ) from error
-        os.replace(temporary, path)
-    with contextlib.suppress(OSError):
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
 
 
 def _with_target(report: CopyReport, target: str) -> CopyReport:

@@ -52,6 +52,7 @@ from index.models import (
     StoredParagraph,
     utc_now,
 )
+from index.new_files import give_name
 from index.store import postgres_faults as faults
 from index.store.columns import ARTICLES, DATA_TABLES, Columns
 from index.store.damage import DamageFound, ParagraphOrder, check_whole
@@ -835,7 +836,10 @@ class PostgresStore:
         temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
         try:
             await self._dump(program, temporary, target)
-            await asyncio.to_thread(_give_name, temporary, target)
+            try:
+                await asyncio.to_thread(give_name, temporary, target)
+            except FileExistsError:
+                raise StoreError(f"{target} exists already; choose a new file name") from None
         except OSError as error:
             if error.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise StoreFull(f"the disk is full: the backup {target} was not written") from error
@@ -984,18 +988,3 @@ def _program_said(output: bytes) -> str:
         if text:
             lines.append(text)
     return "; ".join(lines) or "it stopped without saying why"
-
-
-def _give_name(temporary: Path, target: Path) -> None:
-    """Flush the finished backup to disk and link it at ``target``, refusing (never
-    replacing) a file that appeared there meanwhile."""
-    with temporary.open("rb") as handle:
-        os.fsync(handle.fileno())
-    try:
-        os.link(temporary, target)
-    except FileExistsError:
-        raise StoreError(f"{target} exists already; choose a new file name") from None
-    except OSError as error:  # a file system without hard links
-        if target.exists():
-            raise StoreError(f"{target} exists already; choose a new file name") from error
-        os.replace(temporary, target)

@@ -38,6 +38,7 @@ from index.models import (
     StoredParagraph,
     utc_now,
 )
+from index.new_files import give_name
 from index.store import sqlite_faults as faults
 from index.store.checksums import row_checksum
 from index.store.columns import Columns
@@ -824,8 +825,10 @@ class SQLiteStore:
         temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
         try:
             await self._copy_to(temporary, target)
-            await asyncio.to_thread(_fsync, temporary)
-            _link_new(temporary, target)
+            try:
+                await asyncio.to_thread(give_name, temporary, target)
+            except FileExistsError:
+                raise StoreError(f"{target} exists already; choose a new file name") from None
         except OSError as error:
             raise faults.os_error(error, f"the backup {target}") from error
         finally:
@@ -938,20 +941,3 @@ def _size_of(path: Path) -> int:
         return path.stat().st_size
     except FileNotFoundError:
         return 0
-
-
-def _fsync(path: Path) -> None:
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _link_new(source: Path, target: Path) -> None:
-    """Give ``source`` the name ``target``, never replacing a file already there."""
-    try:
-        os.link(source, target)
-    except FileExistsError:
-        raise StoreError(f"{target} exists already; choose a new file name") from None
-    except OSError:  # a file system without hard links
-        if target.exists():
-            raise StoreError(f"{target} exists already; choose a new file name") from None
-        os.replace(source, target)
