@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.store import StoreError, parse_location, without_password
-from index.store.postgres import _secrets_out_of_url
+from index.store.postgres_backup import secrets_out_of_url
 
 
 @pytest.mark.parametrize(
@@ -43,12 +43,12 @@ def test_a_password_anywhere_in_the_url_is_hidden(url):
 
 
 def test_passwords_leave_the_url_for_the_environment_of_pg_dump():
-    url, secrets = _secrets_out_of_url(
+    url, secrets = secrets_out_of_url(
         "postgresql://bot:a%40b@db:5432/news?password=q&sslmode=require&sslpassword=k"
     )
     assert url == "postgresql://bot@db:5432/news?sslmode=require"
     assert secrets == {"PGPASSWORD": "q", "PGSSLPASSWORD": "k"}
-    assert _secrets_out_of_url("postgresql://bot:a%40b@db/news") == (
+    assert secrets_out_of_url("postgresql://bot:a%40b@db/news") == (
         "postgresql://bot@db/news",
         {"PGPASSWORD": "a@b"},
     )
