@@ -65,11 +65,14 @@ async def copy_store(
     empty, then check the copy. Raises ``StoreError`` in plain words when the target is
     not empty, when a store fails, or when the copy differs from the source; the words
     say when the target was left holding part of the data."""
+    written = _Written()
     try:
-        return await _copy_and_check(source, target, progress)
+        return await _copy_and_check(source, target, progress, written)
     except _Refused as refused:
         raise StoreError(str(refused)) from None
     except StoreError as error:
+        if not written.anything:
+            raise StoreError(f"{_sentence(error)} Nothing was copied") from error
         raise StoreError(
             f"{_sentence(error)} The copy did not finish, and {target.location} holds part "
             "of the data: empty it before copying again (delete a SQLite file; drop a "
@@ -81,7 +84,15 @@ class _Refused(StoreError):
     """The target was refused before anything was written to it."""
 
 
-async def _copy_and_check(source: Store, target: Store, progress: Progress | None) -> CopyReport:
+class _Written:
+    """Whether the copy has written anything to the target yet."""
+
+    anything = False
+
+
+async def _copy_and_check(
+    source: Store, target: Store, progress: Progress | None, written: _Written
+) -> CopyReport:
     if not await target.is_empty():
         raise _Refused(not_empty_reason(target.location))
     copied: list[tuple[Columns, _Tally]] = []
@@ -89,6 +100,7 @@ async def _copy_and_check(source: Store, target: Store, progress: Progress | Non
         tally = _Tally(columns)
         async with contextlib.aclosing(source.copy_rows(columns)) as batches:
             async for batch in batches:
+                written.anything = True
                 await target.load_rows(columns, batch)
                 tally.add(batch)
         copied.append((columns, tally))
@@ -136,7 +148,7 @@ async def _copy_to_new_file(source: Store, path: Path, progress: Progress | None
         store = SQLiteStore(temporary, create=True)
         await store.open()
         try:
-            report = await _copy_and_check(source, store, progress)
+            report = await _copy_and_check(source, store, progress, _Written())
         finally:
             await store.close()
         try:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from index import ArticleDraft, Engine, Provenance, StoreError
+from index import ArticleDraft, Engine, Provenance, StoreError, StoreUnavailable
 from index.ingest.paste import fingerprint
 from index.store import Store, open_store
 from index.store.columns import DATA_TABLES, PARAGRAPHS, Columns
@@ -342,3 +342,22 @@ async def test_the_report_names_the_new_file_not_its_temporary_name(
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("named", "."))) == [
         "named.sqlite3"
     ]
+
+
+async def test_a_target_that_fails_before_anything_is_written_is_said_untouched(tmp_path):
+    source = await open_store(tmp_path / "source.sqlite3")
+    target = await open_store(tmp_path / "target.sqlite3")
+
+    async def unreachable() -> bool:
+        raise StoreUnavailable("the database db cannot be reached right now; try again shortly")
+
+    target.is_empty = unreachable  # type: ignore[method-assign]
+    try:
+        with pytest.raises(StoreError) as failed:
+            await copy_store(source, target)
+    finally:
+        await source.close()
+        await target.close()
+    assert "cannot be reached" in str(failed.value)
+    assert "Nothing was copied" in str(failed.value)
+    assert "holds part of the data" not in str(failed.value)
