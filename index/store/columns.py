@@ -8,7 +8,11 @@ timezone-aware ``datetime`` values, whatever each store writes them as.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+
+from index.models import ArticleDraft, Provenance, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +73,32 @@ PENDING = Columns(
 
 DATA_TABLES = (ARTICLES, PARAGRAPHS, SETTINGS, COUNTERS, AUDIT, QUESTIONS, PENDING)
 """Every table of guild data, each after the tables its rows refer to."""
+
+
+def article_values(
+    guild_id: int,
+    draft: ArticleDraft,
+    provenance: Provenance,
+    stamp: Callable[[datetime], object],
+) -> tuple[object, ...]:
+    """A new article's row in the order of ``ARTICLES.names``, without its ``id`` (each
+    store numbers its own); ``stamp`` writes a moment as the store keeps it."""
+    return (
+        guild_id,
+        draft.title,
+        draft.source_url,
+        draft.canonical_url,
+        draft.fingerprint,
+        draft.note,
+        draft.site_name,
+        draft.author,
+        draft.published,
+        provenance.poster_id,
+        provenance.poster_name,
+        provenance.channel_id,
+        provenance.message_id,
+        provenance.message_url,
+        stamp(provenance.posted_at),
+        stamp(utc_now()),
+        len(draft.paragraphs),
+    )

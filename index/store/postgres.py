@@ -48,7 +48,7 @@ from index.models import (
     utc_now,
 )
 from index.store import postgres_faults as faults
-from index.store.columns import ARTICLES, DATA_TABLES, Columns
+from index.store.columns import ARTICLES, DATA_TABLES, Columns, article_values
 from index.store.damage import DamageFound, ParagraphOrder, check_whole
 from index.store.location import without_password
 from index.store.postgres_backup import dump_database
@@ -326,23 +326,7 @@ class PostgresStore:
         self, guild_id: int, draft: ArticleDraft, provenance: Provenance
     ) -> tuple[ArticleInfo, list[StoredParagraph]]:
         arguments = (
-            guild_id,
-            draft.title,
-            draft.source_url,
-            draft.canonical_url,
-            draft.fingerprint,
-            draft.note,
-            draft.site_name,
-            draft.author,
-            draft.published,
-            provenance.poster_id,
-            provenance.poster_name,
-            provenance.channel_id,
-            provenance.message_id,
-            provenance.message_url,
-            _to_the_second(provenance.posted_at),
-            _to_the_second(utc_now()),
-            len(draft.paragraphs),
+            *article_values(guild_id, draft, provenance, _to_the_second),
             list(draft.paragraphs),
         )
 

@@ -41,7 +41,7 @@ from index.models import (
 from index.new_files import give_name
 from index.store import sqlite_faults as faults
 from index.store.checksums import row_checksum
-from index.store.columns import Columns
+from index.store.columns import Columns, article_values
 from index.store.damage import DamageFound, ParagraphOrder, check_whole
 from index.store.sqlite_check import (
     ROWS_CHECKED_AT_OPEN,
@@ -351,26 +351,7 @@ class SQLiteStore:
                 raise DuplicateArticle(existing)
             article_id = await self._next_id(db, ARTICLES)
             first_paragraph = await self._next_id(db, PARAGRAPHS)
-            values = (
-                article_id,
-                guild_id,
-                draft.title,
-                draft.source_url,
-                draft.canonical_url,
-                draft.fingerprint,
-                draft.note,
-                draft.site_name,
-                draft.author,
-                draft.published,
-                provenance.poster_id,
-                provenance.poster_name,
-                provenance.channel_id,
-                provenance.message_id,
-                provenance.message_url,
-                _timestamp(provenance.posted_at),
-                _timestamp(utc_now()),
-                len(draft.paragraphs),
-            )
+            values = (article_id, *article_values(guild_id, draft, provenance, _timestamp))
             paragraphs = [
                 StoredParagraph(first_paragraph + position, article_id, position, text)
                 for position, text in enumerate(draft.paragraphs)
