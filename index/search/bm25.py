@@ -60,6 +60,9 @@ from index.search.bm25_kernels import (
 _SMALL_K = 64
 """Up to this many results are kept in a sorted buffer while scanning; more are sorted."""
 _COMPACT_MIN_SLOTS = 1024
+_LONG = 256
+"""Terms with this many postings get a bound on their shares tighter than ``k1 + 1``."""
+_NONE = 2**31 - 1  # in ``_Postings.shortest``: no posting of that count
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +90,22 @@ class IndexInconsistent(RuntimeError):
 class _Postings:
     """One term's postings: ``(slot, packed)`` int32 pairs in slot order (see
     ``bm25_kernels``). A removed paragraph's pair stays, marked ``DEAD``, until the next
-    compaction; ``live`` counts the others: the term's df."""
+    compaction; ``live`` counts the others: the term's df.
 
-    __slots__ = ("data", "live")
+    ``shortest`` bounds what any one posting can add to a score (see ``_top_ratio``):
+    the shortest paragraph holding the term once, twice and three times, and the largest
+    count of four or more with the shortest paragraph of those. Kept only for terms with
+    ``_LONG`` postings or more, made on their first question and kept up by additions;
+    removals leave it as it was, an upper bound still."""
 
-    def __init__(self, data: array | None = None, live: int = 0) -> None:
+    __slots__ = ("data", "live", "shortest")
+
+    def __init__(
+        self, data: array | None = None, live: int = 0, shortest: list[int] | None = None
+    ) -> None:
         self.data = array("i") if data is None else data
         self.live = live
+        self.shortest = shortest
 
     def slots(self) -> memoryview:
         return memoryview(self.data)[0::2]
@@ -116,6 +128,8 @@ class _Query:
     """Where each known question term's pairs are, in question order."""
     counts: np.ndarray
     idfs: np.ndarray
+    tops: np.ndarray
+    """The most each term's quotient can be (its shares are at most idf times this)."""
     held: list[memoryview]
     """Exports of those arrays: while they live, the arrays cannot be resized or freed."""
 
@@ -231,6 +245,14 @@ class BM25Index:
                     postings.data.append(slot)
                     postings.data.append(self._pack(tf, length))
                     postings.live += 1
+                    shortest = postings.shortest
+                    if shortest is not None:
+                        if tf <= 3:
+                            if length < shortest[tf - 1]:
+                                shortest[tf - 1] = length
+                        else:
+                            shortest[3] = max(shortest[3], tf)
+                            shortest[4] = min(shortest[4], length)
                     histogram[postings.live] += 1
             self._live += len(counted)
             self._largest_id = max(self._largest_id, *ids) if ids else self._largest_id
@@ -381,7 +403,7 @@ class BM25Index:
                 first = len(overflow) // 2
                 overflow.extend(old_overflow[DEAD - 1 - kept[escaped, 1]].ravel().tolist())
                 kept[escaped, 1] = DEAD - 1 - np.arange(first, first + escaped.sum())
-            postings[term] = _Postings(array("i", kept.tobytes()), old.live)
+            postings[term] = _Postings(array("i", kept.tobytes()), old.live, old.shortest)
         spans = {aid: (int(before[first]), n) for aid, (first, n) in self._spans.items()}
         return (
             postings,
@@ -465,8 +487,46 @@ class BM25Index:
             addresses=np.array([p.data.buffer_info()[0] for p in postings], dtype=np.int64),
             counts=np.array([len(view) // 2 for view in held], dtype=np.int64),
             idfs=np.array([self._idf_of(p.live) for p in postings], dtype=np.float64),
+            tops=np.array([self._top_ratio(p) for p in postings], dtype=np.float64),
             held=held,
         )
+
+    def _top_ratio(self, postings: _Postings) -> float:
+        """The most ``tf * (k1 + 1) / (tf + norm(|d|))`` can be for any of the term's
+        postings, a little over (a share is this times the idf): ``k1 + 1`` for a short
+        list, and for a long one the most its ``shortest`` summary allows, since the
+        quotient grows with the count and falls with the length (``_bounded``)."""
+        k1, b = self.params.k1, self.params.b
+        if not self._bounded:
+            return math.inf
+        if len(postings.data) < 2 * _LONG:
+            return k1 + 1
+        shortest = postings.shortest
+        if shortest is None:
+            shortest = postings.shortest = self._shortest_of(postings)
+        avgdl = self._total_len / self._live
+        top = 0.0
+        once, twice, thrice, most, shortest_of_most = shortest
+        for tf, length in ((1, once), (2, twice), (3, thrice), (most, shortest_of_most)):
+            if length != _NONE:
+                top = max(top, tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)))
+        return min(k1 + 1, top * (1 + 1e-9))
+
+    def _shortest_of(self, postings: _Postings) -> list[int]:
+        """``_Postings.shortest`` from the postings themselves."""
+        packed = np.frombuffer(postings.data, dtype=np.int32)[1::2]
+        packed = packed[packed != DEAD]
+        direct = packed[packed >= 0]
+        at = -packed[packed < DEAD].astype(np.int64) - 2
+        escaped = np.frombuffer(self._overflow, dtype=np.int32).reshape(-1, 2)[at]
+        tf = np.concatenate([direct >> TF_SHIFT, escaped[:, 0]])
+        length = np.concatenate([direct & LENGTH_MASK, escaped[:, 1]])
+
+        def least(where: np.ndarray) -> int:
+            return int(length[where].min(initial=_NONE))
+
+        many = tf >= 4
+        return [least(tf == 1), least(tf == 2), least(tf == 3), int(tf.max(initial=0)), least(many)]
 
     def scores(self, terms: Sequence[str]) -> dict[int, float]:
         """Score of every paragraph that contains a question term, by paragraph id."""
@@ -527,7 +587,7 @@ class BM25Index:
             totals = np.empty(k, dtype=np.float64)
             matched = np.empty(k, dtype=np.int32)
             found = best_k(
-                *common, article, article_id is not None, article_id or 0, self._bounded,
+                *common, query.tops, article, article_id is not None, article_id or 0,
                 *scratch, slots, totals, matched,
             )  # fmt: skip
         else:

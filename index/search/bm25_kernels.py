@@ -45,6 +45,10 @@ LENGTH_MASK = (1 << TF_SHIFT) - 1
 MAX_PACKED_TF = (1 << (31 - TF_SHIFT)) - 1
 DEAD = -1
 
+_SKIP_THROUGH = 16
+"""A weak term's pairs in a block are skipped through, rather than read one by one, when
+they are this many times more than the paragraphs they are looked up for."""
+
 MATCHED_BITS = 16
 MATCHED_MASK = (1 << MATCHED_BITS) - 1
 """A question's distinct known terms are counted in 16 bits: at most 65,535 of them."""
@@ -88,13 +92,14 @@ def _accumulate_block(
     k1: float,
     overflow: np.ndarray,
     bounded: bool,
+    adding: np.ndarray,
     totals: np.ndarray,
     tags: np.ndarray,
 ) -> int:
-    """Add every term's shares for the block of slots from ``base``, and move each
-    term's cursor past the block; ``block_starts`` keeps where each term's part of the
-    block began, for the walk that follows. Returns the block's epoch (the one after
-    ``epoch``).
+    """Add the shares of every term ``adding`` marks for the block of slots from
+    ``base``, and move those terms' cursors past the block; ``block_starts`` keeps where
+    each one's part of the block began, for the walk that follows. Returns the block's
+    epoch (the one after ``epoch``).
 
     The share is rank_bm25's expression, operation for operation, so it is the same
     float: ``idf * (tf * (k1 + 1) / (tf + norm))``, where ``norm_of_length[|d|]`` is
@@ -112,6 +117,8 @@ def _accumulate_block(
     limit = base + totals.shape[0]
     first_visit = epoch << MATCHED_BITS
     for term in range(idfs.shape[0]):
+        if not adding[term]:
+            continue
         data = _pairs(addresses, counts, term)
         idf = idfs[term]
         block_starts[term] = i = cursors[term]
@@ -148,11 +155,14 @@ def _accumulate_block(
 
 
 @njit(**_OPTIONS)
-def _next_base(addresses: np.ndarray, counts: np.ndarray, cursors: np.ndarray, block: int) -> int:
-    """The start of the block holding the smallest unread slot; -1 when all are read."""
+def _next_base(
+    addresses: np.ndarray, counts: np.ndarray, cursors: np.ndarray, adding: np.ndarray, block: int
+) -> int:
+    """The start of the block holding the smallest slot the terms ``adding`` marks have
+    not read; -1 when they have read all."""
     lowest = -1
     for term in range(cursors.shape[0]):
-        if cursors[term] < counts[term]:
+        if adding[term] and cursors[term] < counts[term]:
             slot = _pairs(addresses, counts, term)[2 * cursors[term]]
             if lowest < 0 or slot < lowest:
                 lowest = slot
@@ -220,10 +230,10 @@ def best_k(
     norm_of_length: np.ndarray,
     k1: float,
     overflow: np.ndarray,
+    tops: np.ndarray,
     article: np.ndarray,
     one_article: bool,
     only_article: int,
-    bounded: bool,
     totals: np.ndarray,
     tags: np.ndarray,
     best_slots: np.ndarray,
@@ -234,77 +244,287 @@ def best_k(
 
     Term ``t``'s postings are the ``counts[t]`` pairs at ``addresses[t]``, terms in
     question order. With ``one_article``, only paragraphs of ``only_article`` are kept.
-    ``bounded`` says whether a share can be bounded by its idf (see ``_bounds``).
+    ``tops[t]`` is the most term ``t``'s quotient ``tf * (k1 + 1) / (tf + norm)`` can be,
+    or inf when nothing bounds it (see ``_bounds``).
     ``totals`` and ``tags`` are scratch arrays as long as a block (``BLOCK`` slots, fewer
     in tests). Returns how many results were written.
+
+    Once ``k`` results are kept, their last score is a threshold a paragraph must reach.
+    The weakest terms, those whose most they could add together stays below it, cannot
+    bring a paragraph there on their own (MaxScore): a paragraph can only make the top k
+    through one of the other, essential, terms. So blocks are found and added up from
+    the essential terms' postings only, and the weak terms' postings (usually the common
+    words, and most of the postings) are read only in blocks where an essential term
+    left a paragraph that could still make it, and added only to such paragraphs. The
+    threshold only rises, so a term once weak stays weak.
     """
     k = best_slots.shape[0]
+    n_terms = idfs.shape[0]
     found = 0
     threshold = -np.inf  # the k-th best score so far, once there are k
-    cursors = np.zeros(idfs.shape[0], dtype=np.int64)
-    block_starts = np.zeros(idfs.shape[0], dtype=np.int64)
-    rank, reach = _bounds(idfs, k1, bounded)
-    passed = 0  # terms, weakest first, whose slots cannot reach the threshold on their own
+    cursors = np.zeros(n_terms, dtype=np.int64)
+    block_starts = np.zeros(n_terms, dtype=np.int64)
+    rank, by_strength, reach = _bounds(idfs, tops)
+    bounded = not np.isinf(reach[-1])
+    weak = 0  # terms, weakest first, whose slots cannot reach the threshold on their own
+    essential = np.ones(n_terms, dtype=np.bool_)
+    block = totals.shape[0]
+    waiting = np.empty(block, dtype=np.int64)
+    marks = np.zeros(block, dtype=np.int64)
     tags[:] = 0
     epoch = 0
-    base = _next_base(addresses, counts, cursors, totals.shape[0])
-    while base >= 0:
+    while True:
+        while weak < n_terms and reach[weak] < threshold:
+            weak += 1
+        if weak == n_terms:
+            break  # not even every term together reaches the threshold
+        for term in range(n_terms):
+            essential[term] = rank[term] >= weak
+        base = _next_base(addresses, counts, cursors, essential, block)
+        if base < 0:
+            break
         epoch = _accumulate_block(
             base, epoch, addresses, counts, cursors, block_starts, idfs, norm_of_length,
-            k1, overflow, bounded, totals, tags,
+            k1, overflow, bounded, essential, totals, tags,
         )  # fmt: skip
-        # Walk the block's postings again, only reading: nearly every total is below the
-        # k-th best, a test the processor predicts. The rare one that is not may be a
-        # removed paragraph's stale total, or a slot met before through another term.
-        # A slot whose terms are all among the weakest, those whose most they could add
-        # together stays below the threshold, cannot make the top k: their postings are
-        # not walked (the threshold only rises, so skipping stays right). Usually those
-        # are the common words, three quarters of the postings.
-        for term in range(idfs.shape[0]):
-            while passed < len(reach) and reach[passed] < threshold:
-                passed += 1
-            if rank[term] < passed:
+        if weak == 0:
+            found, threshold = _keep_block(
+                base, epoch, addresses, counts, cursors, block_starts, article,
+                one_article, only_article, threshold, found, totals, tags,
+                best_slots, best_scores, best_matched,
+            )  # fmt: skip
+            continue
+        # Paragraphs that could still make it: with the most the weak terms could add.
+        most = reach[weak - 1]
+        mark = base + 1
+        count = 0
+        for term in range(n_terms):
+            if not essential[term]:
                 continue
             data = _pairs(addresses, counts, term)
             for i in range(block_starts[term], cursors[term]):
                 local = data[2 * i] - base
-                score = totals[local]
-                if score < threshold:
+                if (tags[local] >> MATCHED_BITS) != epoch:
+                    continue  # a removed paragraph's, or a slot met before
+                tags[local] = 0  # met: later visits find another epoch
+                partial = totals[local]
+                if partial + most + _room(partial, most) < threshold:
                     continue
-                tag = tags[local]
-                slot = base + local
-                if (
-                    (tag >> MATCHED_BITS) != epoch
-                    or (one_article and article[slot] != only_article)
-                    or _in_buffer(slot, found, best_slots)
-                ):
+                if one_article and article[base + local] != only_article:
                     continue
-                found = _keep_if_better(
-                    slot, score, tag & MATCHED_MASK, found, best_slots, best_scores, best_matched
-                )
-                if found == k:
-                    threshold = best_scores[k - 1]
-        base = _next_base(addresses, counts, cursors, totals.shape[0])
+                marks[local] = mark
+                waiting[count] = local
+                count += 1
+        if count == 0:
+            continue
+        # The weak terms' shares, strongest first, added to those paragraphs only; after
+        # each, a paragraph that the rest cannot bring to the threshold is let go. Few
+        # are left after the first terms: then a term's pairs are skipped through, not read.
+        limit = base + block
+        in_order = False
+        for weaker in range(weak - 1, -1, -1):
+            term = by_strength[weaker]
+            data = _pairs(addresses, counts, term)
+            start = _skip_to(data, cursors[term], counts[term], base)
+            end = _skip_to(data, start, counts[term], limit)
+            block_starts[term], cursors[term] = start, end
+            idf = idfs[term]
+            if _SKIP_THROUGH * count < end - start:
+                if not in_order:
+                    waiting[:count].sort()
+                    in_order = True
+                at = start
+                for j in range(count):
+                    at = _skip_to(data, at, end, base + waiting[j])
+                    if at == end:
+                        break
+                    if data[2 * at] == base + waiting[j] and data[2 * at + 1] != DEAD:
+                        share = _share(data[2 * at + 1], overflow, idf, norm_of_length, k1)
+                        totals[waiting[j]] += share
+            else:
+                for i in range(start, end):
+                    local = data[2 * i] - base
+                    if marks[local] != mark or data[2 * i + 1] == DEAD:
+                        continue
+                    share = _share(data[2 * i + 1], overflow, idf, norm_of_length, k1)
+                    totals[local] += share
+            rest = reach[weaker - 1] if weaker > 0 else 0.0
+            kept = 0
+            for j in range(count):
+                local = waiting[j]
+                total = totals[local]
+                if total + rest + _room(total, rest) < threshold:
+                    marks[local] = 0
+                else:
+                    waiting[kept] = local
+                    kept += 1
+            count = kept
+            if count == 0:
+                break
+        # The sums were added in another order than the question's: the few that may
+        # make it are scored again, in question order.
+        for j in range(count):
+            local = waiting[j]
+            total = totals[local]
+            if total + _room(total, threshold) < threshold:
+                continue
+            slot = base + local
+            if _in_buffer(slot, found, best_slots):
+                continue
+            score, matched = _score_of(
+                slot, addresses, counts, block_starts, cursors, idfs, norm_of_length, k1,
+                overflow,
+            )  # fmt: skip
+            if score < threshold:
+                continue
+            found = _keep_if_better(
+                slot, score, matched, found, best_slots, best_scores, best_matched
+            )
+            if found == k:
+                threshold = best_scores[k - 1]
     return found
 
 
+@njit(**_OPTIONS, inline="always")
+def _room(a: float, b: float) -> float:
+    """More than the rounding of a sum of a few shares of size ``a`` and ``b`` added in
+    another order."""
+    return 1e-9 * (abs(a) + abs(b))
+
+
+@njit(**_OPTIONS, inline="always")
+def _share(
+    packed: int, overflow: np.ndarray, idf: float, norm_of_length: np.ndarray, k1: float
+) -> float:
+    """A live posting's share, as ``_accumulate_block`` computes it."""
+    if packed >= 0:
+        tf = packed >> TF_SHIFT
+        length = packed & LENGTH_MASK
+    else:
+        pair = 2 * (-packed - 2)
+        tf = overflow[pair]
+        length = overflow[pair + 1]
+    return idf * (tf * (k1 + 1) / (tf + norm_of_length[length]))
+
+
 @njit(**_OPTIONS)
-def _bounds(idfs: np.ndarray, k1: float, bounded: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Each term's rank from the weakest, and ``reach[j]``: the most the ``j + 1``
+def _score_of(
+    slot: int,
+    addresses: np.ndarray,
+    counts: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    idfs: np.ndarray,
+    norm_of_length: np.ndarray,
+    k1: float,
+    overflow: np.ndarray,
+) -> tuple[float, int]:
+    """A live slot's score, each term's share added in question order as rank_bm25 adds
+    them, and how many distinct terms it holds; term ``t`` is looked for among its pairs
+    ``starts[t]`` to ``ends[t]``."""
+    score = 0.0
+    matched = 0
+    for term in range(idfs.shape[0]):
+        data = _pairs(addresses, counts, term)
+        at = _skip_to(data, starts[term], ends[term], slot)
+        if at < ends[term] and data[2 * at] == slot:
+            score += _share(data[2 * at + 1], overflow, idfs[term], norm_of_length, k1)
+            matched += 1
+    return score, matched
+
+
+@njit(**_OPTIONS)
+def _keep_block(
+    base: int,
+    epoch: int,
+    addresses: np.ndarray,
+    counts: np.ndarray,
+    cursors: np.ndarray,
+    block_starts: np.ndarray,
+    article: np.ndarray,
+    one_article: bool,
+    only_article: int,
+    threshold: float,
+    found: int,
+    totals: np.ndarray,
+    tags: np.ndarray,
+    best_slots: np.ndarray,
+    best_scores: np.ndarray,
+    best_matched: np.ndarray,
+) -> tuple[int, float]:
+    """Keep the best of a block whose every term was added up, in question order: each
+    total is a paragraph's score. Returns the buffer's fill and the new threshold.
+
+    Walks the block's postings again, only reading: nearly every total is below the
+    k-th best, a test the processor predicts. The rare one that is not may be a removed
+    paragraph's stale total, or a slot met before through another term."""
+    k = best_slots.shape[0]
+    for term in range(block_starts.shape[0]):
+        data = _pairs(addresses, counts, term)
+        for i in range(block_starts[term], cursors[term]):
+            local = data[2 * i] - base
+            score = totals[local]
+            if score < threshold:
+                continue
+            tag = tags[local]
+            slot = base + local
+            if (
+                (tag >> MATCHED_BITS) != epoch
+                or (one_article and article[slot] != only_article)
+                or _in_buffer(slot, found, best_slots)
+            ):
+                continue
+            found = _keep_if_better(
+                slot, score, tag & MATCHED_MASK, found, best_slots, best_scores, best_matched
+            )
+            if found == k:
+                threshold = best_scores[k - 1]
+    return found, threshold
+
+
+@njit(**_OPTIONS)
+def _skip_to(data: np.ndarray, start: int, end: int, slot: int) -> int:
+    """The first pair at or after ``start`` (and before ``end``) whose slot is not below
+    ``slot``; ``end`` if none. Gallops: steps of 1, 2, 4… then halves, so skipping ``d``
+    pairs costs about ``2 log d`` reads, whatever the list's length."""
+    if start >= end or data[2 * start] >= slot:
+        return start
+    low, step = start, 1  # data at low is below slot
+    high = start + 1
+    while high < end and data[2 * high] < slot:
+        low = high
+        step *= 2
+        high = low + step
+    high = min(high, end)
+    low += 1
+    while low < high:
+        middle = (low + high) >> 1
+        if data[2 * middle] < slot:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+@njit(**_OPTIONS)
+def _bounds(idfs: np.ndarray, tops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each term's rank from the weakest, the terms in that order, and ``reach[j]``: the
+    most the ``j + 1``
     weakest terms can add to a total together, with room for rounding.
 
-    A share is ``idf * tf * (k1 + 1) / (tf + norm)``, at most ``idf * (k1 + 1)`` when
-    ``norm`` is not negative (``bounded``: k1 >= 0 and 0 <= b <= 1), and never above 0
-    for a negative idf. Without ``bounded``, nothing is known and every reach is inf.
+    A share is ``idf * tf * (k1 + 1) / (tf + norm)``: at most ``idf * top``, and never
+    above 0 for a negative idf. An inf top (nothing known) makes every reach inf.
     """
     bound = np.empty(idfs.shape[0], dtype=np.float64)
     for term in range(idfs.shape[0]):
-        bound[term] = max(idfs[term], 0.0) * (k1 + 1) * (1 + 1e-6) if bounded else np.inf
+        bound[term] = (
+            max(idfs[term], 0.0) * tops[term] * (1 + 1e-6) if tops[term] < np.inf else np.inf
+        )
     order = np.argsort(bound, kind="mergesort")
     rank = np.empty(idfs.shape[0], dtype=np.int64)
     for j in range(order.shape[0]):
         rank[order[j]] = j
-    return rank, np.cumsum(bound[order])
+    return rank, order, np.cumsum(bound[order])
 
 
 @njit(**_OPTIONS)
@@ -327,13 +547,14 @@ def every_score(
     found = 0
     cursors = np.zeros(idfs.shape[0], dtype=np.int64)
     block_starts = np.zeros(idfs.shape[0], dtype=np.int64)
+    every_term = np.ones(idfs.shape[0], dtype=np.bool_)
     tags[:] = 0
     epoch = 0
-    base = _next_base(addresses, counts, cursors, totals.shape[0])
+    base = _next_base(addresses, counts, cursors, every_term, totals.shape[0])
     while base >= 0:
         epoch = _accumulate_block(
             base, epoch, addresses, counts, cursors, block_starts, idfs, norm_of_length,
-            k1, overflow, bounded, totals, tags,
+            k1, overflow, bounded, every_term, totals, tags,
         )  # fmt: skip
         for term in range(idfs.shape[0]):
             data = _pairs(addresses, counts, term)
@@ -346,7 +567,7 @@ def every_score(
                     out_matched[found] = tag & MATCHED_MASK
                     found += 1
                     tags[local] = 0  # taken: later visits find another epoch
-        base = _next_base(addresses, counts, cursors, totals.shape[0])
+        base = _next_base(addresses, counts, cursors, every_term, totals.shape[0])
     return found
 
 
@@ -365,7 +586,7 @@ def compile_kernels() -> None:
     tags = np.zeros(4, dtype=np.int32)
     best = np.empty(1, dtype=np.int32), np.empty(1, dtype=np.float64), np.empty(1, dtype=np.int32)
     best_k(
-        addresses, counts, idfs, norms, 1.2, overflow, article, False, 0, True,
+        addresses, counts, idfs, norms, 1.2, overflow, np.array([2.2]), article, False, 0,
         totals, tags, *best,
     )  # fmt: skip
     every = np.empty(2, dtype=np.int32), np.empty(2, dtype=np.float64), np.empty(2, dtype=np.int32)

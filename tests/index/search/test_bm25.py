@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
+from index.search import bm25 as bm25_module
 from index.search.analyzer import unique_terms
 from index.search.bm25 import BM25Index, BM25Params, Hit, IndexInconsistent
 
@@ -759,3 +761,55 @@ def test_try_search_and_try_idfs_do_not_wait_for_a_change() -> None:
         index.lock.release()
     asker.join()
     assert [h.paragraph_id for h in waiting[0]] == [1]
+
+
+def _news_like_articles(seed: int, paragraphs: int) -> list[Article]:
+    """A few words in nearly every paragraph, some in many, most in a handful: the shape
+    under which a question's common words become weak and are skipped through."""
+    rng = random.Random(seed)
+    common = [f"c{i}" for i in range(4)]
+    middling = [f"m{i}" for i in range(40)]
+    rare = [f"r{i}" for i in range(2000)]
+    articles = []
+    for aid in range(paragraphs // 10):
+        items = []
+        for j in range(10):
+            terms = (
+                rng.choices(common, k=rng.randint(1, 8))
+                + rng.choices(middling, k=rng.randint(0, 4))
+                + rng.choices(rare, k=rng.randint(0, 3))
+            )
+            items.append((aid * 10 + j, terms))
+        articles.append((aid, items))
+    return articles
+
+
+@pytest.mark.parametrize("long_list", [4, 256])
+def test_top_k_is_exact_when_weak_terms_are_skipped_through(long_list: int) -> None:
+    """Thousands of paragraphs over many blocks: once the top k is full, the common and
+    middling words are weak, added only to the paragraphs that could still make it (read
+    through, or skipped through when those are few). With ``_LONG`` small every list gets
+    the tight bound on its shares. The top k must equal the full ranking's, scores too,
+    also after removals."""
+    articles = _news_like_articles(9, 3000)
+    flat = [p for _aid, ps in articles for p in ps]
+    rng = random.Random(long_list)
+    with patch.object(bm25_module, "_LONG", long_list):
+        for block in (64, 512):
+            index = build(articles, block=block)
+            for _ in range(30):
+                query = (
+                    rng.sample([f"c{i}" for i in range(4)], rng.randint(0, 3))
+                    + rng.sample([f"m{i}" for i in range(40)], rng.randint(0, 3))
+                    + rng.sample([f"r{i}" for i in range(2000)], rng.randint(1, 3))
+                )
+                rng.shuffle(query)
+                for k in (1, 5, 20):
+                    assert_search_consistent(index, query, flat, k)
+            for victim in articles[::7]:
+                index.remove_article(*victim)
+            live = [a for i, a in enumerate(articles) if i % 7]
+            live_flat = [p for _aid, ps in live for p in ps]
+            for _ in range(10):
+                query = [*rng.sample([f"c{i}" for i in range(4)], 2), f"r{rng.randrange(2000)}"]
+                assert_search_consistent(index, query, live_flat, 5)
