@@ -120,6 +120,8 @@ class _Scratch:
     def __init__(self, block: int) -> None:
         self.totals = np.zeros(block, dtype=np.float64)
         self.tags = np.zeros(block, dtype=np.int32)
+        self.waiting = np.zeros(block, dtype=np.int32)
+        self.marks = np.zeros(block, dtype=np.bool_)
 
 
 @dataclass(frozen=True, slots=True)
@@ -588,7 +590,7 @@ class BM25Index:
             matched = np.empty(k, dtype=np.int32)
             found = best_k(
                 *common, query.tops, article, article_id is not None, article_id or 0,
-                *scratch, slots, totals, matched,
+                *scratch, self._scratch.waiting, self._scratch.marks, slots, totals, matched,
             )  # fmt: skip
         else:
             size = int(query.counts.sum())

@@ -236,6 +236,8 @@ def best_k(
     only_article: int,
     totals: np.ndarray,
     tags: np.ndarray,
+    waiting: np.ndarray,
+    marks: np.ndarray,
     best_slots: np.ndarray,
     best_scores: np.ndarray,
     best_matched: np.ndarray,
@@ -246,8 +248,9 @@ def best_k(
     question order. With ``one_article``, only paragraphs of ``only_article`` are kept.
     ``tops[t]`` is the most term ``t``'s quotient ``tf * (k1 + 1) / (tf + norm)`` can be,
     or inf when nothing bounds it (see ``_bounds``).
-    ``totals`` and ``tags`` are scratch arrays as long as a block (``BLOCK`` slots, fewer
-    in tests). Returns how many results were written.
+    ``totals``, ``tags``, ``waiting`` and ``marks`` are scratch arrays as long as a block
+    (``BLOCK`` slots, fewer in tests); ``marks`` is all False between calls. Returns how
+    many results were written.
 
     Once ``k`` results are kept, their last score is a threshold a paragraph must reach.
     The weakest terms, those whose most they could add together stays below it, cannot
@@ -269,8 +272,6 @@ def best_k(
     weak = 0  # terms, weakest first, whose slots cannot reach the threshold on their own
     essential = np.ones(n_terms, dtype=np.bool_)
     block = totals.shape[0]
-    waiting = np.empty(block, dtype=np.int64)
-    marks = np.zeros(block, dtype=np.int64)
     tags[:] = 0
     epoch = 0
     while True:
@@ -296,7 +297,6 @@ def best_k(
             continue
         # Paragraphs that could still make it: with the most the weak terms could add.
         most = reach[weak - 1]
-        mark = base + 1
         count = 0
         for term in range(n_terms):
             if not essential[term]:
@@ -312,7 +312,7 @@ def best_k(
                     continue
                 if one_article and article[base + local] != only_article:
                     continue
-                marks[local] = mark
+                marks[local] = True
                 waiting[count] = local
                 count += 1
         if count == 0:
@@ -344,7 +344,7 @@ def best_k(
             else:
                 for i in range(start, end):
                     local = data[2 * i] - base
-                    if marks[local] != mark or data[2 * i + 1] == DEAD:
+                    if not marks[local] or data[2 * i + 1] == DEAD:
                         continue
                     share = _share(data[2 * i + 1], overflow, idf, norm_of_length, k1)
                     totals[local] += share
@@ -354,7 +354,7 @@ def best_k(
                 local = waiting[j]
                 total = totals[local]
                 if total + rest + _room(total, rest) < threshold:
-                    marks[local] = 0
+                    marks[local] = False
                 else:
                     waiting[kept] = local
                     kept += 1
@@ -365,6 +365,7 @@ def best_k(
         # make it are scored again, in question order.
         for j in range(count):
             local = waiting[j]
+            marks[local] = False
             total = totals[local]
             if total + _room(total, threshold) < threshold:
                 continue
@@ -585,9 +586,10 @@ def compile_kernels() -> None:
     totals = np.zeros(4, dtype=np.float64)
     tags = np.zeros(4, dtype=np.int32)
     best = np.empty(1, dtype=np.int32), np.empty(1, dtype=np.float64), np.empty(1, dtype=np.int32)
+    waiting, marks = np.zeros(4, dtype=np.int32), np.zeros(4, dtype=np.bool_)
     best_k(
         addresses, counts, idfs, norms, 1.2, overflow, np.array([2.2]), article, False, 0,
-        totals, tags, *best,
+        totals, tags, waiting, marks, *best,
     )  # fmt: skip
     every = np.empty(2, dtype=np.int32), np.empty(2, dtype=np.float64), np.empty(2, dtype=np.int32)
     every_score(addresses, counts, idfs, norms, 1.2, overflow, True, totals, tags, *every)
