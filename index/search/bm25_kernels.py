@@ -19,10 +19,19 @@ Blocks. A question adds each of its terms' shares into the paragraphs that hold 
 term. Done over the whole corpus, that is a scattered add into an array as long as the
 corpus (8 MB at a million paragraphs, as much as this machine's L3 cache), and memory,
 not arithmetic, sets the pace. So the corpus is walked in blocks of ``BLOCK`` slots:
-each term keeps a cursor, and for one block at a time every term adds its shares (in
-question order, so each paragraph's total is the same float rank_bm25 computes) into
+each term keeps a cursor, and for one block at a time the terms add their shares into
 accumulators small enough to stay in L2. The best ``k`` of each block are merged into
-the results before the next block starts (see ``best_k`` for what that walk skips).
+the results before the next block starts.
+
+Weak terms. A term's share is at most its idf times a bound on its quotient (``tops``,
+``k1 + 1`` at most). Once the k-th best score is above what the weakest terms could add
+together, a paragraph holding only those cannot make the top k (MaxScore), so a block
+is found and added up from the other terms' postings, and the weak terms, usually the
+common words and most of the postings, are only added to the paragraphs that can still
+make it, strongest first, letting go of each paragraph the rest can no longer lift. What
+is left after a term or two is few, and their pairs are skipped through, not read. The
+scores the caller sees are added in question order as rank_bm25 adds them: a paragraph
+whose shares were added in another order is scored again before it is kept.
 """
 
 from __future__ import annotations
