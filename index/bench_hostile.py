@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from index.bench import DEFAULT_DATA, build_corpus, load_sources
+from index.bench.corpus import DEFAULT_DATA, build_corpus, load_sources
 from index.engine import Engine, EngineConfig
 from index.errors import IngestRefused
 from index.store import Store, open_store

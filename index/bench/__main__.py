@@ -1,0 +1,270 @@
+"""``python -m index.bench``: the options, and the run size by size.
+
+At each size the corpus is analysed once; every library is built from the same terms;
+the analysed corpus is then let go (only a sample is kept, for the changes) and what is
+left is frozen out of Python's garbage collections, so that neither a collection walking
+millions of lists nor the benchmark's own memory lands on one library's question. The
+report is rewritten after each size, so a long run that fails late keeps what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import index.bench
+from index.bench.corpus import (
+    DEFAULT_DATA,
+    analyse_corpus,
+    build_corpus,
+    iter_corpus,
+    load_sources,
+    shuffled_questions,
+)
+from index.bench.exactness import EXACT_MAX_SIZE, EXACT_QUESTIONS, check_exact
+from index.bench.index_costs import (
+    MemoryResult,
+    change_sample,
+    cold_start,
+    held_memory,
+    loop_lag,
+    time_changes,
+    write_token_file,
+)
+from index.bench.latency import WARM_UP_QUESTIONS, measure, spread
+from index.bench.peers import (
+    PEER_NAMES,
+    PEERS,
+    SLOW_QUESTIONS,
+    THIS_INDEX,
+    build_this_index,
+    make_peers,
+    this_index_library,
+)
+from index.bench.report import machine, restart_text, write_reports
+from index.bench.results import IndexCosts, LibraryResult, RunResult, SizeResult
+from index.bench.stores import STORE_QUESTIONS, StoreResult, run_stores, store_urls
+from index.errors import StoreError
+from index.search.analyzer import analyse
+from index.search.bm25 import BM25Params
+
+DEFAULT_SIZES = "10000,100000,1000000,3000000"
+DEFAULT_PEERS = "rank-bm25,bm25s,bm25s-numba,tantivy,fts5"
+MEMORY_PEERS = ("bm25s-numba", "tantivy")
+"""The peers ``--peer-memory`` measures: those that run at every size."""
+
+
+def parser() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(
+        prog="python -m index.bench",
+        description=index.bench.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    options.add_argument("--quick", action="store_true", help="10k paragraphs, 50 questions")
+    options.add_argument("--sizes", default=DEFAULT_SIZES, help=f"default {DEFAULT_SIZES}")
+    options.add_argument(
+        "--questions", type=int, default=1000, help="questions per mode (default 1000)"
+    )
+    options.add_argument("--peers", default=DEFAULT_PEERS, help=f"default {DEFAULT_PEERS}")
+    options.add_argument("--max-rank-bm25", type=int, default=100_000)
+    options.add_argument(
+        "--max-peer-size-slow",
+        type=int,
+        default=1_000_000,
+        help="above this many paragraphs only this index, bm25s (numba) and tantivy run",
+    )
+    options.add_argument(
+        "--max-cold-start",
+        type=int,
+        default=1_000_000,
+        help="restarts and the event loop's wait are measured up to this many paragraphs",
+    )
+    options.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    options.add_argument("--out", type=Path, default=Path("bench-results"))
+    options.add_argument("--no-memory", action="store_true", help="no memory measurement")
+    options.add_argument(
+        "--peer-memory",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure the memory of a process holding bm25s (numba), and one holding "
+        "tantivy (default: on, unless --no-memory)",
+    )
+    options.add_argument("--no-cold-start", action="store_true", help="no restarts, no loop")
+    options.add_argument(
+        "--store",
+        action="append",
+        metavar="URL",
+        help="an empty store to measure the engine over (repeat it, or separate with commas; "
+        "'sqlite', the default, is a new SQLite file in a temporary folder)",
+    )
+    options.add_argument(
+        "--store-paragraphs",
+        type=int,
+        help="paragraphs in the stores' guild (default 100000; 10000 with --quick)",
+    )
+    which = options.add_mutually_exclusive_group()
+    which.add_argument("--only-stores", action="store_true", help="only the store section")
+    which.add_argument("--no-stores", action="store_true", help="leave the store section out")
+    return options
+
+
+def run_size(
+    size: int, paragraphs: list[str], questions: list[str], args: argparse.Namespace
+) -> SizeResult:
+    """Every measurement at ``size`` paragraphs; ``questions`` are all of them, shuffled."""
+    params = BM25Params()
+    print(f"\n== {size:,} paragraphs", flush=True)
+    restarts = not args.no_cold_start and size <= args.max_cold_start
+    started = time.perf_counter()
+    corpus = build_corpus(paragraphs, size) if restarts else None
+    tokens = analyse_corpus(corpus if corpus is not None else iter_corpus(paragraphs, size))
+    analysed_s = time.perf_counter() - started
+    print(f"analysed in {analysed_s:.1f} s", flush=True)
+    asked = questions[: min(args.questions, len(questions) - WARM_UP_QUESTIONS)]
+    warm_up_with = questions[-WARM_UP_QUESTIONS:]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        token_file = None if args.no_memory else write_token_file(tokens, Path(tmp) / "terms")
+        started = time.perf_counter()
+        index = build_this_index(tokens, params)
+        ours = this_index_library(index, time.perf_counter() - started, params)
+        print(f"{ours.name}: built in {ours.build_seconds:.1f} s", flush=True)
+        peers, skipped = make_peers(
+            tokens,
+            params,
+            [key.strip() for key in args.peers.split(",") if key.strip()],
+            max_rank_bm25=args.max_rank_bm25,
+            max_peer_size_slow=args.max_peer_size_slow,
+        )
+        for line in skipped:
+            print(line, flush=True)
+        libraries = [ours, *peers]
+        exact = None
+        if size <= EXACT_MAX_SIZE:
+            checked = [analyse(question) for question in asked[:EXACT_QUESTIONS]]
+            exact = check_exact(index, tokens, checked, params)
+            print(f"top 10 equal to BM25Okapi's for {exact[0]} of {exact[1]} questions")
+        sample = change_sample(tokens)
+        del tokens
+        gc.collect()
+        gc.freeze()
+        try:
+            latencies = measure(libraries, asked, warm_up_with=warm_up_with)
+            add_ms, remove_ms = time_changes(index, sample, size + 1_000_000)
+        finally:
+            gc.unfreeze()
+        rows = [
+            LibraryResult(
+                library.name,
+                library.build_seconds,
+                library.calls,
+                library.note,
+                latencies.questions[library.name],
+                library.name in latencies.slow,
+                spread(latencies.rotation[library.name]),
+                spread(latencies.alone[library.name]),
+            )
+            for library in libraries
+        ]
+        for row in rows:
+            print(
+                f"{row.name}: rotation median {row.rotation.median_ms:.3f} ms, p95 "
+                f"{row.rotation.p95_ms:.3f}, p99 {row.rotation.p99_ms:.3f}; alone median "
+                f"{row.alone.median_ms:.3f} ms, p95 {row.alone.p95_ms:.3f}, p99 "
+                f"{row.alone.p99_ms:.3f} ({row.questions} questions)",
+                flush=True,
+            )
+        print(f"add an article {add_ms:.2f} ms, remove {remove_ms:.2f} ms", flush=True)
+        del libraries, peers, ours, index
+        gc.collect()
+        costs = IndexCosts(add_ms, remove_ms)
+        peer_memory: list[MemoryResult] = []
+        if token_file is not None:
+            costs.memory = held_memory(THIS_INDEX, THIS_INDEX, token_file, asked[0], params)
+            print(memory_text(costs.memory), flush=True)
+            ran = {row.name for row in rows}
+            for key in MEMORY_PEERS if args.peer_memory else ():
+                if PEER_NAMES[key] in ran:
+                    peer_memory.append(
+                        held_memory(key, PEER_NAMES[key], token_file, asked[0], params)
+                    )
+                    print(memory_text(peer_memory[-1]), flush=True)
+
+    notes = []
+    if restarts and corpus is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            costs.restart = cold_start(corpus, asked[0], Path(tmp))
+        print(restart_text(costs.restart), flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            costs.loop_lag_ms = asyncio.run(loop_lag(corpus, Path(tmp)))
+        print(f"event loop: longest wait {costs.loop_lag_ms:.1f} ms while ingesting", flush=True)
+    elif not args.no_cold_start:
+        notes.append(
+            f"restarts and the event loop's wait are not measured above "
+            f"{args.max_cold_start:,} paragraphs (filling a store through the engine, article "
+            "by article, takes too long)"
+        )
+    return SizeResult(size, analysed_s, rows, skipped, costs, peer_memory, exact, notes)
+
+
+def memory_text(result: MemoryResult) -> str:
+    if result.held_mib is None:
+        return f"memory of a process holding {result.library}: {result.problem}"
+    return (
+        f"memory of a process holding {result.library}: after imports "
+        f"{result.imports_mib:.0f} MiB, peak {result.peak_mib:.0f} MiB, held "
+        f"{result.held_mib:.0f} MiB"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parser()
+    args = options.parse_args(argv)
+    if args.quick:
+        args.sizes, args.questions = "10000", min(args.questions, 50)
+    if args.store_paragraphs is None:
+        args.store_paragraphs = 10_000 if args.quick else 100_000
+    unknown = [key for key in args.peers.split(",") if key.strip() and key.strip() not in PEERS]
+    if unknown:
+        options.error(f"no library called {', '.join(unknown)} (known: {', '.join(PEERS)})")
+    if not (args.data / "squad-train-subset").is_dir():
+        options.error(f"no benchmark data in {args.data} (pass --data)")
+    paragraphs, questions = load_sources(args.data)
+    questions = shuffled_questions(questions)
+    run = RunResult(
+        started_utc=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+        machine=machine(),
+        questions=min(args.questions, len(questions) - WARM_UP_QUESTIONS),
+        slow_questions=SLOW_QUESTIONS,
+        settings={key: str(value) for key, value in vars(args).items()},
+    )
+    # A part of the benchmark is written apart, not over the full run's results.
+    name = "quick" if args.quick else "stores" if args.only_stores else "latest"
+    if not args.only_stores:
+        for size in (int(s) for s in args.sizes.split(",")):
+            run.sizes.append(run_size(size, paragraphs, questions, args))
+            write_reports(run, args.out, name)
+    stores: list[StoreResult] = []
+    if not args.no_stores:
+        corpus = build_corpus(paragraphs, args.store_paragraphs)
+        try:
+            asked = questions[: min(args.questions, STORE_QUESTIONS)]
+            stores = run_stores(store_urls(args.store), corpus, asked)
+        except StoreError as error:
+            print(f"the store section could not run: {error}", file=sys.stderr)
+            return 1
+    run.stores = stores
+    written = write_reports(run, args.out, name)
+    print("\nwrote " + ", ".join(str(path) for path in written))
+    failed = any(r.exact and r.exact[0] != r.exact[1] for r in run.sizes)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
