@@ -51,6 +51,7 @@ from index.search.bm25_kernels import (
     LENGTH_MASK,
     MATCHED_MASK,
     MAX_PACKED_TF,
+    NO_LENGTH,
     TF_SHIFT,
     best_k,
     check_postings,
@@ -62,7 +63,6 @@ _SMALL_K = 64
 _COMPACT_MIN_SLOTS = 1024
 _LONG = 256
 """Terms with this many postings get a bound on their shares tighter than ``k1 + 1``."""
-_NONE = 2**31 - 1  # in ``_Postings.shortest``: no posting of that count
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +95,8 @@ class _Postings:
     ``shortest`` bounds what any one posting can add to a score (see ``_top_ratio``):
     the shortest paragraph holding the term once, twice and three times, and the largest
     count of four or more with the shortest paragraph of those. Kept only for terms with
-    ``_LONG`` postings or more, made on their first question and kept up by additions;
-    removals leave it as it was, an upper bound still."""
+    ``_LONG`` postings or more, made when a term gets there or the index is read, and
+    kept up by additions; removals leave it as it was, an upper bound still."""
 
     __slots__ = ("data", "live", "shortest")
 
@@ -122,18 +122,22 @@ class _Scratch:
         self.tags = np.zeros(block, dtype=np.int32)
         self.waiting = np.zeros(block, dtype=np.int32)
         self.marks = np.zeros(block, dtype=np.bool_)
+        self.state = np.zeros(1, dtype=np.int64)  # the tags' last epoch
 
 
 @dataclass(frozen=True, slots=True)
 class _Query:
-    addresses: np.ndarray
-    """Where each known question term's pairs are, in question order."""
-    counts: np.ndarray
-    idfs: np.ndarray
-    tops: np.ndarray
-    """The most each term's quotient can be (its shares are at most idf times this)."""
+    where: np.ndarray
+    """Where each known question term's pairs are, in question order, then how many."""
+    weights: np.ndarray
+    """Their idfs, then their tops: the most each one's quotient can be (its shares are at
+    most idf times this)."""
     held: list[memoryview]
     """Exports of those arrays: while they live, the arrays cannot be resized or freed."""
+
+    @property
+    def postings(self) -> int:
+        return int(self.where[len(self.held) :].sum())
 
 
 class BM25Index:
@@ -169,6 +173,8 @@ class BM25Index:
         self._mean_idf_cache: float | None = None
         self._norms: np.ndarray | None = None
         self._idf_by_df: dict[int, float] = {}  # N is fixed between changes
+        # A term's postings, idf and top, as questions last asked for them.
+        self._weights: dict[str, tuple[_Postings, float, float]] = {}
         self._scratch = _Scratch(block)
         self._lock = threading.Lock()
 
@@ -255,6 +261,8 @@ class BM25Index:
                         else:
                             shortest[3] = max(shortest[3], tf)
                             shortest[4] = min(shortest[4], length)
+                    elif len(postings.data) >= 2 * _LONG:
+                        postings.shortest = self._shortest_of(postings)
                     histogram[postings.live] += 1
             self._live += len(counted)
             self._largest_id = max(self._largest_id, *ids) if ids else self._largest_id
@@ -362,6 +370,7 @@ class BM25Index:
         self._mean_idf_cache = None
         self._norms = None
         self._idf_by_df = {}
+        self._weights = {}
 
     @property
     def wants_compaction(self) -> bool:
@@ -384,6 +393,7 @@ class BM25Index:
             self._postings, self._overflow, self._spans,
             self._doc_len, self._paragraph, self._article,
         ) = state  # fmt: skip
+        self._weights = {}
         self._longest = int(np.frombuffer(self._doc_len, dtype=np.int32).max(initial=0))
 
     def _compact_state(self) -> tuple:
@@ -475,21 +485,39 @@ class BM25Index:
         return self._norms
 
     def _query(self, terms: Sequence[str]) -> _Query | None:
-        """Where the known question terms' postings are, with their idfs, in question
-        order. Runs for every question, so it stays lean: no posting is copied."""
+        """Where the known question terms' postings are, with their idfs and tops, in
+        question order. Runs for every question, so it stays lean: no posting is copied,
+        and a term's idf and top are worked out once between changes."""
         if self._total_len == 0:
             return None
-        known = self._postings
-        postings = [p for p in map(known.get, unique_terms(terms)) if p is not None]
-        del postings[MATCHED_MASK:]  # more distinct words than any question has
-        if not postings:
+        known, weights = self._postings, self._weights
+        found = []
+        for term in unique_terms(terms):
+            entry = weights.get(term)
+            if entry is None:
+                postings = known.get(term)
+                if postings is None:
+                    continue
+                entry = weights[term] = (
+                    postings,
+                    self._idf_of(postings.live),
+                    self._top_ratio(postings),
+                )
+            found.append(entry)
+        del found[MATCHED_MASK:]  # more distinct words than any question has
+        if not found:
             return None
-        held = [memoryview(p.data) for p in postings]
+        held = [memoryview(postings.data) for postings, _idf, _top in found]
         return _Query(
-            addresses=np.array([p.data.buffer_info()[0] for p in postings], dtype=np.int64),
-            counts=np.array([len(view) // 2 for view in held], dtype=np.int64),
-            idfs=np.array([self._idf_of(p.live) for p in postings], dtype=np.float64),
-            tops=np.array([self._top_ratio(p) for p in postings], dtype=np.float64),
+            where=np.array(
+                [postings.data.buffer_info()[0] for postings, _idf, _top in found]
+                + [len(view) // 2 for view in held],
+                dtype=np.int64,
+            ),
+            weights=np.array(
+                [idf for _p, idf, _top in found] + [top for _p, _idf, top in found],
+                dtype=np.float64,
+            ),
             held=held,
         )
 
@@ -510,7 +538,7 @@ class BM25Index:
         top = 0.0
         once, twice, thrice, most, shortest_of_most = shortest
         for tf, length in ((1, once), (2, twice), (3, thrice), (most, shortest_of_most)):
-            if length != _NONE:
+            if length != NO_LENGTH:
                 top = max(top, tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)))
         return min(k1 + 1, top * (1 + 1e-9))
 
@@ -525,7 +553,7 @@ class BM25Index:
         length = np.concatenate([direct & LENGTH_MASK, escaped[:, 1]])
 
         def least(where: np.ndarray) -> int:
-            return int(length[where].min(initial=_NONE))
+            return int(length[where].min(initial=NO_LENGTH))
 
         many = tf >= 4
         return [least(tf == 1), least(tf == 2), least(tf == 3), int(tf.max(initial=0)), least(many)]
@@ -576,30 +604,40 @@ class BM25Index:
         query = self._query(terms)
         if query is None:
             return [], [], [], []
-        article = np.frombuffer(self._article, dtype=np.int64)
         # Types as compile_kernels gave them: another type (an int k1) would compile the
         # kernels again, for seconds, during a question.
         common = (
-            query.addresses, query.counts, query.idfs, self._norm_of_length(),
-            float(self.params.k1), np.frombuffer(self._overflow, dtype=np.int32),
+            query.where, query.weights, self._norm_of_length(), float(self.params.k1),
+            np.frombuffer(self._overflow, dtype=np.int32),
         )  # fmt: skip
-        scratch = self._scratch.totals, self._scratch.tags
+        scratch = self._scratch
         if k is not None and k <= _SMALL_K:
             slots = np.empty(k, dtype=np.int32)
             totals = np.empty(k, dtype=np.float64)
             matched = np.empty(k, dtype=np.int32)
             found = best_k(
-                *common, query.tops, article, article_id is not None, article_id or 0,
-                *scratch, self._scratch.waiting, self._scratch.marks, slots, totals, matched,
+                *common, np.frombuffer(self._article, dtype=np.int64), article_id is not None,
+                article_id or 0, scratch.totals, scratch.tags, scratch.waiting, scratch.marks,
+                scratch.state, slots, totals, matched,
             )  # fmt: skip
-        else:
-            size = int(query.counts.sum())
-            slots = np.empty(size, dtype=np.int32)
-            totals = np.empty(size, dtype=np.float64)
-            matched = np.empty(size, dtype=np.int32)
-            found = every_score(*common, self._bounded, *scratch, slots, totals, matched)
+            slot_list = slots[:found].tolist()
+            return (
+                [self._paragraph[slot] for slot in slot_list],
+                [self._article[slot] for slot in slot_list],
+                totals[:found].tolist(),
+                matched[:found].tolist(),
+            )
+        size = query.postings
+        slots = np.empty(size, dtype=np.int32)
+        totals = np.empty(size, dtype=np.float64)
+        matched = np.empty(size, dtype=np.int32)
+        found = every_score(
+            *common, self._bounded, scratch.totals, scratch.tags, scratch.state,
+            slots, totals, matched,
+        )  # fmt: skip
         slots, totals, matched = slots[:found], totals[:found], matched[:found]
-        if k is not None and k > _SMALL_K:
+        article = np.frombuffer(self._article, dtype=np.int64)
+        if k is not None:
             if article_id is not None:
                 keep = article[slots] == article_id
                 slots, totals, matched = slots[keep], totals[keep], matched[keep]
@@ -721,7 +759,7 @@ def read_index(handle: BinaryIO, params: BM25Params) -> BM25Index:
     ids = np.frombuffer(paragraph, dtype=np.int64)
     owners = np.frombuffer(article, dtype=np.int64)
     alive = lengths != DEAD
-    live = check_postings(
+    live, shortest = check_postings(
         np.array([values.buffer_info()[0] for values in data], dtype=np.int64),
         np.frombuffer(counts, dtype=np.int64),
         lengths,
@@ -730,9 +768,11 @@ def read_index(handle: BinaryIO, params: BM25Params) -> BM25Index:
     _check_slots(alive, lengths, ids, owners, spans)
 
     index = BM25Index(params)
+    long_lists = np.flatnonzero(np.frombuffer(counts, dtype=np.int64) >= _LONG)
+    summaries = dict(zip(long_lists.tolist(), shortest[long_lists].tolist(), strict=True))
     index._postings = {
-        term: _Postings(values, int(df))
-        for term, values, df in zip(terms, data, live.tolist(), strict=True)
+        term: _Postings(values, int(df), summaries.get(number))
+        for number, (term, values, df) in enumerate(zip(terms, data, live.tolist(), strict=True))
     }
     index._df_histogram = Counter(live.tolist())
     index._doc_len, index._paragraph, index._article = doc_len, paragraph, article

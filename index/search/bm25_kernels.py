@@ -58,6 +58,9 @@ _SKIP_THROUGH = 16
 """A weak term's pairs in a block are skipped through, rather than read one by one, when
 they are this many times more than the paragraphs they are looked up for."""
 
+NO_LENGTH = (1 << 31) - 1
+"""In a ``shortest`` summary: no posting of that count."""
+
 MATCHED_BITS = 16
 MATCHED_MASK = (1 << MATCHED_BITS) - 1
 """A question's distinct known terms are counted in 16 bits: at most 65,535 of them."""
@@ -233,13 +236,11 @@ def _in_buffer(slot: int, found: int, best_slots: np.ndarray) -> bool:
 
 @njit(**_OPTIONS)
 def best_k(
-    addresses: np.ndarray,
-    counts: np.ndarray,
-    idfs: np.ndarray,
+    where: np.ndarray,
+    weights: np.ndarray,
     norm_of_length: np.ndarray,
     k1: float,
     overflow: np.ndarray,
-    tops: np.ndarray,
     article: np.ndarray,
     one_article: bool,
     only_article: int,
@@ -247,19 +248,22 @@ def best_k(
     tags: np.ndarray,
     waiting: np.ndarray,
     marks: np.ndarray,
+    state: np.ndarray,
     best_slots: np.ndarray,
     best_scores: np.ndarray,
     best_matched: np.ndarray,
 ) -> int:
     """The ``len(best_slots)`` best paragraphs holding a term, best first.
 
-    Term ``t``'s postings are the ``counts[t]`` pairs at ``addresses[t]``, terms in
-    question order. With ``one_article``, only paragraphs of ``only_article`` are kept.
-    ``tops[t]`` is the most term ``t``'s quotient ``tf * (k1 + 1) / (tf + norm)`` can be,
-    or inf when nothing bounds it (see ``_bounds``).
+    For ``n`` terms in question order, ``where`` holds the addresses of their postings
+    then their pair counts, and ``weights`` their idfs then their tops: the most each
+    term's quotient ``tf * (k1 + 1) / (tf + norm)`` can be, or inf when nothing bounds it
+    (see ``_bounds``). Two arrays rather than four: each array a call is given costs time
+    to check. With ``one_article``, only paragraphs of ``only_article`` are kept.
     ``totals``, ``tags``, ``waiting`` and ``marks`` are scratch arrays as long as a block
-    (``BLOCK`` slots, fewer in tests); ``marks`` is all False between calls. Returns how
-    many results were written.
+    (``BLOCK`` slots, fewer in tests); ``marks`` is all False between calls, and
+    ``state[0]`` the last epoch the tags were given (see ``_accumulate_block``), so they
+    need no clearing. Returns how many results were written.
 
     Once ``k`` results are kept, their last score is a threshold a paragraph must reach.
     The weakest terms, those whose most they could add together stays below it, cannot
@@ -271,7 +275,9 @@ def best_k(
     threshold only rises, so a term once weak stays weak.
     """
     k = best_slots.shape[0]
-    n_terms = idfs.shape[0]
+    n_terms = weights.shape[0] // 2
+    addresses, counts = where[:n_terms], where[n_terms:]
+    idfs, tops = weights[:n_terms], weights[n_terms:]
     found = 0
     threshold = -np.inf  # the k-th best score so far, once there are k
     cursors = np.zeros(n_terms, dtype=np.int64)
@@ -281,8 +287,7 @@ def best_k(
     weak = 0  # terms, weakest first, whose slots cannot reach the threshold on their own
     essential = np.ones(n_terms, dtype=np.bool_)
     block = totals.shape[0]
-    tags[:] = 0
-    epoch = 0
+    epoch = state[0]
     while True:
         while weak < n_terms and reach[weak] < threshold:
             weak += 1
@@ -392,6 +397,7 @@ def best_k(
             )
             if found == k:
                 threshold = best_scores[k - 1]
+    state[0] = epoch
     return found
 
 
@@ -539,27 +545,29 @@ def _bounds(idfs: np.ndarray, tops: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 
 @njit(**_OPTIONS)
 def every_score(
-    addresses: np.ndarray,
-    counts: np.ndarray,
-    idfs: np.ndarray,
+    where: np.ndarray,
+    weights: np.ndarray,
     norm_of_length: np.ndarray,
     k1: float,
     overflow: np.ndarray,
     bounded: bool,
     totals: np.ndarray,
     tags: np.ndarray,
+    state: np.ndarray,
     out_slots: np.ndarray,
     out_scores: np.ndarray,
     out_matched: np.ndarray,
 ) -> int:
     """Every live paragraph holding a term, with its total and matched count, in no
-    particular order. The outputs need room for every posting. Returns how many."""
+    particular order (``where``, ``weights`` and the scratch arrays as for ``best_k``).
+    The outputs need room for every posting. Returns how many."""
+    n_terms = weights.shape[0] // 2
+    addresses, counts, idfs = where[:n_terms], where[n_terms:], weights[:n_terms]
     found = 0
     cursors = np.zeros(idfs.shape[0], dtype=np.int64)
     block_starts = np.zeros(idfs.shape[0], dtype=np.int64)
     every_term = np.ones(idfs.shape[0], dtype=np.bool_)
-    tags[:] = 0
-    epoch = 0
+    epoch = state[0]
     base = _next_base(addresses, counts, cursors, every_term, totals.shape[0])
     while base >= 0:
         epoch = _accumulate_block(
@@ -578,6 +586,7 @@ def every_score(
                     found += 1
                     tags[local] = 0  # taken: later visits find another epoch
         base = _next_base(addresses, counts, cursors, every_term, totals.shape[0])
+    state[0] = epoch
     return found
 
 
@@ -588,31 +597,36 @@ def compile_kernels() -> None:
     # Two postings: slot 0 (tf 1, length 3) and slot 1 (tf and length in the overflow).
     pairs = np.array([0, 1 << TF_SHIFT | 3, 1, -2], dtype=np.int32)
     overflow = np.array([2, 2], dtype=np.int32)
-    addresses = np.array([pairs.ctypes.data], dtype=np.int64)
-    counts = np.array([2], dtype=np.int64)
-    idfs, norms = np.array([1.0]), np.array([0.5, 0.8, 1.0, 1.2])
+    where = np.array([pairs.ctypes.data, 2], dtype=np.int64)
+    weights, norms = np.array([1.0, 2.2]), np.array([0.5, 0.8, 1.0, 1.2])
     article = np.array([7, 7], dtype=np.int64)
     totals = np.zeros(4, dtype=np.float64)
-    tags = np.zeros(4, dtype=np.int32)
+    tags, state = np.zeros(4, dtype=np.int32), np.zeros(1, dtype=np.int64)
     best = np.empty(1, dtype=np.int32), np.empty(1, dtype=np.float64), np.empty(1, dtype=np.int32)
     waiting, marks = np.zeros(4, dtype=np.int32), np.zeros(4, dtype=np.bool_)
     best_k(
-        addresses, counts, idfs, norms, 1.2, overflow, np.array([2.2]), article, False, 0,
-        totals, tags, waiting, marks, *best,
+        where, weights, norms, 1.2, overflow, article, False, 0,
+        totals, tags, waiting, marks, state, *best,
     )  # fmt: skip
     every = np.empty(2, dtype=np.int32), np.empty(2, dtype=np.float64), np.empty(2, dtype=np.int32)
-    every_score(addresses, counts, idfs, norms, 1.2, overflow, True, totals, tags, *every)
-    check_postings(addresses, counts, np.array([3, 2], dtype=np.int32), overflow)
+    every_score(where, weights, norms, 1.2, overflow, True, totals, tags, state, *every)
+    check_postings(where[:1], where[1:], np.array([3, 2], dtype=np.int32), overflow)
 
 
 @njit(**_OPTIONS)
 def check_postings(
     addresses: np.ndarray, counts: np.ndarray, doc_len: np.ndarray, overflow: np.ndarray
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Each term's live posting count (its df), after checking that its pairs are in
     strictly increasing slot order, name slots that exist, are dead exactly where their
-    paragraph is, and give that paragraph's length. Raises ``ValueError`` otherwise."""
+    paragraph is, and give that paragraph's length. Raises ``ValueError`` otherwise.
+
+    Also each term's ``shortest`` summary (see ``bm25._Postings``), one row per term:
+    the shortest paragraph holding it once, twice, three times, then the largest count
+    of four or more and the shortest paragraph of those; ``NO_LENGTH`` where none."""
     live = np.zeros(counts.shape[0], dtype=np.int64)
+    shortest = np.full((counts.shape[0], 5), NO_LENGTH, dtype=np.int32)
+    shortest[:, 3] = 0
     for term in range(counts.shape[0]):
         data = _pairs(addresses, counts, term)
         previous = -1
@@ -638,6 +652,11 @@ def check_postings(
             if doc_len[slot] == DEAD or length != doc_len[slot] or tf <= 0 or tf > length:
                 raise ValueError("a posting disagrees with its paragraph")
             live[term] += 1
+            if tf <= 3:
+                shortest[term, tf - 1] = min(shortest[term, tf - 1], length)
+            else:
+                shortest[term, 3] = max(shortest[term, 3], tf)
+                shortest[term, 4] = min(shortest[term, 4], length)
         if live[term] == 0:
             raise ValueError("a term without a paragraph")
-    return live
+    return live, shortest
