@@ -62,6 +62,8 @@ _SMALL_K = 64
 """Up to this many results are kept in a sorted buffer while scanning; more are sorted."""
 _COMPACT_MIN_SLOTS = 1024
 _LONG = 256
+_WEIGHTS_KEPT = 50_000
+"""Terms whose idf and bound are kept between changes, at most (about 150 bytes each)."""
 """Terms with this many postings get a bound on their shares tighter than ``k1 + 1``."""
 
 
@@ -94,9 +96,11 @@ class _Postings:
 
     ``shortest`` bounds what any one posting can add to a score (see ``_top_ratio``):
     the shortest paragraph holding the term once, twice and three times, and the largest
-    count of four or more with the shortest paragraph of those. Kept only for terms with
-    ``_LONG`` postings or more, made when a term gets there or the index is read, and
-    kept up by additions; removals leave it as it was, an upper bound still."""
+    count of four or more with the shortest paragraph of those. Made when a term's list
+    reaches ``_LONG`` pairs (dead ones included) or the index is read, kept up by
+    additions, and kept as it was by removals and compaction: an upper bound still. (A
+    long list without one, which only a changed ``_LONG`` makes, gets it on its next
+    question.)"""
 
     __slots__ = ("data", "live", "shortest")
 
@@ -415,7 +419,8 @@ class BM25Index:
                 first = len(overflow) // 2
                 overflow.extend(old_overflow[DEAD - 1 - kept[escaped, 1]].ravel().tolist())
                 kept[escaped, 1] = DEAD - 1 - np.arange(first, first + escaped.sum())
-            postings[term] = _Postings(array("i", kept.tobytes()), old.live, old.shortest)
+            shortest = None if old.shortest is None else list(old.shortest)
+            postings[term] = _Postings(array("i", kept.tobytes()), old.live, shortest)
         spans = {aid: (int(before[first]), n) for aid, (first, n) in self._spans.items()}
         return (
             postings,
@@ -491,6 +496,8 @@ class BM25Index:
         if self._total_len == 0:
             return None
         known, weights = self._postings, self._weights
+        if len(weights) > _WEIGHTS_KEPT:
+            weights.clear()
         found = []
         for term in unique_terms(terms):
             entry = weights.get(term)
@@ -556,7 +563,13 @@ class BM25Index:
             return int(length[where].min(initial=NO_LENGTH))
 
         many = tf >= 4
-        return [least(tf == 1), least(tf == 2), least(tf == 3), int(tf.max(initial=0)), least(many)]
+        return [
+            least(tf == 1),
+            least(tf == 2),
+            least(tf == 3),
+            int(tf[many].max(initial=0)),
+            least(many),
+        ]
 
     def scores(self, terms: Sequence[str]) -> dict[int, float]:
         """Score of every paragraph that contains a question term, by paragraph id."""

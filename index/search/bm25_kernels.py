@@ -158,7 +158,7 @@ def _accumulate_block(
             # coin toss the processor would mispredict half the time. A stale total times
             # 0.0 is 0.0 (or -0.0: the same sum once the share is added), as long as it is
             # finite: shares are, unless k1 < 0 or b > 1 make tf + norm zero, and for
-            # those the callers zero the totals before each block.
+            # those the totals are zeroed before each block (above).
             current = np.int32((tag >> MATCHED_BITS) == epoch)
             totals[local] = totals[local] * current + share
             tags[local] = current * tag + (1 - current) * first_visit + 1
@@ -284,6 +284,7 @@ def best_k(
     block_starts = np.zeros(n_terms, dtype=np.int64)
     rank, by_strength, reach = _bounds(idfs, tops)
     bounded = not np.isinf(reach[-1])
+    room = _room(idfs, tops) if bounded else np.inf
     weak = 0  # terms, weakest first, whose slots cannot reach the threshold on their own
     essential = np.ones(n_terms, dtype=np.bool_)
     block = totals.shape[0]
@@ -322,7 +323,7 @@ def best_k(
                     continue  # a removed paragraph's, or a slot met before
                 tags[local] = 0  # met: later visits find another epoch
                 partial = totals[local]
-                if partial + most + _room(partial, most) < threshold:
+                if partial + most + room < threshold:
                     continue
                 if one_article and article[base + local] != only_article:
                     continue
@@ -367,7 +368,7 @@ def best_k(
             for j in range(count):
                 local = waiting[j]
                 total = totals[local]
-                if total + rest + _room(total, rest) < threshold:
+                if total + rest + room < threshold:
                     marks[local] = False
                 else:
                     waiting[kept] = local
@@ -381,7 +382,7 @@ def best_k(
             local = waiting[j]
             marks[local] = False
             total = totals[local]
-            if total + _room(total, threshold) < threshold:
+            if total + room < threshold:
                 continue
             slot = base + local
             if _in_buffer(slot, found, best_slots):
@@ -401,11 +402,16 @@ def best_k(
     return found
 
 
-@njit(**_OPTIONS, inline="always")
-def _room(a: float, b: float) -> float:
-    """More than the rounding of a sum of a few shares of size ``a`` and ``b`` added in
-    another order."""
-    return 1e-9 * (abs(a) + abs(b))
+@njit(**_OPTIONS)
+def _room(idfs: np.ndarray, tops: np.ndarray) -> float:
+    """More than two sums of a paragraph's shares can differ when added in two orders:
+    each is within n * 2^-53 of the sum of the shares' sizes, which is at most the sum of
+    every term's largest share, idfs below 0 included (their shares can cancel others).
+    1e-9 of that covers any question of up to 65,535 terms."""
+    most = 0.0
+    for term in range(idfs.shape[0]):
+        most += abs(idfs[term]) * tops[term]
+    return 1e-9 * most
 
 
 @njit(**_OPTIONS, inline="always")
@@ -525,8 +531,7 @@ def _skip_to(data: np.ndarray, start: int, end: int, slot: int) -> int:
 @njit(**_OPTIONS)
 def _bounds(idfs: np.ndarray, tops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each term's rank from the weakest, the terms in that order, and ``reach[j]``: the
-    most the ``j + 1``
-    weakest terms can add to a total together, with room for rounding.
+    most the ``j + 1`` weakest terms can add to a total together, with room for rounding.
 
     A share is ``idf * tf * (k1 + 1) / (tf + norm)``: at most ``idf * top``, and never
     above 0 for a negative idf. An inf top (nothing known) makes every reach inf.
@@ -623,7 +628,8 @@ def check_postings(
 
     Also each term's ``shortest`` summary (see ``bm25._Postings``), one row per term:
     the shortest paragraph holding it once, twice, three times, then the largest count
-    of four or more and the shortest paragraph of those; ``NO_LENGTH`` where none."""
+    of four or more and the shortest paragraph of those; ``NO_LENGTH`` for a length, 0
+    for the count, where there is no such posting."""
     live = np.zeros(counts.shape[0], dtype=np.int64)
     shortest = np.full((counts.shape[0], 5), NO_LENGTH, dtype=np.int32)
     shortest[:, 3] = 0

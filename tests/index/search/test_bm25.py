@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import random
 from collections.abc import Sequence
@@ -15,7 +16,15 @@ from rank_bm25 import BM25Okapi
 
 from index.search import bm25 as bm25_module
 from index.search.analyzer import unique_terms
-from index.search.bm25 import BM25Index, BM25Params, Hit, IndexInconsistent
+from index.search.bm25 import (
+    BM25Index,
+    BM25Params,
+    Hit,
+    IndexInconsistent,
+    read_index,
+    write_index,
+)
+from index.search.bm25_kernels import MAX_EPOCH
 
 Paragraph = tuple[int, list[str]]
 Article = tuple[int, list[Paragraph]]
@@ -813,3 +822,105 @@ def test_top_k_is_exact_when_weak_terms_are_skipped_through(long_list: int) -> N
             for _ in range(10):
                 query = [*rng.sample([f"c{i}" for i in range(4)], 2), f"r{rng.randrange(2000)}"]
                 assert_search_consistent(index, query, live_flat, 5)
+
+
+def _weak_and_rare_query(rng: random.Random) -> list[str]:
+    """Common and middling words (weak once the top k fills) beside a rare one or two."""
+    query = (
+        rng.sample([f"c{i}" for i in range(4)], rng.randint(1, 3))
+        + rng.sample([f"m{i}" for i in range(40)], rng.randint(0, 3))
+        + rng.sample([f"r{i}" for i in range(2000)], rng.randint(1, 2))
+    )
+    rng.shuffle(query)
+    return query
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        BM25Params(),
+        BM25Params(k1=0.0),
+        BM25Params(b=0.0),
+        BM25Params(b=1.0),
+        BM25Params(k1=2.5, b=0.3),
+        BM25Params(epsilon=-0.5),  # the common words' idfs turn negative
+    ],
+)
+def test_weak_terms_are_exact_for_any_bounded_parameters(params: BM25Params) -> None:
+    """Every parameter set under which a share is bounded (k1 >= 0, 0 <= b <= 1), each
+    term's bound made from its summary (``_LONG`` small): the top k and its scores equal
+    the full ranking's."""
+    articles = _news_like_articles(11, 1500)
+    flat = [p for _aid, ps in articles for p in ps]
+    rng = random.Random(3)
+    with patch.object(bm25_module, "_LONG", 4):
+        index = build(articles, params, block=64)
+        for _ in range(25):
+            query = _weak_and_rare_query(rng)
+            for k in (1, 5):
+                assert_search_consistent(index, query, flat, k)
+
+
+def test_weak_terms_within_one_article() -> None:
+    """Scoped to one article, the weak-term walk keeps that article's best paragraphs,
+    ranked as the full ranking ranks them."""
+    articles = _news_like_articles(12, 2000)
+    index = build(articles, block=64)
+    scores_of = index.scores
+    rng = random.Random(5)
+    for _ in range(20):
+        aid, paragraphs = articles[rng.randrange(len(articles))]
+        query = _weak_and_rare_query(rng)
+        scores = scores_of(query)
+        wanted = set(query)
+        order = {pid: slot for slot, (pid, _terms) in enumerate(paragraphs)}
+        matched = {pid: len(wanted & set(terms)) for pid, terms in paragraphs}
+        inside = [pid for pid, _terms in paragraphs if pid in scores]
+        ranked = sorted(inside, key=lambda pid: (-scores[pid], -matched[pid], order[pid]))
+        hits = index.search(query, 3, article_id=aid)
+        assert [h.paragraph_id for h in hits] == ranked[:3]
+        assert all(h.score == scores[h.paragraph_id] for h in hits)
+
+
+def test_share_bounds_survive_a_snapshot_and_a_compaction() -> None:
+    """The summaries bounding each long list's shares are the same whether kept up by
+    additions or made when the index is read; a compacted copy keeps bounds that still
+    hold (and its own, not shared with the original); questions stay exact on both."""
+    articles = _news_like_articles(13, 1500)
+    with patch.object(bm25_module, "_LONG", 8):
+        index = build(articles, block=64)
+        buffer = io.BytesIO()
+        write_index(index, buffer)
+        buffer.seek(0)
+        loaded = read_index(buffer, BM25Params())
+        long_terms = [t for t, p in index._postings.items() if len(p) >= 8]
+        assert long_terms
+        for term in long_terms:
+            assert loaded._postings[term].shortest == index._postings[term].shortest
+        for victim in articles[::2]:
+            index.remove_article(*victim, compact=False)
+        copy = index.compacted()
+        live = [a for i, a in enumerate(articles) if i % 2]
+        flat = [p for _aid, ps in live for p in ps]
+        rng = random.Random(6)
+        for _ in range(15):
+            query = _weak_and_rare_query(rng)
+            assert_search_consistent(copy, query, flat, 5)
+        for term in long_terms:
+            if term in copy._postings and copy._postings[term].shortest is not None:
+                assert copy._postings[term].shortest is not index._postings[term].shortest
+
+
+def test_questions_stay_exact_across_the_tags_epoch_wrap() -> None:
+    """Tags carry their block's epoch from one question to the next; when the epochs run
+    out they start over from clean tags, and no stale total may count then."""
+    articles = _news_like_articles(14, 600)
+    flat = [p for _aid, ps in articles for p in ps]
+    index = build(articles, block=4)
+    rng = random.Random(7)
+    for start in (MAX_EPOCH - 1, MAX_EPOCH - 40):
+        index._scratch.state[0] = start
+        for _ in range(6):
+            query = _weak_and_rare_query(rng)
+            assert_search_consistent(index, query, flat, 5)
+        assert index._scratch.state[0] < start  # the epochs wrapped
