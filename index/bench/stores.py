@@ -146,19 +146,3 @@ def stores_table(results: list[StoreResult]) -> str:
                 f"{statistics.median(runs):.2f} | {percentile(runs, 0.95):.2f} |"
             )
     return "\n".join(lines)
-
-
-def stores_markdown(results: list[StoreResult]) -> str:
-    if not results:
-        return ""
-    filled = "; ".join(f"{r.store} in {r.fill_s:.1f} s" for r in results)
-    return "\n".join(
-        [
-            f"### The engine over each store, {results[0].paragraphs:,} paragraphs in one guild",
-            "",
-            stores_table(results),
-            "",
-            f"Filled through the engine, article by article: {filled}.",
-            "",
-        ]
-    )
