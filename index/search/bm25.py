@@ -550,26 +550,15 @@ class BM25Index:
         return min(k1 + 1, top * (1 + 1e-9))
 
     def _shortest_of(self, postings: _Postings) -> list[int]:
-        """``_Postings.shortest`` from the postings themselves."""
-        packed = np.frombuffer(postings.data, dtype=np.int32)[1::2]
-        packed = packed[packed != DEAD]
-        direct = packed[packed >= 0]
-        at = -packed[packed < DEAD].astype(np.int64) - 2
-        escaped = np.frombuffer(self._overflow, dtype=np.int32).reshape(-1, 2)[at]
-        tf = np.concatenate([direct >> TF_SHIFT, escaped[:, 0]])
-        length = np.concatenate([direct & LENGTH_MASK, escaped[:, 1]])
-
-        def least(where: np.ndarray) -> int:
-            return int(length[where].min(initial=NO_LENGTH))
-
-        many = tf >= 4
-        return [
-            least(tf == 1),
-            least(tf == 2),
-            least(tf == 3),
-            int(tf[many].max(initial=0)),
-            least(many),
-        ]
+        """``_Postings.shortest`` from the postings themselves, as a snapshot's terms get
+        theirs when it is read (``check_postings``, which also checks them)."""
+        _live, shortest = check_postings(
+            np.array([postings.data.buffer_info()[0]], dtype=np.int64),
+            np.array([len(postings)], dtype=np.int64),
+            np.frombuffer(self._doc_len, dtype=np.int32),
+            np.frombuffer(self._overflow, dtype=np.int32),
+        )
+        return shortest[0].tolist()
 
     def scores(self, terms: Sequence[str]) -> dict[int, float]:
         """Score of every paragraph that contains a question term, by paragraph id."""
