@@ -12,7 +12,7 @@ database cannot be reached (the store reconnects by itself), ``StoreDamaged``,
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -28,6 +28,7 @@ from index.models import (
     Provenance,
     StoredParagraph,
 )
+from index.store.change_log import ChangeBatch
 from index.store.columns import Columns
 
 
@@ -178,6 +179,26 @@ class Store(Protocol):
 
     async def pending_ingests(self, guild_ids: Sequence[int]) -> list[PendingIngest]:
         """Unfinished work of the given guilds, oldest first."""
+        ...
+
+    async def latest_change(self) -> int:
+        """The number of the last change log entry committed (0 before the first): a
+        reader starting now reads the entries after it (see ``index.store.change_log``)."""
+        ...
+
+    async def changes_since(self, after: int, limit: int = 500) -> ChangeBatch:
+        """The change log entries numbered above ``after``, oldest first, at most
+        ``limit``; ``complete`` False when some of them were pruned already."""
+        ...
+
+    async def wait_for_changes(self, timeout: float) -> None:
+        """Return when new change log entries may have been committed, by this process or
+        any other, or after ``timeout`` seconds (never raises; nothing is read)."""
+        ...
+
+    async def prune_changes(self, older_than: timedelta) -> int:
+        """Delete change log entries written more than ``older_than`` ago; returns how
+        many. Safe to call from every process at once."""
         ...
 
     def report_damage(self, detail: str) -> StoreDamaged:

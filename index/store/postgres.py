@@ -30,7 +30,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
@@ -48,10 +48,19 @@ from index.models import (
     utc_now,
 )
 from index.store import postgres_faults as faults
-from index.store.columns import ARTICLES, DATA_TABLES, Columns, article_values
+from index.store.change_log import (
+    CHANGE_CHANNEL,
+    READ_LIMIT,
+    ChangeBatch,
+    ChangeKind,
+    removal_record,
+    stored_change,
+)
+from index.store.columns import ARTICLES, DATA_TABLES, PARAGRAPHS, Columns, article_values
 from index.store.damage import DamageFound, ParagraphOrder, check_whole
 from index.store.location import without_password
 from index.store.postgres_backup import dump_database
+from index.store.postgres_changes import ChangeListener
 from index.store.postgres_schema import IDENTITY_SEQUENCES, migrate, schema_version
 
 log = logging.getLogger(__name__)
@@ -85,6 +94,17 @@ SERVER_SETTINGS = {
     # starts on large guilds' counts) would cost far more than it saves.
     "jit": "off",
 }
+CHANGE_LOG_LOCK = 0x6E657773636C67
+"""The advisory lock a transaction holds from writing its change log entry until it
+commits, so that entries are committed in the order of their numbers."""
+PRUNE_LOCK = 0x6E65777370726E
+"""The advisory lock of pruning the change log: one process at a time does it."""
+_LOG_CHANGE = (
+    "WITH entry AS ("
+    " INSERT INTO index_changes (guild_id, kind, article_id, removed, made_at)"
+    " VALUES ($1, $2, $3, $4, now()) RETURNING guild_id"
+    f") SELECT pg_notify('{CHANGE_CHANNEL}', guild_id::text) FROM entry"
+)
 _FETCH_BATCH = 5000
 _STARTS = 3
 """Connections tried when the pooled ones turn out dead as an operation starts."""
@@ -176,6 +196,7 @@ class PostgresStore:
         self.max_connections = max_connections
         self._pool: asyncpg.Pool | None = None
         self._damage: StoreDamaged | None = None
+        self._listener = ChangeListener(url, connect_options={"timeout": CONNECT_TIMEOUT_SECONDS})
 
     @property
     def location(self) -> str:
@@ -218,6 +239,7 @@ class PostgresStore:
         self._pool = pool
 
     async def close(self) -> None:
+        await self._listener.close()
         pool, self._pool = self._pool, None
         if pool is not None:
             await _close_pool(pool)
@@ -338,7 +360,10 @@ class PostgresStore:
             )
             if duplicates:
                 return _article(duplicates[0])
-            return await connection.fetchrow(_ADD_ARTICLE, *arguments)
+            stored = await connection.fetchrow(_ADD_ARTICLE, *arguments)
+            if stored is not None:
+                await _log_change(connection, guild_id, "added", stored["id"])
+            return stored
 
         # Looked for first, so that a duplicate (a common sight: an article shared twice)
         # takes no number from the sequences: members see articles numbered 1, 2, 3, as on
@@ -438,6 +463,8 @@ class PostgresStore:
             article = _article(row)
             paragraphs = sorted(map(_paragraph, removed), key=lambda p: p.position)
             check_whole(article.id, article.paragraph_count, paragraphs)
+            record = removal_record(article.title, paragraphs)
+            await _log_change(connection, guild_id, "removed", article.id, record)
             return article, paragraphs
 
         return await self._write(remove)
@@ -643,6 +670,7 @@ class PostgresStore:
             status = await connection.execute("DELETE FROM articles WHERE guild_id = $1", guild_id)
             for table in ("guild_settings", "guild_counters", "questions", "pending_ingests"):
                 await connection.execute(f"DELETE FROM {table} WHERE guild_id = $1", guild_id)
+            await _log_change(connection, guild_id, "purged")
             return int(status.split()[-1])
 
         return await self._write(purge)
@@ -750,8 +778,69 @@ class PostgresStore:
                     f"{sequence} AS drawn "
                     "WHERE NOT drawn.is_called OR loaded.largest > drawn.last_value"
                 )
+            if columns == PARAGRAPHS:
+                guild_column = PARAGRAPHS.names.index("guild_id")
+                for guild_id in sorted({int(row[guild_column]) for row in records}):
+                    await _log_change(connection, guild_id, "replaced")
 
         await self._write(load)
+
+    # -- the change log ---------------------------------------------------------------
+
+    @_guarded
+    async def latest_change(self) -> int:
+        """The number of the last change log entry committed (0 before the first)."""
+        return await self._fetchval(
+            "SELECT greatest(coalesce(max(id), 0), "
+            "coalesce((SELECT through FROM index_changes_pruned), 0)) FROM index_changes"
+        )
+
+    @_guarded
+    async def changes_since(self, after: int, limit: int = READ_LIMIT) -> ChangeBatch:
+        """The change log entries numbered above ``after``, oldest first."""
+        rows = await self._fetch(
+            "SELECT id, guild_id, kind, article_id, removed FROM index_changes "
+            "WHERE id > $1 ORDER BY id LIMIT $2",
+            after,
+            limit,
+        )
+        # Read after the entries: a prune in between makes the batch look incomplete,
+        # never the other way round.
+        through = await self._fetchval("SELECT coalesce(max(through), 0) FROM index_changes_pruned")
+        changes = [stored_change(*row) for row in rows]
+        return ChangeBatch(changes, complete=through <= after)
+
+    async def wait_for_changes(self, timeout: float) -> None:
+        """Return when a change was committed by any process since the last return (or
+        changes may have been missed while the listening connection was away), or after
+        ``timeout`` seconds."""
+        await self._listener.wait(timeout)
+
+    @_guarded
+    async def prune_changes(self, older_than: timedelta) -> int:
+        """Delete the change log entries written more than ``older_than`` ago; returns
+        how many. Processes pruning at once take turns: one deletes, the others find
+        nothing left or skip."""
+
+        async def prune(connection: Connection) -> int:
+            if not await connection.fetchval("SELECT pg_try_advisory_xact_lock($1)", PRUNE_LOCK):
+                return 0
+            through = await connection.fetchval(
+                "SELECT max(id) FROM index_changes WHERE made_at < now() - $1::interval",
+                older_than,
+            )
+            if through is None:
+                return 0
+            status = await connection.execute("DELETE FROM index_changes WHERE id <= $1", through)
+            await connection.execute(
+                "INSERT INTO index_changes_pruned (id, through) VALUES (1, $1) "
+                "ON CONFLICT (id) DO UPDATE "
+                "SET through = greatest(index_changes_pruned.through, EXCLUDED.through)",
+                through,
+            )
+            return int(status.split()[-1])
+
+        return await self._write(prune)
 
     async def integrity_problems(self) -> list[str]:
         """What is wrong with the stored data: the schema version, and articles whose
@@ -836,6 +925,19 @@ def _aware(moment: datetime) -> datetime:
 def _to_the_second(moment: datetime) -> datetime:
     """``moment`` in UTC to the second, as the SQLite store keeps it too."""
     return _aware(moment).astimezone(UTC).replace(microsecond=0)
+
+
+async def _log_change(
+    connection: Connection,
+    guild_id: int,
+    kind: ChangeKind,
+    article_id: int | None = None,
+    removed: str | None = None,
+) -> None:
+    """Write a change log entry: the last thing a transaction does before it commits
+    (the lock it takes first is held until then)."""
+    await connection.execute("SELECT pg_advisory_xact_lock($1)", CHANGE_LOG_LOCK)
+    await connection.fetchval(_LOG_CHANGE, guild_id, kind, article_id, removed)
 
 
 async def _close_pool(pool: asyncpg.Pool) -> None:

@@ -21,7 +21,7 @@ import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, closing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
@@ -40,6 +40,13 @@ from index.models import (
 )
 from index.new_files import give_name
 from index.store import sqlite_faults as faults
+from index.store.change_log import (
+    READ_LIMIT,
+    ChangeBatch,
+    ChangeKind,
+    removal_record,
+    stored_change,
+)
 from index.store.checksums import row_checksum
 from index.store.columns import Columns, article_values
 from index.store.damage import DamageFound, ParagraphOrder, check_whole
@@ -55,6 +62,8 @@ from index.store.sqlite_check import (
 from index.store.sqlite_schema import (
     ARTICLES,
     AUDIT,
+    CHANGES,
+    CHANGES_PRUNED,
     COUNTERS,
     PARAGRAPHS,
     PENDING,
@@ -78,8 +87,11 @@ _GUILD, _PARAGRAPH_COUNT, _CREATED = (
     ARTICLES.columns.index(name) for name in ("guild_id", "paragraph_count", "created_at")
 )
 _ATTEMPTS = PENDING.columns.index("attempts")
+_PARAGRAPH_GUILD = PARAGRAPHS.columns.index("guild_id")
 _LOWER_FUNCTION = "newsbot_lower"
 """The SQL name of ``_lower``, registered on the connections that read."""
+CHANGE_POLL_SECONDS = 0.25
+"""How often the change log is read: other processes' changes give no other sign."""
 _DATA = (ARTICLES, PARAGRAPHS, SETTINGS, COUNTERS, AUDIT, QUESTIONS, PENDING)
 """The tables of guild data (``columns.DATA_TABLES``), as this store keeps them."""
 
@@ -366,6 +378,7 @@ class SQLiteStore:
                     for p in paragraphs
                 ],
             )
+            await self._log_change(db, guild_id, "added", article_id)
         return _article(values), paragraphs
 
     @_guarded
@@ -471,6 +484,7 @@ class SQLiteStore:
             await db.execute("DELETE FROM guild_counters WHERE guild_id = ?", (guild_id,))
             await db.execute("DELETE FROM questions WHERE guild_id = ?", (guild_id,))
             await db.execute("DELETE FROM pending_ingests WHERE guild_id = ?", (guild_id,))
+            await self._log_change(db, guild_id, "purged")
         return count
 
     # -- pending ingests ----------------------------------------------------------------
@@ -574,6 +588,9 @@ class SQLiteStore:
                 await db.execute(
                     "DELETE FROM articles WHERE guild_id = ? AND id = ?", (guild_id, article_id)
                 )
+                info, paragraphs = found
+                record = removal_record(info.title, paragraphs)
+                await self._log_change(db, guild_id, "removed", article_id, record)
         return found
 
     async def _whole_article(
@@ -727,6 +744,66 @@ class SQLiteStore:
                 COUNTERS.row((guild_id, key, value)),
             )
 
+    # -- the change log ---------------------------------------------------------------
+
+    async def _log_change(
+        self,
+        db: aiosqlite.Connection,
+        guild_id: int,
+        kind: ChangeKind,
+        article_id: int | None = None,
+        removed: str | None = None,
+    ) -> None:
+        """Write a change log entry, inside the transaction that made the change."""
+        change_id = await self._next_id(db, CHANGES)
+        await db.execute(
+            CHANGES.insert, CHANGES.row((change_id, guild_id, kind, article_id, removed, _now()))
+        )
+
+    @_guarded
+    async def latest_change(self) -> int:
+        """The number of the last change log entry written (0 before the first)."""
+        return await self._scalar(
+            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
+            "coalesce((SELECT max(id) FROM index_changes), 0))",
+            (CHANGES.name,),
+        )
+
+    @_guarded
+    async def changes_since(self, after: int, limit: int = READ_LIMIT) -> ChangeBatch:
+        """The change log entries numbered above ``after``, oldest first."""
+        rows = await self._select(CHANGES, "WHERE id > ? ORDER BY id LIMIT ?", (after, limit))
+        # Read after the entries: a prune in between makes the batch look incomplete,
+        # never the other way round.
+        pruned = await self._select(CHANGES_PRUNED, "")
+        through = pruned[0][1] if pruned else 0
+        changes = [
+            stored_change(change_id, guild_id, kind, article_id, removed)
+            for change_id, guild_id, kind, article_id, removed, _made_at in rows
+        ]
+        return ChangeBatch(changes, complete=through <= after)
+
+    async def wait_for_changes(self, timeout: float) -> None:
+        """Return when new entries may have been written: SQLite gives no sign of other
+        processes' commits, so this waits ``CHANGE_POLL_SECONDS`` (or ``timeout``)."""
+        await asyncio.sleep(max(0.0, min(timeout, CHANGE_POLL_SECONDS)))
+
+    @_guarded
+    async def prune_changes(self, older_than: timedelta) -> int:
+        """Delete the change log entries written more than ``older_than`` ago; returns
+        how many."""
+        cutoff = _timestamp(datetime.now(UTC) - older_than)
+        async with self._transaction() as db:
+            through = await self._scalar(
+                "SELECT max(id) FROM index_changes WHERE made_at < ?", (cutoff,), db=db
+            )
+            if not through:
+                return 0
+            cursor = await db.execute("DELETE FROM index_changes WHERE id <= ?", (through,))
+            await db.execute("DELETE FROM index_changes_pruned")
+            await db.execute(CHANGES_PRUNED.insert, CHANGES_PRUNED.row((1, through)))
+            return cursor.rowcount
+
     # -- whole stores -----------------------------------------------------------------
 
     @_guarded
@@ -783,6 +860,9 @@ class SQLiteStore:
             return
         async with self._transaction() as db:
             await db.executemany(table.insert, values)
+            if table is PARAGRAPHS:
+                for guild_id in sorted({row[_PARAGRAPH_GUILD] for row in rows}):
+                    await self._log_change(db, int(guild_id), "replaced")
 
     @_guarded
     async def database_size(self) -> int:

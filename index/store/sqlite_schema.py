@@ -59,7 +59,22 @@ PENDING = Table(columns.PENDING.table, columns.PENDING.names)
 SCHEMA_LOG = Table("schema_log", ("version", "applied_at"))
 """One row per migration from ``CHECKSUMS_SINCE`` on: the schema version is kept twice,
 so a damaged ``user_version`` is told apart from a database of a newer version."""
-TABLES = (ARTICLES, PARAGRAPHS, SETTINGS, COUNTERS, AUDIT, QUESTIONS, PENDING, SCHEMA_LOG)
+CHANGES = Table("index_changes", ("id", "guild_id", "kind", "article_id", "removed", "made_at"))
+"""The change log (``index.store.change_log``)."""
+CHANGES_PRUNED = Table("index_changes_pruned", ("id", "through"))
+"""One row: the change log was pruned up to ``through``."""
+TABLES = (
+    ARTICLES,
+    PARAGRAPHS,
+    SETTINGS,
+    COUNTERS,
+    AUDIT,
+    QUESTIONS,
+    PENDING,
+    SCHEMA_LOG,
+    CHANGES,
+    CHANGES_PRUNED,
+)
 
 CHECKSUMS_SINCE = 4
 """The first schema version whose rows carry checksums."""

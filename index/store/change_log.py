@@ -1,0 +1,98 @@
+"""The change log: what happened to each guild's paragraphs, in the order it was committed.
+
+A guild's index lives in one process (the one that owns its Discord shard), but its
+articles can be written by any: the command line, another bot process, a copy between
+stores. So every store writes one entry in the very transaction that adds or removes an
+article, purges a guild or loads copied rows, and the process holding the guild's index
+follows the entries (``index.search.change_follower``) to bring the index up to date
+without rebuilding it.
+
+Entries are numbered in commit order: an entry numbered n is never committed after one
+numbered above n is visible (SQLite has one writer at a time; PostgreSQL writers take a
+transaction lock just before writing their entry, which they hold until they commit).
+A reader therefore only needs the last number it has read.
+
+A removal carries the removed article's title and paragraphs: an index needs an article's
+terms to take it out, and by the time the entry is read the store no longer has them.
+Entries are kept for ``KEEP_CHANGES``; a reader that fell further behind is told so
+(``ChangeBatch.complete``) and lets its indexes go, to be loaded again from the store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from index.models import StoredParagraph
+
+ChangeKind = Literal["added", "removed", "purged", "replaced"]
+"""``added``/``removed``: one article; ``purged``: every article of the guild went;
+``replaced``: the guild's paragraphs were written in bulk (a copy between stores)."""
+CHANGE_KINDS: tuple[ChangeKind, ...] = ("added", "removed", "purged", "replaced")
+
+CHANGE_CHANNEL = "newsbot_changes"
+"""The PostgreSQL notification channel an entry is announced on (payload: the guild)."""
+KEEP_CHANGES = timedelta(hours=24)
+"""How long entries are kept: far longer than any process is away in a restart."""
+READ_LIMIT = 500
+"""Entries read at a time."""
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedArticle:
+    """What a removal took out of the store, enough to take it out of an index."""
+
+    title: str
+    paragraphs: tuple[StoredParagraph, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChange:
+    id: int
+    guild_id: int
+    kind: ChangeKind
+    article_id: int | None
+    removed: RemovedArticle | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeBatch:
+    changes: list[StoredChange]
+    complete: bool
+    """False when entries after the position asked for were already pruned: whoever
+    reads then missed changes, and must not trust what it built from earlier ones."""
+
+
+def removal_record(title: str, paragraphs: Sequence[StoredParagraph]) -> str:
+    """The text kept with a removal entry."""
+    return json.dumps(
+        {"title": title, "paragraphs": [[p.id, p.position, p.text] for p in paragraphs]},
+        ensure_ascii=False,
+    )
+
+
+def read_removal(article_id: int, record: str) -> RemovedArticle:
+    """A removal entry's record back (see ``removal_record``)."""
+    data = json.loads(record)
+    return RemovedArticle(
+        data["title"],
+        tuple(
+            StoredParagraph(int(paragraph_id), article_id, int(position), text)
+            for paragraph_id, position, text in data["paragraphs"]
+        ),
+    )
+
+
+def stored_change(
+    change_id: int, guild_id: int, kind: str, article_id: int | None, record: str | None
+) -> StoredChange:
+    """An entry as a store reads it back."""
+    if kind not in CHANGE_KINDS:
+        raise ValueError(f"change {change_id} is of an unknown kind {kind!r}")
+    removed = None
+    if kind == "removed" and record is not None and article_id is not None:
+        removed = read_removal(article_id, record)
+    return StoredChange(change_id, guild_id, kind, article_id, removed)  # type: ignore[arg-type]

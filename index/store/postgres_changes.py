@@ -1,0 +1,99 @@
+"""Hearing of change log entries the moment they are committed, through PostgreSQL's
+``LISTEN``.
+
+Every transaction that writes a change log entry also notifies ``CHANGE_CHANNEL``; the
+notification is delivered when it commits. One connection of its own (a pooled one would
+stop listening when returned) listens. Notifications sent while it is not connected (the
+server restarting, the network cut) are lost for good, so each time it connects it
+reports a change once, and the reader catches up from the log itself, which keeps every
+entry. A connection that silently stopped answering is found by a ping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import asyncpg
+
+from index.store.change_log import CHANGE_CHANNEL
+
+log = logging.getLogger(__name__)
+
+PING_SECONDS = 2.0
+"""How often a quiet listening connection is checked, and how long a check may take."""
+RECONNECT_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)
+"""Waits between attempts to connect again; the last one repeats."""
+
+
+class ChangeListener:
+    """Listens on ``CHANGE_CHANNEL`` from the first ``wait`` until ``close``."""
+
+    def __init__(self, url: str, *, connect_options: dict[str, Any] | None = None) -> None:
+        self._url = url
+        self._connect_options = connect_options or {}
+        self._heard = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.connections = 0
+        """How many times the listener has connected (a reconnection counts)."""
+
+    async def wait(self, timeout: float) -> None:
+        """Return when a change was announced (or the listener connected again, when
+        changes may have been missed) since the last return, or after ``timeout``."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._listen(), name="change-listener")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._heard.wait(), timeout)
+        self._heard.clear()
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _listen(self) -> None:
+        failures = 0
+        while True:
+            try:
+                connection = await asyncpg.connect(self._url, **self._connect_options)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
+                if failures == 0:
+                    log.info("cannot listen for changes yet (%s); trying again", error or "")
+                failures += 1
+                await asyncio.sleep(delay)
+                continue
+            try:
+                await self._hold(connection)
+            finally:
+                connection.terminate()
+            failures = 0
+
+    async def _hold(self, connection: asyncpg.Connection) -> None:
+        """Listen on ``connection`` until it is lost."""
+        lost = asyncio.Event()
+        connection.add_termination_listener(lambda _connection: lost.set())
+        try:
+            await connection.add_listener(CHANGE_CHANNEL, self._on_notification)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return
+        self.connections += 1
+        if self.connections > 1:
+            log.info("listening for changes again; catching up on what was missed")
+        self._heard.set()  # whatever was announced while not listening
+        while not lost.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lost.wait(), PING_SECONDS)
+                return
+            try:
+                await asyncio.wait_for(connection.fetchval("SELECT 1"), PING_SECONDS)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                log.info("the connection listening for changes was lost")
+                return
+
+    def _on_notification(self, *_details: object) -> None:
+        self._heard.set()
