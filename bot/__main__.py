@@ -40,6 +40,9 @@ from index.store.copy import copy_to
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 CREATING_COMMANDS = frozenset({"run", "console", "ingest"})
 """The commands that may create a missing database; the others only use one."""
+FOLLOWING_COMMANDS = frozenset({"run", "console"})
+"""The commands that run for long, and so keep their indexes in step with other
+processes' changes; the others answer once and stop."""
 PAGE_SIZE = 50
 LARGEST_ID = 2**63 - 1
 """Discord's ids (snowflakes) and the store's are positive and fit in 64 signed bits."""
@@ -186,7 +189,12 @@ async def _with_engine(
     database = getattr(args, "db", None) or settings.database
     guild = getattr(args, "guild", None)
     guild = settings.console_guild_id if guild is None else guild
-    engine = await open_engine(settings, database, create=command in CREATING_COMMANDS)
+    engine = await open_engine(
+        settings,
+        database,
+        create=command in CREATING_COMMANDS,
+        follow_changes=command in FOLLOWING_COMMANDS,
+    )
     async with engine:
         return await handler(engine, guild, args, settings)
 

@@ -44,6 +44,7 @@ from index.models import (
 from index.search.ask import QUESTIONS_ANSWERED, Asker
 from index.search.bm25 import Hit
 from index.search.bm25_kernels import compile_kernels
+from index.search.change_follower import ChangeFollower
 from index.search.guild_indexes import GuildIndexes, keep_out_of_full_collections
 from index.search.remembered import RememberedQuestions
 from index.search.snapshot import remove_leftovers
@@ -92,6 +93,7 @@ class Engine:
             store, self._indexes, self._configs, self.config, fetcher=fetcher, extractor=extractor
         )
         self._pending = PendingWork(store)
+        self._follower = ChangeFollower(store, self._indexes)
 
     @classmethod
     async def open(
@@ -102,9 +104,12 @@ class Engine:
         index_dir: Path | None = None,
         fetcher: Fetcher | None = None,
         extractor: Extractor | None = None,
+        follow_changes: bool = True,
     ) -> Engine:
         """An engine over ``store`` (opened; the engine closes it). Index snapshots are
-        kept in ``index_dir``, a local cache checked against the store; None keeps none."""
+        kept in ``index_dir``, a local cache checked against the store; None keeps none.
+        ``follow_changes`` keeps the indexes in memory in step with changes other
+        processes make (see ``search.change_follower``); a one-off command needs not."""
         # Compiled here, off the loop, and not by the first question (seconds when numba
         # has no cached copy yet, during which the bot could not answer anything).
         await asyncio.to_thread(compile_kernels)
@@ -112,10 +117,14 @@ class Engine:
         if index_dir is not None:
             for leftover in await asyncio.to_thread(remove_leftovers, index_dir):
                 log.info("removed %s, left by a snapshot write that did not finish", leftover.name)
-        return cls(store, config, fetcher=fetcher, extractor=extractor, snapshot_dir=index_dir)
+        engine = cls(store, config, fetcher=fetcher, extractor=extractor, snapshot_dir=index_dir)
+        if follow_changes:
+            await engine._follower.start()
+        return engine
 
     async def close(self) -> None:
         try:
+            await self._follower.close()
             await self._writes.close()
             await self._indexes.close()
             await self._pipeline.close()
@@ -149,6 +158,12 @@ class Engine:
         changed."""
         await self._indexes.unload(guild_id)
         self._configs.forget(guild_id)
+
+    async def apply_changes(self) -> int:
+        """Apply to the indexes in memory every change other processes committed so far
+        (the engine does it by itself when opened with ``follow_changes``, within
+        moments); returns how many change log entries were read."""
+        return await self._follower.catch_up()
 
     def loaded_guilds(self) -> list[int]:
         """The guilds whose index is in memory, least recently used first."""

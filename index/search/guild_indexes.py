@@ -95,6 +95,15 @@ class GuildIndexes:
             yield IndexChange(self, guild_id, self._loaded.get(guild_id, before))
 
     @asynccontextmanager
+    async def changing_loaded(self, guild_id: int) -> AsyncIterator[IndexChange | None]:
+        """``changing`` for an index only if it is in memory (None otherwise): a change
+        made by another process needs no index loaded for it, since one loaded later is
+        read from the store, which has the change already."""
+        async with self._lock(guild_id):
+            index = self._loaded.get(guild_id)
+            yield None if index is None else IndexChange(self, guild_id, index)
+
+    @asynccontextmanager
     async def dropping(self, guild_id: int) -> AsyncIterator[None]:
         """Hold the guild while all its stored paragraphs are deleted; when that succeeds,
         its index goes too, from memory and from the index folder."""
@@ -242,22 +251,34 @@ class IndexChange:
             raise
         self._indexes._changed.add(self._guild_id)
 
+    def holds(self, article_id: int) -> bool:
+        """Whether the index has the article (a change made elsewhere may be applied
+        already, or never was: the store's change log is read by every process)."""
+        return article_id in self._index
+
     async def remove_article(
         self, article: ArticleInfo, paragraphs: Sequence[StoredParagraph]
     ) -> None:
         """Unindex an article already deleted from the store, compacting the index when
         enough of it is dead. A failure is logged: the store no longer holds the article,
         and the index, dropped, is built again from the store when next used."""
+        await self.remove_paragraphs(article.id, article.title, paragraphs)
+
+    async def remove_paragraphs(
+        self, article_id: int, title: str, paragraphs: Sequence[StoredParagraph]
+    ) -> None:
+        """``remove_article`` given only what the index needs: the article's id, its
+        title and its paragraphs as they were stored."""
         terms = await asyncio.to_thread(
-            self._indexes.paragraph_terms, article.title, [p.text for p in paragraphs]
+            self._indexes.paragraph_terms, title, [p.text for p in paragraphs]
         )
         index = self._index
         try:
             await asyncio.to_thread(
-                index.remove_article, article.id, _with_ids(paragraphs, terms), compact=False
+                index.remove_article, article_id, _with_ids(paragraphs, terms), compact=False
             )
         except Exception:
-            log.exception("guild %s: could not unindex article %d", self._guild_id, article.id)
+            log.exception("guild %s: could not unindex article %d", self._guild_id, article_id)
             self._indexes._forget(self._guild_id)
             return
         if index.wants_compaction:
