@@ -63,11 +63,16 @@ def use_discord_endpoints(settings: Settings) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-class NewsBot(commands.Bot):
+class NewsBot(commands.AutoShardedBot):
     """The bot. ``setup_hook`` wires what the cogs share before loading them: the
     ``engine``, ``answers`` (answer messages and their More button) and
     ``shared_messages`` (what a posted message shares, read for the engine). Cogs use
-    these, never each other."""
+    these, never each other.
+
+    It runs the shards ``SHARD_IDS`` of ``SHARD_COUNT`` (one shard of one by default):
+    Discord sends it only the events of those shards' guilds, so the indexes it loads,
+    the work it resumes and the snapshots it saves are its own guilds' alone. Other
+    processes run the other shards over the same database."""
 
     engine: Engine
     answers: Answers
@@ -89,6 +94,8 @@ class NewsBot(commands.Bot):
             # Commands are for servers: installed to a guild, used in its channels.
             allowed_contexts=app_commands.AppCommandContext(guild=True),
             allowed_installs=app_commands.AppInstallationType(guild=True),
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
             **options,
         )
         self.settings = settings
@@ -177,7 +184,14 @@ class NewsBot(commands.Bot):
         """Prefix commands are not used; the cogs listen to messages themselves."""
 
     async def on_ready(self) -> None:
-        log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
+        shards = ", ".join(str(shard) for shard in sorted(self.shards))
+        log.info(
+            "connected as %s to %d guild(s) on shard(s) %s of %s",
+            self.user,
+            len(self.guilds),
+            shards,
+            self.shard_count,
+        )
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         # The guild's data stays until a moderator purges it; only memory is freed.
@@ -254,5 +268,5 @@ def run_on_discord(settings: Settings) -> int:
     return EXIT_OK
 
 
-_REFUSED_CLOSE_CODES = frozenset({4004, 4013, 4014})
-"""Gateway close codes for a refused token or refused intents."""
+_REFUSED_CLOSE_CODES = frozenset({4004, 4010, 4011, 4013, 4014})
+"""Gateway close codes for a refused token, refused shard settings or refused intents."""

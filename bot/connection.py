@@ -21,6 +21,8 @@ INTENT_REFUSED = (
 )
 _AUTHENTICATION_FAILED = 4004
 _DISALLOWED_INTENTS = (4013, 4014)
+SHARDING_REQUIRED = 4011
+INVALID_SHARD = 4010
 _UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
 
 
@@ -102,6 +104,17 @@ def _closed(error: discord.ConnectionClosed) -> str:
         return TOKEN_REFUSED
     if error.code in _DISALLOWED_INTENTS:
         return INTENT_REFUSED
+    if error.code == SHARDING_REQUIRED:
+        return (
+            "Discord requires this bot to be sharded: it is in too many servers for one "
+            "connection. Set SHARD_COUNT=auto (or a number, the same in every process) and "
+            "start again; see 'Running several processes' in the README."
+        )
+    if error.code == INVALID_SHARD:
+        return (
+            "Discord refused the shard settings: SHARD_IDS must be below SHARD_COUNT, and "
+            "SHARD_COUNT must be a number Discord accepts for this bot."
+        )
     reason = f": {error.reason}" if error.reason else ""
     return f"Discord closed the connection (code {error.code}{reason})."
 

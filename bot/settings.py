@@ -6,7 +6,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -21,6 +21,8 @@ from index.store.location import StoreLocation, parse_location
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DISCORD_ATTACHMENT_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
 """Where Discord serves the files attached to messages."""
+MAX_SHARDS = 65_536
+"""A ceiling far above any bot's shard count, to catch a mistyped number."""
 T = TypeVar("T")
 
 _HOST_NAME = re.compile(
@@ -54,6 +56,14 @@ class Settings:
     discord_test_guild_id: int | None = None
     questions_per_minute: int = 6
     attachment_hosts: tuple[str, ...] = DISCORD_ATTACHMENT_HOSTS
+    shard_count: int | None = 1
+    """``SHARD_COUNT``: how many shards the whole deployment has (every process must be
+    told the same); None (``auto``) asks Discord for its recommendation."""
+    shard_ids: tuple[int, ...] | None = None
+    """``SHARD_IDS``: the shards this process runs; None runs every shard."""
+    index_memory_mb: int | None = None
+    """``INDEX_MEMORY_MB``: the most the guild indexes of this process may hold; None
+    sets no limit."""
 
     @property
     def database(self) -> str | Path:
@@ -126,7 +136,17 @@ class Settings:
             discord_test_guild_id=get("DISCORD_TEST_GUILD_ID", int, None),
             questions_per_minute=get("QUESTIONS_PER_MINUTE", int, defaults.questions_per_minute),
             attachment_hosts=get("ATTACHMENT_HOSTS", parse_host_list, defaults.attachment_hosts),
+            shard_count=get("SHARD_COUNT", parse_shard_count, defaults.shard_count),
+            index_memory_mb=get("INDEX_MEMORY_MB", int, None),
         )
+        shard_ids = values.get("SHARD_IDS", "").strip()
+        if shard_ids:
+            if settings.shard_count is None:
+                raise SettingsError(
+                    "SHARD_IDS needs SHARD_COUNT as a number (the same in every process), "
+                    "not auto: which shards a process runs depends on how many there are"
+                )
+            settings = replace(settings, shard_ids=parse_shard_ids(shard_ids, settings.shard_count))
         settings.validate()
         return settings
 
@@ -145,8 +165,57 @@ class Settings:
                 raise SettingsError(f"{name.upper()} must be an http(s) or ws(s) URL")
         if not self.attachment_hosts:
             raise SettingsError("ATTACHMENT_HOSTS must list at least one host name")
+        if self.shard_count is not None and not 1 <= self.shard_count <= MAX_SHARDS:
+            raise SettingsError(f"SHARD_COUNT must be auto or a number from 1 to {MAX_SHARDS}")
+        if self.index_memory_mb is not None and self.index_memory_mb < 1:
+            raise SettingsError("INDEX_MEMORY_MB must be at least 1 (or empty for no limit)")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+
+
+def parse_shard_count(raw: str) -> int | None:
+    """``SHARD_COUNT``: a whole number, or ``auto`` (None: Discord's recommendation)."""
+    if raw.lower() == "auto":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(
+            f"SHARD_COUNT={raw!r} is not a number; write a whole number such as 4, or auto"
+        ) from None
+
+
+def parse_shard_ids(raw: str, count: int) -> tuple[int, ...]:
+    """``SHARD_IDS``: shard numbers and ranges separated by commas (``0-3``, ``4,5``,
+    ``0-1,6``), each below ``count``; returns them sorted, each once."""
+    shards: set[int] = set()
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        low, dash, high = part.partition("-")
+        try:
+            first = int(low)
+            last = int(high) if dash else first
+        except ValueError:
+            raise SettingsError(
+                f"SHARD_IDS: {part!r} is not a shard number or a range such as 0-3"
+            ) from None
+        if first > last:
+            raise SettingsError(f"SHARD_IDS: the range {part!r} runs backwards")
+        if first < 0 or last >= count:
+            raise SettingsError(
+                f"SHARD_IDS: {part!r} is outside 0-{count - 1}, the shards SHARD_COUNT={count} has"
+            )
+        shards.update(range(first, last + 1))
+    if not shards:
+        raise SettingsError("SHARD_IDS lists no shard; leave it empty to run every shard")
+    return tuple(sorted(shards))
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard whose connection receives a guild's events, as Discord assigns it."""
+    return (guild_id >> 22) % shard_count
 
 
 def parse_host_list(raw: str) -> tuple[str, ...]:

@@ -69,6 +69,8 @@ CASES = [
     (closed(4004), "refused the token"),
     (closed(4014), "Message Content intent"),
     (closed(4012), "closed the connection (code 4012)"),
+    (closed(4011), "requires this bot to be sharded"),
+    (closed(4010), "SHARD_IDS must be below SHARD_COUNT"),
     (http_error(502, "Bad Gateway", "upstream"), "answered 502 (Bad Gateway: upstream)"),
     (discord.GatewayNotFound(), "DISCORD_GATEWAY_URL"),
 ]

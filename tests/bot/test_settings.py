@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from bot.settings import PROJECT_ROOT, Settings, SettingsError
+from bot.settings import PROJECT_ROOT, Settings, SettingsError, shard_of
 
 
 def test_defaults_without_environment():
@@ -127,3 +128,59 @@ def test_a_database_url_that_names_no_store_is_refused_in_words(value, words):
     with pytest.raises(SettingsError, match=words) as refused:
         Settings.load(env_file=None, environ={"DATABASE_URL": value})
     assert "DATABASE_URL" in str(refused.value)
+
+
+# -- shards and the memory budget ---------------------------------------------------------
+
+
+def test_one_shard_of_one_with_no_memory_limit_by_default():
+    settings = Settings.load(env_file=None, environ={})
+    assert (settings.shard_count, settings.shard_ids, settings.index_memory_mb) == (1, None, None)
+
+
+@pytest.mark.parametrize(
+    ("count", "ids", "expected"),
+    [
+        ("4", "0-3", (0, 1, 2, 3)),
+        ("8", "4,5", (4, 5)),
+        ("8", " 6 , 0-1 ,1", (0, 1, 6)),
+        ("2", "1", (1,)),
+    ],
+)
+def test_shard_ids_are_numbers_and_ranges_below_the_count(count, ids, expected):
+    settings = Settings.load(env_file=None, environ={"SHARD_COUNT": count, "SHARD_IDS": ids})
+    assert settings.shard_count == int(count)
+    assert settings.shard_ids == expected
+
+
+def test_auto_asks_discord_for_the_shard_count():
+    assert Settings.load(env_file=None, environ={"SHARD_COUNT": "auto"}).shard_count is None
+    assert Settings.load(env_file=None, environ={"SHARD_COUNT": "AUTO"}).shard_count is None
+
+
+@pytest.mark.parametrize(
+    ("environ", "says"),
+    [
+        ({"SHARD_COUNT": "two"}, "SHARD_COUNT='two' is not a number"),
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT must be auto or a number from 1"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "2"}, "outside 0-1"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "3-1"}, "runs backwards"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "a-b"}, "not a shard number or a range"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": ","}, "lists no shard"),
+        ({"SHARD_COUNT": "auto", "SHARD_IDS": "0"}, "SHARD_IDS needs SHARD_COUNT as a number"),
+        ({"SHARD_IDS": "1"}, "outside 0-0"),
+        ({"INDEX_MEMORY_MB": "0"}, "INDEX_MEMORY_MB must be at least 1"),
+        ({"INDEX_MEMORY_MB": "lots"}, "INDEX_MEMORY_MB='lots' is not a valid value"),
+    ],
+)
+def test_shard_and_memory_settings_that_cannot_work_are_refused_in_words(environ, says):
+    with pytest.raises(SettingsError, match=re.escape(says)):
+        Settings.load(env_file=None, environ=environ)
+
+
+def test_a_guild_belongs_to_the_shard_discord_sends_its_events_to():
+    # Discord's documented example: this guild is on shard 0 of 1 and (>> 22) % 2 of 2.
+    guild = 197_038_439_483_310_086
+    assert shard_of(guild, 1) == 0
+    assert shard_of(guild, 2) == (guild >> 22) % 2
+    assert {shard_of(guild + (n << 22), 4) for n in range(4)} == {0, 1, 2, 3}
