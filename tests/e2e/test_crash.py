@@ -9,22 +9,17 @@ one rebuilt from the store. On every store: the process is given the store's URL
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from index.ingest.paste import parse_paste
 from tests.conftest import SEED
 from tests.e2e.test_bot import ALICE, GUILD, NEWS, TOKEN, fake  # noqa: F401  (fixture)
+from tests.support.bot_process import BotProcess, bot_environment, wait_for
 from tests.support.engines import open_engine
 from tests.support.fake_discord import FakeDiscord
 
-ROOT = Path(__file__).resolve().parents[2]
 KILL_ROUNDS = 6
 POSTS_PER_ROUND = 10
 
@@ -37,71 +32,21 @@ def article_text(number: int, rng: random.Random) -> str:
     return "\n\n".join([f"Dispatch {number} from the border", *chosen, marker])
 
 
-class BotProcess:
-    def __init__(
-        self, fake: FakeDiscord, database: str, data_dir: Path, index_dir: Path, log_path: Path
-    ) -> None:
-        self.env = {
-            **os.environ,
-            "DISCORD_TOKEN": TOKEN,
-            "DISCORD_API_BASE": fake.rest_base,
-            "DISCORD_GATEWAY_URL": str(fake.gateway_url),
-            "DATABASE_URL": database,
-            "DATA_DIR": str(data_dir),
-            "INDEX_DIR": str(index_dir),
-            "LOG_LEVEL": "DEBUG",
-            "PYTHONFAULTHANDLER": "1",
-        }
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def ensure_stopped(self) -> None:
-        """Never leave a bot process behind, whatever the test did."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.send_signal(signal.SIGABRT)
-            self.process.wait(timeout=10)
-            raise
-
-
-async def wait_for(condition, what: str, seconds: float = 60.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def emojis(fake: FakeDiscord, message: dict) -> set[str]:
     return {r.emoji for r in fake.reactions_on(int(message["id"])) if r.added}
 
 
 @pytest.fixture
 def bot_process(fake, store_url, tmp_path):
-    bot = BotProcess(fake, store_url, tmp_path / "data", tmp_path / "index", tmp_path / "bot.log")
+    env = bot_environment(
+        fake.rest_base,
+        str(fake.gateway_url),
+        TOKEN,
+        DATABASE_URL=store_url,
+        DATA_DIR=tmp_path / "data",
+        INDEX_DIR=tmp_path / "index",
+    )
+    bot = BotProcess(env, tmp_path / "bot.log")
     yield bot
     bot.ensure_stopped()
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 from collections.abc import AsyncIterator
+from typing import Any
 
+import aiohttp
 import discord
 import pytest
 from discord import app_commands
@@ -410,3 +413,222 @@ async def test_uploads_edits_deletes_and_modals(fake: FakeDiscord, bot: MiniBot)
     await sent.delete()
     assert fake.deleted == [sent.id]
     assert all(m["id"] != str(sent.id) for m in fake.channel_history(CHANNEL))
+
+
+# -------------------------------------------------------------------------------- sharding
+
+
+class ShardBot(commands.AutoShardedBot):
+    """A sharded bot that notes through which shard each message came, and answers in guilds."""
+
+    def __init__(self, **sharding: Any) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.members = True
+        intents.guild_messages = True
+        intents.dm_messages = True
+        intents.message_content = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            guild_ready_timeout=0.05,
+            **sharding,
+        )
+        self.seen: list[tuple[str, int | None]] = []
+        """(content, shard of its guild or None in DMs) of every user message."""
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """No 5 s pause before each shard's IDENTIFY: the fake does not limit identifies."""
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot:
+            return
+        shard = None if message.guild is None else message.guild.shard_id
+        self.seen.append((message.content, shard))
+        if message.guild is not None:
+            await message.channel.send(f"shard {shard} saw: {message.content}")
+
+
+def add_guilds_on_shards(fake: FakeDiscord, count: int, per_shard: int) -> dict[int, list[int]]:
+    """``per_shard`` joined guilds on each of ``count`` shards, each with Alice and a channel
+    whose id is the guild's id + 1; returns the guild ids by shard."""
+    guilds: dict[int, list[int]] = {}
+    for shard in range(count):
+        for n in range(per_shard):
+            guild_id = FakeDiscord.guild_id_on_shard(shard, count, n)
+            fake.add_guild(guild_id, f"Guild {shard}.{n}", OWNER)
+            fake.add_channel(guild_id, guild_id + 1, "general")
+            fake.add_member(guild_id, ALICE, "alice")
+            guilds.setdefault(shard, []).append(guild_id)
+    return guilds
+
+
+def frames(fake: FakeDiscord, shard: int, event: str) -> list[dict[str, Any]]:
+    return [frame for frame in fake.dispatches_of(shard) if frame["t"] == event]
+
+
+def message_ids(fake: FakeDiscord, shard: int) -> set[str]:
+    return {frame["d"]["id"] for frame in frames(fake, shard, "MESSAGE_CREATE")}
+
+
+def test_guild_ids_land_on_the_shard_asked_for() -> None:
+    ids = {
+        (shard, count, n): FakeDiscord.guild_id_on_shard(shard, count, n)
+        for count in (1, 2, 3, 16)
+        for shard in range(count)
+        for n in range(3)
+    }
+    for (shard, count, _n), guild_id in ids.items():
+        assert FakeDiscord.shard_of(guild_id, count) == shard
+        # A snowflake of January 2024 (Discord's epoch is 2015).
+        assert discord.utils.snowflake_time(guild_id).year == 2024
+    assert len(set(ids.values())) == len(ids)
+    assert FakeDiscord.shard_of(41771983423143936, 2) == (41771983423143936 >> 22) % 2
+    with pytest.raises(ValueError):
+        FakeDiscord.guild_id_on_shard(2, 2)
+
+
+async def test_gateway_bot_recommends_one_shard_per_so_many_guilds() -> None:
+    async with FakeDiscord(app_id=APP_ID, bot_user=BOT_USER, guilds_per_shard=2) as fake:
+
+        async def recommended() -> int:
+            async with (
+                aiohttp.ClientSession() as http,
+                http.get(f"{fake.rest_base}/gateway/bot") as response,
+            ):
+                body = await response.json()
+            assert body["url"] == str(fake.gateway_url)
+            return body["shards"]
+
+        assert await recommended() == 1  # no guild yet: still one shard
+        for n in range(5):
+            fake.add_guild(FakeDiscord.guild_id_on_shard(0, 1, n), f"Guild {n}", OWNER)
+        fake.add_guild(FakeDiscord.guild_id_on_shard(0, 1, 9), "Not joined", OWNER, joined=False)
+        assert await recommended() == 3  # 5 joined guilds, 2 a shard
+        assert fake.recommended_shards == 3
+
+
+async def test_one_client_runs_both_shards_and_gets_each_guild_on_its_shard(
+    errors: ErrorCapture,
+) -> None:
+    async with FakeDiscord(
+        app_id=APP_ID, bot_user=BOT_USER, token=TOKEN, guilds_per_shard=2
+    ) as fake:
+        guilds = add_guilds_on_shards(fake, count=2, per_shard=2)
+        # No shard count given: discord.py asks GET /gateway/bot, which recommends 2.
+        async with fake.run_bot(ShardBot(), TOKEN) as bot:
+            assert ("GET", "/gateway/bot") in [(c.method, c.path) for c in fake.requests]
+            assert bot.shard_count == 2
+            assert fake.identified_shards == [(0, 2), (1, 2)]
+            assert fake.connected_shards == {0, 1}
+            assert {g.id for g in bot.guilds} == set(guilds[0] + guilds[1])
+            for shard, ids in guilds.items():
+                assert [bot.get_guild(g).shard_id for g in ids] == [shard, shard]
+                (ready,) = frames(fake, shard, "READY")
+                assert ready["d"]["shard"] == [shard, 2]
+                assert [int(g["id"]) for g in ready["d"]["guilds"]] == ids
+                assert [int(f["d"]["id"]) for f in frames(fake, shard, "GUILD_CREATE")] == ids
+
+            on_shard_one = guilds[1][0]
+            message = await fake.user_message(on_shard_one, on_shard_one + 1, ALICE, "hello")
+            reply = await fake.wait_for_message(on_shard_one + 1)
+            assert reply["content"] == "shard 1 saw: hello"
+            assert message["id"] in message_ids(fake, 1)
+            assert message["id"] not in message_ids(fake, 0)
+
+            dm = await fake.user_dm(ALICE, "a direct word")
+            await fake.wait_until(lambda: ("a direct word", None) in bot.seen, "the DM")
+            assert dm["id"] in message_ids(fake, 0) and dm["id"] not in message_ids(fake, 1)
+            assert bot.seen == [("hello", 1), ("a direct word", None)]
+
+
+async def test_two_processes_each_get_only_their_shards_guilds(errors: ErrorCapture) -> None:
+    async with FakeDiscord(app_id=APP_ID, bot_user=BOT_USER, token=TOKEN) as fake:
+        guilds = add_guilds_on_shards(fake, count=2, per_shard=2)
+        later = FakeDiscord.guild_id_on_shard(1, 2, 5)
+        fake.add_guild(later, "Later Guild", OWNER, joined=False)
+        first, second = guilds[0][0], guilds[1][0]
+        # No session yet: a guild's message waits for the READY of the shard holding it.
+        early = await fake.user_message(second, second + 1, ALICE, "early")
+
+        async with fake.run_bot(ShardBot(shard_count=2, shard_ids=[0]), TOKEN) as zero:
+            assert fake.connected_shards == {0}
+            assert {g.id for g in zero.guilds} == set(guilds[0])
+            assert early["id"] not in message_ids(fake, 0)
+
+            async with fake.run_bot(ShardBot(shard_count=2, shard_ids=[1]), TOKEN) as one:
+                assert fake.connected_shards == {0, 1}
+                assert {g.id for g in one.guilds} == set(guilds[1])
+                reply = await fake.wait_for_message(second + 1)
+                assert reply["content"] == "shard 1 saw: early"
+
+                await fake.user_message(first, first + 1, ALICE, "for shard zero")
+                reply = await fake.wait_for_message(first + 1)
+                assert reply["content"] == "shard 0 saw: for shard zero"
+                await fake.user_dm(ALICE, "a direct word")
+                await fake.wait_until(lambda: ("a direct word", None) in zero.seen, "the DM")
+                assert zero.seen == [("for shard zero", 0), ("a direct word", None)]
+                assert one.seen == [("early", 1)]
+
+                # Member requests go out, and come back, on the shard holding the guild.
+                members = await asyncio.wait_for(one.get_guild(second).chunk(), fake.timeout)
+                assert ALICE in {m.id for m in members}
+
+                await fake.join_guild(later)
+                await fake.wait_until(lambda: one.get_guild(later), "the new guild on shard 1")
+                assert zero.get_guild(later) is None
+                assert not any(int(f["d"]["id"]) == later for f in frames(fake, 0, "GUILD_CREATE"))
+
+                # Shard 0 (not the latest session) reconnects and resumes; shard 1 stays.
+                await fake.send_reconnect(shard=0)
+                assert not fake.is_connected(0) and fake.is_connected(1)
+                await fake.user_message(first, first + 1, ALICE, "while away")
+                reply = await fake.wait_for_message(first + 1)
+                assert reply["content"] == "shard 0 saw: while away"
+                assert fake.resume_count == 1
+
+                # Shard 1 must identify anew; only its session is replaced.
+                await fake.invalidate_session(shard=1)
+                assert fake.connected_shards == {0}
+                await fake.wait_until(lambda: fake.connected_shards == {0, 1}, "shard 1 back")
+                assert fake.identified_shards == [(0, 2), (1, 2), (1, 2)]
+                await fake.user_message(second, second + 1, ALICE, "after the new session")
+                reply = await fake.wait_for_message(second + 1)
+                assert reply["content"] == "shard 1 saw: after the new session"
+                assert fake.resume_count == 1
+                assert [content for content, _shard in zero.seen] == [
+                    "for shard zero",
+                    "a direct word",
+                    "while away",
+                ]
+                assert one.seen == [("early", 1), ("after the new session", 1)]
+
+
+async def test_too_many_guilds_for_a_session_or_a_shard_out_of_range_is_refused(
+    errors: ErrorCapture,
+) -> None:
+    async with FakeDiscord(
+        app_id=APP_ID, bot_user=BOT_USER, token=TOKEN, max_guilds_per_session=2
+    ) as fake:
+        add_guilds_on_shards(fake, count=2, per_shard=1)
+        fake.add_guild(FakeDiscord.guild_id_on_shard(0, 2, 1), "Third Guild", OWNER)
+
+        async def refusal(client: discord.Client) -> int:
+            with fake.patch_discord(), pytest.raises(discord.ConnectionClosed) as closed:
+                await asyncio.wait_for(client.start(TOKEN), fake.timeout)
+            await client.close()
+            return closed.value.code
+
+        intents = discord.Intents.none()
+        intents.guilds = True
+        # One session would hold 3 guilds, more than 2: "Sharding required."
+        assert await refusal(discord.Client(intents=intents)) == 4011
+        # Shard 2 of 2 does not exist: "Invalid shard."
+        assert await refusal(discord.Client(intents=intents, shard_id=2, shard_count=2)) == 4010
+        assert fake.identified_shards == [None, (2, 2)]
+        assert not fake.connected and fake.connected_shards == set()
+
+        # Two shards hold 2 guilds and 1: accepted.
+        async with fake.run_bot(ShardBot(shard_count=2), TOKEN) as bot:
+            assert fake.connected_shards == {0, 1}
+            assert len(bot.guilds) == 3

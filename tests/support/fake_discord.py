@@ -12,6 +12,13 @@ then acts as the users (``user_message``, ``slash``, ``click``, ...) and waits f
 does (``wait_for_message``, ``wait_for_response``, ...).  Every wait has a timeout and raises a
 plain ``AssertionError`` that says what was expected and what was seen instead.
 
+Sharding works as on Discord, so that several bot processes (or one process running several
+shards) can share one fake: each IDENTIFY with ``shard: [id, count]`` opens that shard's session
+beside the others (an IDENTIFY without it is the unsharded session, holding every guild), and a
+session is sent only the guilds, and the guild events, of its shard; events outside guilds
+(DMs) go to shard 0.  ``GET /gateway/bot`` recommends a shard count (``guilds_per_shard``), and
+a session that would hold more than ``max_guilds_per_session`` guilds is refused (4011).
+
 Facts about discord.py 2.7 this fake relies on (checked against its source and by the self-tests
 in ``tests/e2e/test_fake_discord.py``):
 
@@ -36,6 +43,21 @@ in ``tests/e2e/test_fake_discord.py``):
 * Unless a bot asks for the GUILD_MEMBERS intent, GUILD_CREATE carries only the bot's own member
   (as on Discord); without MESSAGE_CONTENT, other users' messages arrive with empty content
   unless they mention the bot.
+* Sharding (``shard.py``, ``gateway.py``, ``state.py``): every shard is its own websocket and
+  session.  IDENTIFY carries ``shard: [id, count]`` whenever the client has a shard id and a
+  shard count (an ``AutoShardedClient`` always does; a plain ``Client`` given ``shard_id`` and
+  ``shard_count`` too).  The sharded connection state reads ``READY.shard[0]`` to know which
+  shard is ready, so READY must echo ``shard``.  A guild's shard is ``(guild_id >> 22) %
+  shard_count`` (``Guild.shard_id``; ``AutoShardedClient`` sends a guild's gateway requests,
+  such as REQUEST_MEMBERS, on that shard's websocket).  The parsers share one cache across
+  shards, so only the server's routing keeps a process from seeing other shards' guilds.
+* ``AutoShardedClient`` with ``shard_count`` connects to ``DEFAULT_GATEWAY``; without it, it
+  calls ``GET /gateway/bot`` and uses the ``shards`` and ``url`` of the answer.  It launches
+  ``shard_ids`` (default all) one after the other, and ``before_identify_hook`` sleeps 5 s
+  before every IDENTIFY but the process's first (a test client may override it).
+* Close codes 4004 and 4010-4014 are not reconnected: ``start()`` raises
+  ``ConnectionClosed`` carrying the code (4014 becomes ``PrivilegedIntentsRequired``), for a
+  plain client from its connect loop, for an ``AutoShardedClient`` through the shard's worker.
 """
 
 from __future__ import annotations
@@ -94,6 +116,9 @@ T = TypeVar("T")
 log = logging.getLogger("fake_discord")
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
+_GUILD_ID_BASE_MS = 284_000_000_000
+"""Milliseconds after Discord's epoch (January 2024) where the timestamps of
+``FakeDiscord.guild_id_on_shard`` ids begin."""
 API_VERSION = 10
 MAX_CONTENT = 2000
 
@@ -201,6 +226,45 @@ def _id_of(obj: int | str | Mapping[str, Any]) -> int:
     if isinstance(obj, Mapping):
         return int(obj["id"])
     return int(obj)
+
+
+ShardKey = tuple[int, int] | None
+"""A session's ``(shard id, shard count)`` from its IDENTIFY, or None when unsharded."""
+
+
+def _shard_of(guild_id: int, count: int) -> int:
+    """Discord's rule: the shard that holds a guild among ``count`` shards."""
+    return (int(guild_id) >> 22) % int(count)
+
+
+def _event_guild(event: str, data: Mapping[str, Any]) -> int | None:
+    """The guild a dispatch belongs to (which decides its shard), None outside guilds."""
+    if event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"):
+        return int(data["id"])
+    if data.get("guild_id") is not None:
+        return int(data["guild_id"])
+    return None
+
+
+def _shard_key(shard: Any) -> ShardKey:
+    """An IDENTIFY's ``shard`` as ``(id, count)``, None when absent; ValueError when it is
+    not two integers, the count is below 1 or the id outside ``0..count-1``."""
+    if shard is None:
+        return None
+    two_ints = isinstance(shard, list | tuple) and len(shard) == 2
+    if not two_ints or not all(type(part) is int for part in shard):
+        raise ValueError(f"not a shard: {shard!r}")
+    shard_id, count = shard
+    if count < 1 or not 0 <= shard_id < count:
+        raise ValueError(f"no shard {shard_id} of {count}")
+    return (shard_id, count)
+
+
+def _identified_shard(shard: Any) -> tuple[Any, ...] | None:
+    """An IDENTIFY's ``shard`` as sent, as a tuple (None when absent)."""
+    if shard is None:
+        return None
+    return tuple(shard) if isinstance(shard, list | tuple) else (shard,)
 
 
 def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -484,7 +548,7 @@ class _Connection:
 class _Session:
     id: str
     intents: int
-    shard: list[int] | None
+    shard: ShardKey
     events: list[JSON] = field(default_factory=list)
     """The dispatches of this session not forgotten yet; the frame at index i has
     sequence ``base + i + 1``."""
@@ -495,6 +559,31 @@ class _Session:
     @property
     def seq(self) -> int:
         return self.base + len(self.events)
+
+    @property
+    def shard_id(self) -> int:
+        """The shard id; an unsharded session is shard 0 (of 1), as Discord counts it."""
+        return 0 if self.shard is None else self.shard[0]
+
+    def owns(self, guild_id: int | None) -> bool:
+        """Whether this session gets the guild's events (``None``: events outside guilds,
+        such as DMs, which go to shard 0)."""
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return _shard_of(guild_id, count) == shard_id
+
+
+@dataclass
+class _PendingDispatch:
+    """A dispatch made while no session held its guild: sent after the next READY of a
+    session that does."""
+
+    event: str
+    data: JSON
+    guild_id: int | None
 
 
 @dataclass(frozen=True)
@@ -510,7 +599,10 @@ class Mark:
     """How many entries each record list had held in all at the mark."""
     session_id: str | None
     seq: int
-    """The gateway session's sequence number at the mark."""
+    """The most recent gateway session's sequence number at the mark."""
+    sequences: Mapping[str, int] = field(default_factory=dict)
+    """The sequence number of every current session (one per shard) at the mark, by
+    session id."""
 
 
 @dataclass
@@ -631,7 +723,8 @@ _RECORD_LISTS = (
 
 
 class FakeDiscord:
-    """A fake Discord server for one bot.  See the module docstring for the overall picture."""
+    """A fake Discord server for one bot (one process or several, each running some of its
+    shards).  See the module docstring for the overall picture."""
 
     def __init__(
         self,
@@ -646,6 +739,8 @@ class FakeDiscord:
         interaction_deadline: float | None = 3.0,
         command_refusal: CommandRefusal | None = None,
         attachment_host: str | None = None,
+        guilds_per_shard: int = 1000,
+        max_guilds_per_session: int = 2500,
     ) -> None:
         """
         app_id: the application id (also what synced commands belong to).
@@ -665,7 +760,14 @@ class FakeDiscord:
             all the same), e.g. ``"localhost"`` for files on a host other than the API's;
             None uses the address the fake listens on. Also an attribute, read whenever
             an attachment is made.
+        guilds_per_shard: how many joined guilds one shard should hold in the shard count
+            ``GET /gateway/bot`` recommends (Discord suggests about one shard per 1000).
+        max_guilds_per_session: the most joined guilds one session may hold: an IDENTIFY
+            that would hold more is closed with 4011 (Sharding required), as on Discord.
+            Both are attributes too, read when used.
         """
+        if guilds_per_shard < 1 or max_guilds_per_session < 1:
+            raise ValueError("guilds_per_shard and max_guilds_per_session must be at least 1")
         self.app_id = int(app_id)
         user: JSON = {
             "id": "900000000000000002",
@@ -692,6 +794,8 @@ class FakeDiscord:
         self.interaction_deadline = interaction_deadline
         self.command_refusal = command_refusal
         self.attachment_host = attachment_host
+        self.guilds_per_shard = guilds_per_shard
+        self.max_guilds_per_session = max_guilds_per_session
 
         self.guilds: dict[int, Guild] = {}
         self.users: dict[int, JSON] = {self.bot_id: self.bot_user}
@@ -719,6 +823,7 @@ class FakeDiscord:
         self.refused_syncs: list[tuple[int | None, list[JSON]]] = []
         """The command syncs refused because of ``command_refusal``, likewise."""
         self.identify_payloads: list[JSON] = []
+        """Every IDENTIFY's ``d``, in order, also the refused ones (bad token or shard)."""
         self.gateway_queries: list[dict[str, str]] = []
         """The query string of every gateway connection (v, encoding, compress)."""
         self.gateway_received: list[JSON] = []
@@ -735,9 +840,12 @@ class FakeDiscord:
         self._interactions_by_token: dict[str, FakeInteraction] = {}
         self._claimed_messages: set[int] = set()
         self._rate_limits: list[_RateLimitRule] = []
-        self._session: _Session | None = None
+        self._current: dict[ShardKey, _Session] = {}
+        """The current session of each shard, oldest IDENTIFY first: a new IDENTIFY of a
+        shard replaces that shard's session (and moves it to the end)."""
         self._sessions: dict[str, _Session] = {}
-        self._pending: list[tuple[str, JSON]] = []
+        """Every session not forgotten yet, current or replaced, by id (RESUME looks here)."""
+        self._pending: list[_PendingDispatch] = []
         self._connections: set[_Connection] = set()
         self._waiters: set[asyncio.Event] = set()
         self._replies: dict[int, list[JSON]] = {}
@@ -1281,51 +1389,116 @@ class FakeDiscord:
 
     @property
     def connected(self) -> bool:
-        """Whether the bot has an identified session with a live websocket."""
-        return self._session is not None and self._session.conn is not None
+        """Whether the most recently identified current session has a live websocket (the
+        bot's only session, when it does not shard); see :meth:`is_connected` for one
+        shard and :attr:`connected_shards` for all."""
+        return self.is_connected()
+
+    def is_connected(self, shard: int | None = None) -> bool:
+        """Whether shard ``shard`` (None: the most recently identified one) has an
+        identified session with a live websocket."""
+        session = self._session_of(shard)
+        return session is not None and session.conn is not None
+
+    @property
+    def connected_shards(self) -> set[int]:
+        """The shard ids that have an identified session with a live websocket (an
+        unsharded session counts as shard 0, as on Discord)."""
+        return {s.shard_id for s in self._current.values() if s.conn is not None}
+
+    @property
+    def identified_shards(self) -> list[tuple[Any, ...] | None]:
+        """The ``shard`` of every IDENTIFY, in order, as a tuple (``(1, 2)``), or None for
+        an unsharded one; refused ones included (their payloads: ``identify_payloads``)."""
+        return [_identified_shard(p.get("shard")) for p in self.identify_payloads]
 
     @property
     def dispatches(self) -> list[JSON]:
-        """Every dispatch frame (op 0, with ``t``, ``s``, ``d``) of the current session, in
-        sequence order, whether the bot has received it yet or not (since the last
-        :meth:`forget_before`, which drops delivered ones)."""
-        return [] if self._session is None else list(self._session.events)
+        """Every dispatch frame (op 0, with ``t``, ``s``, ``d``) of the most recently
+        identified current session, in sequence order, whether the bot has received it yet
+        or not (since the last :meth:`forget_before`, which drops delivered ones)."""
+        return self.dispatches_of()
+
+    def dispatches_of(self, shard: int | None = None) -> list[JSON]:
+        """:attr:`dispatches` of the current session of shard ``shard`` (None: the most
+        recently identified one); [] if it has none."""
+        session = self._session_of(shard)
+        return [] if session is None else list(session.events)
+
+    @staticmethod
+    def shard_of(guild_id: int, count: int) -> int:
+        """The shard that holds a guild when the bot runs ``count`` shards:
+        ``(guild_id >> 22) % count``, as Discord and discord.py compute it."""
+        return _shard_of(guild_id, count)
+
+    @staticmethod
+    def guild_id_on_shard(shard: int, count: int, n: int = 0) -> int:
+        """A snowflake-like guild id that lands on ``shard`` of ``count`` shards; ``n``
+        numbers a series of them (0, 1, 2, ...).  Ids differ for different ``(shard,
+        count, n)``; their timestamps lie in January 2024, long before the ids the fake
+        makes for new objects."""
+        if count < 1 or not 0 <= shard < count or n < 0:
+            raise ValueError(f"no shard {shard} of {count} (or a negative n: {n})")
+        timestamp = _GUILD_ID_BASE_MS // count * count + n * count + shard
+        return (timestamp << 22) | count
+
+    @property
+    def recommended_shards(self) -> int:
+        """The shard count ``GET /gateway/bot`` recommends: one per ``guilds_per_shard``
+        joined guilds, rounded up, at least 1."""
+        joined = sum(guild.joined for guild in self.guilds.values())
+        return max(1, math.ceil(joined / self.guilds_per_shard))
+
+    def guilds_of_shard(self, shard: int, count: int) -> list[int]:
+        """The ids of the joined guilds that shard ``shard`` of ``count`` holds."""
+        return [g.id for g in self.guilds.values() if g.joined and _shard_of(g.id, count) == shard]
 
     async def dispatch(self, event: str, data: JSON) -> int | None:
-        """Send a dispatch (op 0) to the bot; returns its sequence number, or None if the
-        bot's intents filter it out or no session exists yet (then it is delivered right
-        after the next READY).  While the bot is disconnected, it is queued for RESUME."""
-        session = self._session
-        if session is None:
-            self._pending.append((event, copy.deepcopy(data)))
+        """Send a dispatch (op 0) to the bot: to every current session whose shard holds
+        the event's guild (``guild_id``, or ``id`` for GUILD_CREATE/UPDATE/DELETE), or to
+        shard 0 for events outside guilds (DMs).  Returns its sequence number in the first
+        such session, or None if the bot's intents filter it out or no session holds the
+        guild yet (then it is delivered right after the READY of the next session that
+        does).  While a session is disconnected, it is queued there for RESUME."""
+        guild_id = _event_guild(event, data)
+        owners = [s for s in self._current.values() if s.owns(guild_id)]
+        if not owners:
+            self._pending.append(_PendingDispatch(event, copy.deepcopy(data), guild_id))
             return None
-        return await self._dispatch_to(session, event, data)
+        sequences = [await self._dispatch_to(session, event, data) for session in owners]
+        return next((seq for seq in sequences if seq is not None), None)
 
-    async def send_reconnect(self) -> None:
-        """Send op 7 RECONNECT: the client closes and RESUMEs; dispatches sent meanwhile are
-        queued and replayed on resume."""
-        session, conn = self._live_connection()
+    async def send_reconnect(self, *, shard: int | None = None) -> None:
+        """Send op 7 RECONNECT to shard ``shard`` (None: the most recently identified
+        session): the client closes and RESUMEs; dispatches sent meanwhile are queued and
+        replayed on resume."""
+        session, conn = self._live_connection(shard)
         async with conn.lock:
             session.conn = None
             await conn.send({"op": Op.RECONNECT, "d": None, "s": None, "t": None})
         self._notify()
 
-    async def drop_connection(self, code: int = 4000) -> None:
-        """Close the websocket from the server side (4000 is resumable for discord.py)."""
-        session, conn = self._live_connection()
+    async def drop_connection(self, code: int = 4000, *, shard: int | None = None) -> None:
+        """Close shard ``shard``'s websocket (None: the most recently identified session's)
+        from the server side (4000 is resumable for discord.py)."""
+        session, conn = self._live_connection(shard)
         async with conn.lock:
             session.conn = None
         await conn.ws.close(code=code)
         self._notify()
 
-    async def invalidate_session(self, resumable: bool = False) -> None:
-        """Send op 9 INVALID_SESSION; unless resumable, the bot must IDENTIFY anew."""
-        session, conn = self._live_connection()
+    async def invalidate_session(
+        self, resumable: bool = False, *, shard: int | None = None
+    ) -> None:
+        """Send op 9 INVALID_SESSION to shard ``shard`` (None: the most recently identified
+        session); unless resumable, that shard must IDENTIFY anew."""
+        session, conn = self._live_connection(shard)
         async with conn.lock:
             session.conn = None
             if not resumable:
                 self._sessions.pop(session.id, None)
-                self._session = None
+                if self._current.get(session.shard) is session:
+                    del self._current[session.shard]
             await conn.send({"op": Op.INVALID_SESSION, "d": resumable, "s": None, "t": None})
         self._notify()
 
@@ -1375,7 +1548,7 @@ class FakeDiscord:
 
     def mark(self) -> Mark:
         """The current point in the fake's history, for :meth:`forget_before`."""
-        session = self._session
+        session = self._session_of(None)
         return Mark(
             snowflake=self._next_id(),
             time=time.monotonic(),
@@ -1384,6 +1557,7 @@ class FakeDiscord:
             },
             session_id=None if session is None else session.id,
             seq=0 if session is None else session.seq,
+            sequences={s.id: s.seq for s in self._current.values()},
         )
 
     def forget_before(self, mark: Mark, *, keep: Iterable[int] = ()) -> int:
@@ -1394,10 +1568,11 @@ class FakeDiscord:
         ``interactions``, ...) made before the mark; stored messages and files made before
         it, except the messages whose ids are in ``keep`` and their attachments (and files
         still attached to a stored message); interactions started before it; the
-        dispatches the bot had been sent by then; earlier gateway sessions.  Afterwards a
-        forgotten message is unknown to REST calls and a forgotten interaction's token is
-        invalid, as if they had expired, and a RESUME from before a forgotten dispatch gets
-        INVALID_SESSION.  Forget only what has settled: the bot must be done with it.
+        dispatches the bot had been sent by then (on every shard); replaced gateway
+        sessions.  Afterwards a forgotten message is unknown to REST calls and a forgotten
+        interaction's token is invalid, as if they had expired, and a RESUME from before a
+        forgotten dispatch gets INVALID_SESSION.  Forget only what has settled: the bot
+        must be done with it.
         """
         kept = {int(k) for k in keep}
         for name in _RECORD_LISTS:
@@ -1450,12 +1625,15 @@ class FakeDiscord:
                     r for r in self._bot_reactions[key] if r.at >= mark.time
                 ]
 
-        session = self._session
-        for session_id in [s for s in self._sessions if session is None or s != session.id]:
+        current = {session.id for session in self._current.values()}
+        for session_id in [s for s in self._sessions if s not in current]:
             del self._sessions[session_id]
-        if session is not None and session.id == mark.session_id and session.conn is not None:
+        for session in self._current.values():
+            marked = mark.sequences.get(session.id)
+            if marked is None or session.conn is None:
+                continue
             # Only what the live connection has been sent: the rest is still to deliver.
-            count = min(mark.seq, session.conn.sent_seq) - session.base
+            count = min(marked, session.conn.sent_seq) - session.base
             if count > 0:
                 del session.events[:count]
                 session.base += count
@@ -2130,10 +2308,22 @@ class FakeDiscord:
 
     # ================================================================ internals: gateway
 
-    def _live_connection(self) -> tuple[_Session, _Connection]:
-        session = self._session
+    def _session_of(self, shard: int | None) -> _Session | None:
+        """The current session of shard ``shard`` (the most recently identified one if
+        several shard counts have that id), or with None the most recently identified."""
+        sessions = [s for s in self._current.values() if shard is None or s.shard_id == shard]
+        return sessions[-1] if sessions else None
+
+    def _session_holding(self, guild_id: int | None) -> _Session | None:
+        """The most recently identified current session that gets a guild's events."""
+        owners = [s for s in self._current.values() if s.owns(guild_id)]
+        return owners[-1] if owners else None
+
+    def _live_connection(self, shard: int | None) -> tuple[_Session, _Connection]:
+        session = self._session_of(shard)
         if session is None or session.conn is None:
-            raise AssertionError("the bot is not connected to the fake gateway")
+            which = "" if shard is None else f" on shard {shard}"
+            raise AssertionError(f"the bot is not connected to the fake gateway{which}")
         return session, session.conn
 
     def _required_intent(self, event: str, data: JSON) -> int:
@@ -2234,7 +2424,7 @@ class FakeDiscord:
         elif op == Op.RESUME:
             await self._resume(conn, data)
         elif op == Op.REQUEST_MEMBERS:
-            await self._request_members(data)
+            await self._request_members(conn, data)
         elif op in (Op.PRESENCE, Op.VOICE_STATE):
             pass
         else:
@@ -2246,22 +2436,28 @@ class FakeDiscord:
         if self.token is not None and data.get("token") != self.token:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
-        old = self._session
+        try:
+            shard = _shard_key(data.get("shard"))
+        except ValueError:
+            await conn.ws.close(code=4010, message=b"Invalid shard.")
+            return
+        session = _Session(id=uuid.uuid4().hex, intents=int(data.get("intents", 0)), shard=shard)
+        held = [g for g in self.guilds.values() if g.joined and session.owns(g.id)]
+        if len(held) > self.max_guilds_per_session:
+            await conn.ws.close(code=4011, message=b"Sharding required.")
+            return
+        old = self._current.pop(shard, None)
         if old is not None:
             old.conn = None
-        session = _Session(
-            id=uuid.uuid4().hex, intents=int(data.get("intents", 0)), shard=data.get("shard")
-        )
         self._sessions[session.id] = session
-        self._session = session
+        self._current[shard] = session
         conn.session = session
         conn.sent_seq = 0
         session.conn = conn
-        joined = [g for g in self.guilds.values() if g.joined]
         ready: JSON = {
             "v": API_VERSION,
             "user": copy.deepcopy(self.bot_user),
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in joined],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in held],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": str(self.gateway_url),
@@ -2274,23 +2470,24 @@ class FakeDiscord:
             "geo_ordered_rtc_regions": [],
             "_trace": ["fake-discord"],
         }
-        if session.shard is not None:
-            ready["shard"] = session.shard
+        if shard is not None:
+            ready["shard"] = list(shard)
         await self._dispatch_to(session, "READY", ready)
-        for guild in joined:
+        for guild in held:
             await self._dispatch_to(
                 session, "GUILD_CREATE", self._guild_create_payload(guild, session.intents)
             )
-        pending, self._pending = self._pending, []
-        for event, payload in pending:
-            await self._dispatch_to(session, event, payload)
+        delivered = [p for p in self._pending if session.owns(p.guild_id)]
+        self._pending = [p for p in self._pending if not session.owns(p.guild_id)]
+        for pending in delivered:
+            await self._dispatch_to(session, pending.event, pending.data)
 
     async def _resume(self, conn: _Connection, data: JSON) -> None:
         session = self._sessions.get(str(data.get("session_id")))
         seq = data.get("seq")
         if (
             session is None
-            or session is not self._session
+            or self._current.get(session.shard) is not session
             or not isinstance(seq, int)
             or not session.base <= seq <= session.seq
         ):
@@ -2309,9 +2506,18 @@ class FakeDiscord:
         # The flush inside sends the missed dispatches first, then RESUMED.
         await self._dispatch_to(session, "RESUMED", {"_trace": ["fake-discord"]})
 
-    async def _request_members(self, data: JSON) -> None:
+    async def _request_members(self, conn: _Connection, data: JSON) -> None:
+        """Answer op 8 on the session that asked, which must hold the guild."""
+        session = conn.session
         guild = self.guilds.get(int(data["guild_id"]))
-        if guild is None:
+        if session is None or guild is None:
+            return
+        if not session.owns(guild.id):
+            log.error(
+                "shard %s asked for the members of guild %s, which another shard holds",
+                session.shard,
+                guild.id,
+            )
             return
         members = list(guild.members.values())
         user_ids = data.get("user_ids")
@@ -2332,7 +2538,7 @@ class FakeDiscord:
         }
         if data.get("nonce") is not None:
             chunk["nonce"] = data["nonce"]
-        await self.dispatch("GUILD_MEMBERS_CHUNK", chunk)
+        await self._dispatch_to(session, "GUILD_MEMBERS_CHUNK", chunk)
 
     def _application_flags(self) -> int:
         gateway_message_content = 1 << 18
@@ -2603,7 +2809,13 @@ class FakeDiscord:
 
     async def _get_gateway_bot(self, req: _Request) -> web.Response:
         limit = {"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1}
-        return _json({"url": str(self.gateway_url), "shards": 1, "session_start_limit": limit})
+        return _json(
+            {
+                "url": str(self.gateway_url),
+                "shards": self.recommended_shards,
+                "session_start_limit": limit,
+            }
+        )
 
     async def _get_me(self, req: _Request) -> web.Response:
         return _json(self.bot_user)
@@ -2747,9 +2959,11 @@ class FakeDiscord:
         return msg
 
     def _visible(self, msg: JSON) -> JSON:
-        """A message as the bot may read it over REST (content intent applies here too)."""
+        """A message as the bot may read it over REST (content intent applies here too:
+        that of the session holding the message's guild)."""
         result = copy.deepcopy(msg)
-        session = self._session
+        guild_id = int(msg["guild_id"]) if msg.get("guild_id") is not None else None
+        session = self._session_holding(guild_id) or self._session_of(None)
         if session is not None and not session.intents & Intent.MESSAGE_CONTENT:
             self._strip_content(result)
         return result
