@@ -313,3 +313,30 @@ async def test_both_processes_recover_from_a_database_restart_and_miss_no_change
     for process in deployment.processes.values():
         assert process.running
     print(f"after a database restart, changes answered after {delays[0]:.2f} / {delays[1]:.2f} s")
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+async def test_shard_count_auto_runs_the_shards_discord_recommends(fake, store_url, tmp_path):
+    """``SHARD_COUNT=auto``: one process asks Discord how many shards, and runs them all."""
+    fake.guilds_per_shard = 1  # two guilds: Discord recommends two shards
+    env = bot_environment(
+        fake.rest_base,
+        str(fake.gateway_url),
+        TOKEN,
+        DATABASE_URL=store_url,
+        DATA_DIR=tmp_path / "data",
+        SHARD_COUNT="auto",
+        LOG_LEVEL="INFO",
+    )
+    process = BotProcess(env, tmp_path / "auto.log")
+    process.start()
+    try:
+        # discord.py waits about 5 s before identifying a process's second shard.
+        await wait_for(lambda: fake.connected_shards == {0, 1}, "both shards", DEADLINE)
+        assert {tuple(s) for s in fake.identified_shards if s} == {(0, 2), (1, 2)}
+        await wait_for(lambda: fake.commands, "the slash commands", DEADLINE)
+        for guild in (GUILD_0, GUILD_1):
+            assert "found nothing" in await ask(fake, guild, "zq5x")
+        assert process.stop() == 0
+    finally:
+        process.ensure_stopped()
