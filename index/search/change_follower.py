@@ -17,9 +17,10 @@ that is not in memory needs nothing: it is loaded from the store, which has the 
 
 The position starts at the last entry committed when the engine opened, before any index
 was loaded: an index loaded later holds every change before its load and is given the
-ones after. If that position could not be read (the database was away), it is read as
-soon as it can be, and the indexes loaded meanwhile are let go. So is every index when
-the entries after the position were pruned before they were read.
+ones after. If that position could not be read (the database was away), the follower
+starts from the oldest entry kept, which is as safe, only longer to read. When entries
+after the position were pruned before they were read, every index is let go, to be
+loaded from the store, and the follower goes on after the pruned ones.
 """
 
 from __future__ import annotations
@@ -49,17 +50,18 @@ class ChangeFollower:
     def __init__(self, store: Store, indexes: GuildIndexes) -> None:
         self._store = store
         self._indexes = indexes
-        self._position: int | None = None
+        self._position = 0
         self._task: asyncio.Task[None] | None = None
         self._catching_up = asyncio.Lock()
-        self._unreachable = False
+        self._closing = False
+        self._failing = False
         self._last_prune = time.monotonic()
         self.applied = 0
         """Entries that changed an index in memory."""
 
     @property
-    def position(self) -> int | None:
-        """The number of the last entry read; None until it could first be read."""
+    def position(self) -> int:
+        """The number of the last entry read (or skipped as already held)."""
         return self._position
 
     async def start(self) -> None:
@@ -67,34 +69,40 @@ class ChangeFollower:
         try:
             self._position = await self._store.latest_change()
         except StoreError as error:
-            log.warning("cannot read the change log yet (%s); following it once it can", error)
+            log.warning(
+                "cannot read the change log yet (%s); following it from its oldest entry", error
+            )
         self._task = asyncio.create_task(self._follow(), name="change-follower")
 
     async def close(self) -> None:
+        """Stop between two entries: an entry half applied would leave an index changing
+        in a worker thread while it is saved."""
+        self._closing = True
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
+            async with self._catching_up:
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
     async def catch_up(self) -> int:
         """Apply every entry committed so far; returns how many were read."""
+        read = 0
         async with self._catching_up:
-            if self._position is None:
-                self._position = await self._store.latest_change()
-                await self._let_go_of_all("the change log could not be read when they loaded")
-                return 0
-            read = 0
-            while True:
+            while not self._closing:
                 batch = await self._store.changes_since(self._position)
                 if not batch.complete:
                     await self._let_go_of_all("changes were pruned before they were read")
+                    self._position = max(self._position, batch.pruned_through)
                 for change in batch.changes:
+                    if self._closing:
+                        break
                     await self._apply(change)
                     self._position = change.id
-                read += len(batch.changes)
+                    read += 1
                 if not batch.changes:
-                    return read
+                    break
+        return read
 
     async def _follow(self) -> None:
         while True:
@@ -102,19 +110,19 @@ class ChangeFollower:
             try:
                 await self.catch_up()
                 await self._prune_now_and_then()
-            except StoreError as error:
-                if not self._unreachable:
-                    log.warning("cannot follow the change log for now: %s", error)
-                self._unreachable = True
+            except Exception as error:
+                # Said once, then quiet until it works again; never given up.
+                if not self._failing:
+                    if isinstance(error, StoreError):
+                        log.warning("cannot follow the change log for now: %s", error)
+                    else:
+                        log.exception("following the change log failed; trying again")
+                self._failing = True
                 await asyncio.sleep(1.0)
                 continue
-            except Exception:
-                log.exception("following the change log failed; trying again")
-                await asyncio.sleep(1.0)
-                continue
-            if self._unreachable:
+            if self._failing:
                 log.info("following the change log again")
-                self._unreachable = False
+                self._failing = False
 
     async def _apply(self, change: StoredChange) -> None:
         guild_id, article_id = change.guild_id, change.article_id

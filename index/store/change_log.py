@@ -21,12 +21,15 @@ Entries are kept for ``KEEP_CHANGES``; a reader that fell further behind is told
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
 from index.models import StoredParagraph
+
+log = logging.getLogger(__name__)
 
 ChangeKind = Literal["added", "removed", "purged", "replaced"]
 """``added``/``removed``: one article; ``purged``: every article of the guild went;
@@ -61,9 +64,16 @@ class StoredChange:
 @dataclass(frozen=True, slots=True)
 class ChangeBatch:
     changes: list[StoredChange]
-    complete: bool
-    """False when entries after the position asked for were already pruned: whoever
-    reads then missed changes, and must not trust what it built from earlier ones."""
+    pruned_through: int
+    """The log was pruned up to this entry (0: never)."""
+    after: int
+    """The position the entries were asked for after."""
+
+    @property
+    def complete(self) -> bool:
+        """False when entries after the position asked for were already pruned: whoever
+        reads then missed changes, and must not trust what it built from earlier ones."""
+        return self.pruned_through <= self.after
 
 
 def removal_record(title: str, paragraphs: Sequence[StoredParagraph]) -> str:
@@ -89,10 +99,20 @@ def read_removal(article_id: int, record: str) -> RemovedArticle:
 def stored_change(
     change_id: int, guild_id: int, kind: str, article_id: int | None, record: str | None
 ) -> StoredChange:
-    """An entry as a store reads it back."""
-    if kind not in CHANGE_KINDS:
-        raise ValueError(f"change {change_id} is of an unknown kind {kind!r}")
-    removed = None
-    if kind == "removed" and record is not None and article_id is not None:
-        removed = read_removal(article_id, record)
-    return StoredChange(change_id, guild_id, kind, article_id, removed)  # type: ignore[arg-type]
+    """An entry as a store reads it back. One that cannot be read (a kind this version
+    does not know, a damaged record) is taken as ``replaced``: the guild's index is let
+    go and loaded from the store, which is right whatever the entry said."""
+    try:
+        if kind not in CHANGE_KINDS:
+            raise ValueError(f"unknown kind {kind!r}")
+        removed = None
+        if kind == "removed":
+            if record is None or article_id is None:
+                raise ValueError("a removal without what was removed")
+            removed = read_removal(article_id, record)
+        return StoredChange(change_id, guild_id, kind, article_id, removed)  # type: ignore[arg-type]
+    except (ValueError, TypeError, KeyError) as error:
+        log.warning(
+            "change log entry %d cannot be read (%s); reloading the guild", change_id, error
+        )
+        return StoredChange(change_id, guild_id, "replaced", None)

@@ -5,7 +5,8 @@ It behaves as the SQLite store does (the contract suite holds both to it); how d
 where PostgreSQL does better:
 
 - Writes lock rows, never tables: one guild's ingest or purge never holds up another
-  guild's questions or writes, in this process or any other.
+  guild's questions or writes, in this process or any other, except for the moment
+  each write takes to commit its change log entry (see ``_log_change``).
 - An article and its paragraphs are written by one statement. Duplicates (the same
   canonical URL or text in the guild) are caught by the unique indexes themselves, so two
   processes adding the same article at once store it once, and the other is told
@@ -97,6 +98,9 @@ SERVER_SETTINGS = {
 CHANGE_LOG_LOCK = 0x6E657773636C67
 """The advisory lock a transaction holds from writing its change log entry until it
 commits, so that entries are committed in the order of their numbers."""
+STALLED_WRITER_SECONDS = 10
+"""How long a transaction holding ``CHANGE_LOG_LOCK`` may sit idle before the server ends
+it (a commit follows the entry at once; only a frozen or cut-off process waits)."""
 PRUNE_LOCK = 0x6E65777370726E
 """The advisory lock of pruning the change log: one process at a time does it."""
 _LOG_CHANGE = (
@@ -808,7 +812,7 @@ class PostgresStore:
         # never the other way round.
         through = await self._fetchval("SELECT coalesce(max(through), 0) FROM index_changes_pruned")
         changes = [stored_change(*row) for row in rows]
-        return ChangeBatch(changes, complete=through <= after)
+        return ChangeBatch(changes, pruned_through=through, after=after)
 
     async def wait_for_changes(self, timeout: float) -> None:
         """Return when a change was committed by any process since the last return (or
@@ -935,8 +939,15 @@ async def _log_change(
     removed: str | None = None,
 ) -> None:
     """Write a change log entry: the last thing a transaction does before it commits
-    (the lock it takes first is held until then)."""
-    await connection.execute("SELECT pg_advisory_xact_lock($1)", CHANGE_LOG_LOCK)
+    (the lock it takes first is held until then). Every writer of the deployment waits
+    for that lock, so a writer that stalls while holding it (its process frozen, its
+    network cut) is cut off by the server after ``STALLED_WRITER_SECONDS``."""
+    await connection.execute(
+        "SELECT set_config('idle_in_transaction_session_timeout', $2, true), "
+        "pg_advisory_xact_lock($1)",
+        CHANGE_LOG_LOCK,
+        f"{STALLED_WRITER_SECONDS}s",
+    )
     await connection.fetchval(_LOG_CHANGE, guild_id, kind, article_id, removed)
 
 

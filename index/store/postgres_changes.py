@@ -36,19 +36,22 @@ class ChangeListener:
         self._connect_options = connect_options or {}
         self._heard = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
         self.connections = 0
         """How many times the listener has connected (a reconnection counts)."""
 
     async def wait(self, timeout: float) -> None:
         """Return when a change was announced (or the listener connected again, when
         changes may have been missed) since the last return, or after ``timeout``."""
-        if self._task is None:
+        if self._task is None and not self._closed:
             self._task = asyncio.create_task(self._listen(), name="change-listener")
+            self._task.add_done_callback(self._ended)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._heard.wait(), timeout)
         self._heard.clear()
 
     async def close(self) -> None:
+        self._closed = True
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -58,29 +61,30 @@ class ChangeListener:
     async def _listen(self) -> None:
         failures = 0
         while True:
+            if failures:
+                await asyncio.sleep(RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS)) - 1])
             try:
                 connection = await asyncpg.connect(self._url, **self._connect_options)
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
                 if failures == 0:
                     log.info("cannot listen for changes yet (%s); trying again", error or "")
                 failures += 1
-                await asyncio.sleep(delay)
                 continue
             try:
-                await self._hold(connection)
+                listened = await self._hold(connection)
             finally:
                 connection.terminate()
-            failures = 0
+            failures = 0 if listened else failures + 1
 
-    async def _hold(self, connection: asyncpg.Connection) -> None:
-        """Listen on ``connection`` until it is lost."""
+    async def _hold(self, connection: asyncpg.Connection) -> bool:
+        """Listen on ``connection`` until it is lost; False if it could not listen."""
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _connection: lost.set())
         try:
             await connection.add_listener(CHANGE_CHANNEL, self._on_notification)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            return
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            log.info("the database refused to announce changes (%s); trying again", error)
+            return False
         self.connections += 1
         if self.connections > 1:
             log.info("listening for changes again; catching up on what was missed")
@@ -88,12 +92,21 @@ class ChangeListener:
         while not lost.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(lost.wait(), PING_SECONDS)
-                return
+                return True
             try:
                 await asyncio.wait_for(connection.fetchval("SELECT 1"), PING_SECONDS)
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.info("the connection listening for changes was lost")
-                return
+                return True
+        return True
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """A listener that failed in a way nobody foresaw is started again, said once."""
+        if task is not self._task or task.cancelled():
+            return
+        log.error("listening for changes stopped (%s); starting again", task.exception())
+        self._task = None
+        self._heard.set()
 
     def _on_notification(self, *_details: object) -> None:
         self._heard.set()

@@ -781,7 +781,7 @@ class SQLiteStore:
             stored_change(change_id, guild_id, kind, article_id, removed)
             for change_id, guild_id, kind, article_id, removed, _made_at in rows
         ]
-        return ChangeBatch(changes, complete=through <= after)
+        return ChangeBatch(changes, pruned_through=through, after=after)
 
     async def wait_for_changes(self, timeout: float) -> None:
         """Return when new entries may have been written: SQLite gives no sign of other

@@ -163,6 +163,11 @@ def test_auto_asks_discord_for_the_shard_count():
     [
         ({"SHARD_COUNT": "two"}, "SHARD_COUNT='two' is not a number"),
         ({"SHARD_COUNT": "0"}, "SHARD_COUNT must be auto or a number from 1"),
+        ({"SHARD_COUNT": "0", "SHARD_IDS": "0"}, "SHARD_COUNT must be auto or a number from 1"),
+        (
+            {"SHARD_COUNT": "99999999999999", "SHARD_IDS": "0-99999999999"},
+            "SHARD_COUNT must be auto or a number from 1",
+        ),
         ({"SHARD_COUNT": "2", "SHARD_IDS": "2"}, "outside 0-1"),
         ({"SHARD_COUNT": "4", "SHARD_IDS": "3-1"}, "runs backwards"),
         ({"SHARD_COUNT": "4", "SHARD_IDS": "a-b"}, "not a shard number or a range"),

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
 import pytest
 
 from index import Provenance
 from index.search.guild_indexes import GuildIndexes
+from index.store.change_log import RemovedArticle, StoredChange, removal_record, stored_change
 from tests.support.engines import open_engine
 
 GUILD = 1_180_000_000_000_000_001
@@ -123,3 +125,30 @@ async def test_a_purge_elsewhere_lets_the_index_go(owner, other):
     await owner.apply_changes()
     assert GUILD not in owner.loaded_guilds()
     assert await found(owner, "blue") == []
+
+
+async def test_changes_pruned_before_they_were_read_let_every_index_go_once(store_url, tmp_path):
+    owner = await open_engine(store_url, index_dir=tmp_path / "owner", follow_changes=False)
+    other = await open_engine(store_url, index_dir=tmp_path / "cli", follow_changes=False)
+    try:
+        await owner.ingest_text(GUILD, article(1, "blue"))
+        await owner.apply_changes()
+        await owner.rank(GUILD, "blue", k=1)
+        added = await other.ingest_text(GUILD, article(2, "zebra"), CLI)
+        assert await other.store.prune_changes(timedelta(seconds=-60)) > 0
+        await owner.apply_changes()  # missed the add: lets the index go
+        assert owner.loaded_guilds() == []
+        assert await found(owner, "zebra") == [added.article.id]  # loaded from the store
+        await owner.apply_changes()  # and goes on after the pruned entries
+        assert owner.loaded_guilds() == [GUILD]
+    finally:
+        await owner.close()
+        await other.close()
+
+
+def test_an_entry_that_cannot_be_read_reloads_its_guild():
+    assert stored_change(5, GUILD, "renamed", 3, None).kind == "replaced"
+    assert stored_change(6, GUILD, "removed", 3, "{not json").kind == "replaced"
+    assert stored_change(7, GUILD, "removed", 3, None) == StoredChange(7, GUILD, "replaced", None)
+    readable = stored_change(8, GUILD, "removed", 3, removal_record("T", []))
+    assert (readable.kind, readable.removed) == ("removed", RemovedArticle("T", ()))

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from index.store import DuplicateArticle, open_store
 from index.store.columns import ARTICLES, PARAGRAPHS
 from tests.index.store.test_contract import GUILD, OTHER_GUILD, draft, shared_by
@@ -24,10 +26,8 @@ async def test_every_change_to_paragraphs_writes_one_entry_in_order(store):
         GUILD, draft("Second", "three", "four", "five"), shared_by()
     )
     other, _ = await store.add_article(OTHER_GUILD, draft("Other", "six"), shared_by())
-    try:
+    with pytest.raises(DuplicateArticle):  # nothing written: no entry
         await store.add_article(GUILD, draft("First", "one", "two"), shared_by())
-    except DuplicateArticle:
-        pass
     assert await store.remove_article(GUILD, second.id) is not None
     assert await store.remove_article(GUILD, second.id) is None  # nothing removed: no entry
     await store.purge_guild(OTHER_GUILD)
