@@ -178,11 +178,14 @@ def parse_shard_count(raw: str) -> int | None:
     if raw.lower() == "auto":
         return None
     try:
-        return int(raw)
+        count = int(raw)
     except ValueError:
         raise SettingsError(
             f"SHARD_COUNT={raw!r} is not a number; write a whole number such as 4, or auto"
         ) from None
+    if not 1 <= count <= MAX_SHARDS:
+        raise SettingsError(f"SHARD_COUNT must be auto or a number from 1 to {MAX_SHARDS}")
+    return count
 
 
 def parse_shard_ids(raw: str, count: int) -> tuple[int, ...]:
