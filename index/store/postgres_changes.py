@@ -46,8 +46,7 @@ class ChangeListener:
         if self._task is None and not self._closed:
             self._task = asyncio.create_task(self._listen(), name="change-listener")
             self._task.add_done_callback(self._ended)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._heard.wait(), timeout)
+        await _set_within(self._heard, timeout)
         self._heard.clear()
 
     async def close(self) -> None:
@@ -90,8 +89,7 @@ class ChangeListener:
             log.info("listening for changes again; catching up on what was missed")
         self._heard.set()  # whatever was announced while not listening
         while not lost.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lost.wait(), PING_SECONDS)
+            if await _set_within(lost, PING_SECONDS):
                 return True
             try:
                 await asyncio.wait_for(connection.fetchval("SELECT 1"), PING_SECONDS)
@@ -110,3 +108,14 @@ class ChangeListener:
 
     def _on_notification(self, *_details: object) -> None:
         self._heard.set()
+
+
+async def _set_within(event: asyncio.Event, timeout: float) -> bool:
+    """Whether ``event`` is set within ``timeout`` seconds. (Not ``asyncio.wait_for``,
+    which on Python 3.11 could leave a cancelled caller waiting for good.)"""
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait({waiter}, timeout=timeout)
+    finally:
+        waiter.cancel()
+    return event.is_set()
