@@ -20,8 +20,9 @@ from urllib.parse import urlsplit
 
 import discord
 
+from bot.render_text import index_state
 from index.ingest.textio import clean_text, one_line, shorten
-from index.models import Answer, ArticleInfo, IngestOutcome, Passage
+from index.models import Answer, ArticleInfo, GuildStats, IngestOutcome, Passage
 
 MESSAGE_LIMIT = 2000
 """Characters in a message's content."""
@@ -256,6 +257,16 @@ def article_page(articles: list[ArticleInfo], page: int, pages: int) -> str:
         lines.pop()
         text = "\n".join(lines)
     return f"{text}\n-# page {page} of {pages}"
+
+
+def stats_message(stats: GuildStats) -> str:
+    """``/admin stats``: the server's counts and whether its index is in memory."""
+    last = discord.utils.format_dt(stats.last_ingest, "R") if stats.last_ingest else "never"
+    return (
+        f"**Articles:** {stats.articles}\n**Paragraphs:** {stats.paragraphs}\n"
+        f"**Index:** {index_state(stats)}\n"
+        f"**Questions answered:** {stats.questions_answered}\n**Last ingest:** {last}"
+    )
 
 
 _NOT_IN_LINKS = re.compile(r"[\s<>\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

@@ -173,10 +173,31 @@ def stats_text(stats: GuildStats) -> str:
     return (
         f"articles: {stats.articles}\n"
         f"paragraphs: {stats.paragraphs}\n"
-        f"distinct terms: {stats.vocabulary}\n"
+        f"index: {index_state(stats)}\n"
         f"questions answered: {stats.questions_answered}\n"
         f"last ingest: {last}"
     )
+
+
+def index_state(stats: GuildStats) -> str:
+    """Whether the guild's index is in memory, with its size and terms when it is. A
+    process that only reports (``python -m bot stats``) never loads it."""
+    if stats.index_bytes is None:
+        return "not in memory (loaded on the next question)"
+    terms = f", {stats.vocabulary:,} distinct terms" if stats.vocabulary is not None else ""
+    return f"in memory, {byte_size(stats.index_bytes)}{terms}"
+
+
+def byte_size(count: int) -> str:
+    """``count`` bytes for people: 512 bytes, 820.0 KiB, 12.4 MiB, 1.5 GiB."""
+    if count < 1024:
+        return f"{count} bytes"
+    size, unit = count / 1024, "KiB"
+    for larger in ("MiB", "GiB"):
+        if size < 1024:
+            break
+        size, unit = size / 1024, larger
+    return f"{size:.1f} {unit}"
 
 
 # -- operators: guilds and copies between stores ------------------------------------

@@ -93,6 +93,9 @@ class Settings:
             bm25=BM25Params(k1=self.bm25_k1, b=self.bm25_b, epsilon=self.bm25_epsilon),
             results=self.results_per_answer,
             max_text_bytes=self.max_text_bytes,
+            index_memory_bytes=(
+                None if self.index_memory_mb is None else self.index_memory_mb * 2**20
+            ),
         )
 
     @classmethod

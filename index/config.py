@@ -28,3 +28,6 @@ class EngineConfig:
     """Index each paragraph with its article's title in front, a cheap title field:
     a question naming the story finds its paragraphs. Measured on SQuAD (see README)."""
     ingest_limits: GateLimits = field(default_factory=GateLimits)
+    index_memory_bytes: int | None = None
+    """The most the loaded guild indexes may hold, in bytes; past it the least recently
+    used idle ones are saved and dropped (see ``search.guild_indexes``). None: no limit."""

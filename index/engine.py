@@ -45,7 +45,7 @@ from index.search.ask import QUESTIONS_ANSWERED, Asker
 from index.search.bm25 import Hit
 from index.search.bm25_kernels import compile_kernels
 from index.search.change_follower import ChangeFollower
-from index.search.guild_indexes import GuildIndexes, keep_out_of_full_collections
+from index.search.guild_indexes import GuildIndexes, IndexMemory, keep_out_of_full_collections
 from index.search.remembered import RememberedQuestions
 from index.search.snapshot import remove_leftovers
 from index.store import Store
@@ -77,6 +77,7 @@ class Engine:
             self.config.bm25,
             title_in_paragraphs=self.config.title_in_paragraphs,
             snapshot_dir=snapshot_dir,
+            memory_budget=self.config.index_memory_bytes,
         )
         # The ask path's own writes, kept off it: an answer never waits for the store's
         # writer, which an ingest may hold for as long as its transaction takes.
@@ -168,6 +169,11 @@ class Engine:
     def loaded_guilds(self) -> list[int]:
         """The guilds whose index is in memory, least recently used first."""
         return self._indexes.loaded()
+
+    def index_memory(self) -> IndexMemory:
+        """What the loaded indexes hold against the memory budget, with the loads and
+        evictions so far (for operators and benchmarks)."""
+        return self._indexes.memory()
 
     # -- ingest -----------------------------------------------------------------------
 
@@ -408,10 +414,14 @@ class Engine:
         return articles
 
     async def stats(self, guild_id: int) -> GuildStats:
-        index = await self._indexes.index(guild_id)
+        """The guild's counts; its index's terms and size only if it is in memory (it is
+        not loaded for this)."""
         articles, paragraphs, last = await self._store.counts(guild_id)
         answered = await self._writes.counter_total(guild_id, QUESTIONS_ANSWERED)
-        return GuildStats(articles, paragraphs, index.vocabulary_size, last, answered)
+        index = self._indexes.in_memory(guild_id)
+        vocabulary = index.vocabulary_size if index is not None else None
+        held = self._indexes.held(guild_id)
+        return GuildStats(articles, paragraphs, vocabulary, last, answered, held)
 
     async def guilds(self) -> list[GuildSummary]:
         """Every guild with articles in the store (for operators: nothing crosses guilds)."""

@@ -132,9 +132,17 @@ class Answer:
 class GuildStats:
     articles: int
     paragraphs: int
-    vocabulary: int
+    vocabulary: int | None
+    """Distinct terms in the index; None when the index is not in memory."""
     last_ingest: datetime | None
     questions_answered: int
+    index_bytes: int | None = None
+    """The index's estimated size in memory; None when it is not in memory (statistics
+    never load it: it is loaded by the guild's next question)."""
+
+    @property
+    def index_in_memory(self) -> bool:
+        return self.index_bytes is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from bot.render_discord import (
     ingest_summary,
     say,
     shown,
+    stats_message,
 )
 from bot.ui import NONE, Confirm, Pager
 from index.errors import ArticleNotFound
@@ -222,13 +223,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
     @app_commands.command(name="stats", description="Articles, paragraphs and questions")
     async def stats(self, interaction: discord.Interaction) -> None:
         stats = await self.bot.engine.stats(interaction.guild_id)
-        last = discord.utils.format_dt(stats.last_ingest, "R") if stats.last_ingest else "never"
-        await interaction.response.send_message(
-            f"**Articles:** {stats.articles}\n**Paragraphs:** {stats.paragraphs}\n"
-            f"**Distinct terms in the index:** {stats.vocabulary}\n"
-            f"**Questions answered:** {stats.questions_answered}\n**Last ingest:** {last}",
-            ephemeral=True,
-        )
+        await interaction.response.send_message(stats_message(stats), ephemeral=True)
 
     @app_commands.command(name="config", description="Show or change this server's settings")
     @app_commands.describe(

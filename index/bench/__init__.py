@@ -4,7 +4,7 @@ engine over each store.
     python -m index.bench [--quick] [--sizes 10000,100000,1000000,3000000]
                           [--questions 1000] [--out bench-results] [--peer-memory]
                           [--store postgresql://…] [--store-paragraphs 100000]
-                          [--only-stores | --no-stores]
+                          [--only-stores | --no-stores | --guilds]
 
 Corpora are re-mixed from real text so the vocabulary grows with them, and the questions
 are real SQuAD questions (``corpus``). Every library gets the same analysed paragraphs and
@@ -22,4 +22,9 @@ run. ``--quick`` runs 10k paragraphs and 50 questions, checks this index's top 1
 question against ``rank_bm25.BM25Okapi``, and is what CI runs.
 
 The store section (``stores``) runs the engine over each store ``--store`` names.
+
+``--guilds`` runs only the many-guild simulation (``guilds``): a thousand guilds of a
+long tail of sizes in one SQLite store, asked with Zipf popularity by a process under
+each memory budget (``--guild-budgets``); its report is ``guilds.md`` and ``guilds.json``
+(``guilds-quick.*`` for the small variant, ``--guilds --quick``, under a minute).
 """

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import sys
 import tempfile
@@ -28,6 +29,18 @@ from index.bench.corpus import (
     shuffled_questions,
 )
 from index.bench.exactness import EXACT_MAX_SIZE, EXACT_QUESTIONS, check_exact
+from index.bench.guilds import (
+    ALL_PARAGRAPHS,
+    BUDGETS,
+    GUILD_COUNT,
+    LARGEST_GUILD,
+    QUESTIONS,
+    QUICK,
+    WARM_UP,
+    parse_budgets,
+    run_guilds,
+)
+from index.bench.guilds_report import write_guild_reports
 from index.bench.index_costs import (
     MemoryResult,
     change_sample,
@@ -111,7 +124,81 @@ def parser() -> argparse.ArgumentParser:
     which = options.add_mutually_exclusive_group()
     which.add_argument("--only-stores", action="store_true", help="only the store section")
     which.add_argument("--no-stores", action="store_true", help="leave the store section out")
+    which.add_argument(
+        "--guilds",
+        action="store_true",
+        help="only the many-guild simulation under memory budgets (its own report: "
+        "guilds.md and guilds.json; guilds-quick.* with --quick)",
+    )
+    guilds = options.add_argument_group("the many-guild simulation (--guilds)")
+    guilds.add_argument("--guild-count", type=int, help=f"guilds (default {GUILD_COUNT:,})")
+    guilds.add_argument(
+        "--largest-guild", type=int, help=f"its paragraphs (default {LARGEST_GUILD:,})"
+    )
+    guilds.add_argument(
+        "--guild-paragraphs", type=int, help=f"all guilds' (default {ALL_PARAGRAPHS:,})"
+    )
+    guilds.add_argument(
+        "--guild-questions", type=int, help=f"measured per budget (default {QUESTIONS:,})"
+    )
+    guilds.add_argument(
+        "--guild-warm-up", type=int, help=f"untimed questions first (default {WARM_UP:,})"
+    )
+    guilds.add_argument(
+        "--guild-budgets", help=f"MiB, or unlimited, separated by commas (default {BUDGETS})"
+    )
+    guilds.add_argument(
+        "--guild-dir",
+        type=Path,
+        help="where the store and snapshots are made and kept, and used again by a later "
+        "run of the same sizes (default: a temporary folder, removed afterwards)",
+    )
     return options
+
+
+def guild_settings(args: argparse.Namespace) -> None:
+    """The simulation's sizes: as given, else the quick variant's or the full run's."""
+    full = {
+        "guild_count": GUILD_COUNT,
+        "largest_guild": LARGEST_GUILD,
+        "guild_paragraphs": ALL_PARAGRAPHS,
+        "guild_questions": QUESTIONS,
+        "guild_warm_up": WARM_UP,
+        "guild_budgets": BUDGETS,
+    }
+    for key, value in (QUICK if args.quick else full).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+
+
+def simulate_guilds(
+    args: argparse.Namespace, paragraphs: list[str], budgets: list[int | None]
+) -> int:
+    """The many-guild simulation and its report."""
+    started_utc = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
+    with contextlib.ExitStack() as stack:
+        workdir = args.guild_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            run = run_guilds(
+                paragraphs,
+                workdir,
+                guild_count=args.guild_count,
+                largest_guild=args.largest_guild,
+                guild_paragraphs=args.guild_paragraphs,
+                questions=args.guild_questions,
+                warm_up=args.guild_warm_up,
+                budgets=budgets,
+                machine=machine(),
+                started_utc=started_utc,
+            )
+        except (FileExistsError, StoreError) as error:
+            print(f"the simulation could not run: {error}", file=sys.stderr)
+            return 1
+    run.settings = {key: str(value) for key, value in vars(args).items()}
+    written = write_guild_reports(run, args.out, "guilds-quick" if args.quick else "guilds")
+    print("\nwrote " + ", ".join(str(path) for path in written))
+    return 1 if any(result.problem for result in run.budgets) else 0
 
 
 def run_size(
@@ -235,7 +322,15 @@ def main(argv: list[str] | None = None) -> int:
         options.error(f"no library called {', '.join(unknown)} (known: {', '.join(PEERS)})")
     if not (args.data / "squad-train-subset").is_dir():
         options.error(f"no benchmark data in {args.data} (pass --data)")
+    if args.guilds:
+        guild_settings(args)
+        try:
+            budgets = parse_budgets(args.guild_budgets)
+        except ValueError:
+            options.error(f"--guild-budgets: {args.guild_budgets!r} is not MiB or unlimited")
     paragraphs, questions = load_sources(args.data)
+    if args.guilds:
+        return simulate_guilds(args, paragraphs, budgets)
     questions = shuffled_questions(questions)
     run = RunResult(
         started_utc=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),

@@ -89,6 +89,8 @@ def test_scripting_subcommands(tmp_path):
     assert "#1" in listing.stdout and SEED_URL in listing.stdout
     stats = run_bot("stats", "--db", db, "--guild", "5", cwd=tmp_path)
     assert "articles: 1" in stats.stdout and "paragraphs: 27" in stats.stdout
+    # A process that only reports never loads the index, and says so.
+    assert "index: not in memory (loaded on the next question)" in stats.stdout
 
     backup = run_bot("backup", str(tmp_path / "copy.sqlite3"), "--db", db, cwd=tmp_path)
     assert backup.returncode == 0 and (tmp_path / "copy.sqlite3").exists()

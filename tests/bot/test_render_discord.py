@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from bot import render_discord
 from bot.render_discord import render_answer
-from index.models import Answer, ArticleInfo, IngestOutcome, IngestResult, Passage
+from index.models import Answer, ArticleInfo, GuildStats, IngestOutcome, IngestResult, Passage
 from tests.support.discord_limits import (
     WORKING_MENTION,
     assert_fits_discord,
@@ -353,3 +353,13 @@ def test_any_message_made_with_say_fits_and_pings_nobody(
     assert len(text) <= render_discord.MESSAGE_LIMIT
     written = text[len(template_words) :]
     assert_safe_text(written)
+
+
+def test_stats_say_whether_the_index_is_in_memory_and_its_size():
+    posted = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    held = render_discord.stats_message(GuildStats(3, 27, 480, posted, 2, 5 * 1024**2))
+    assert "**Index:** in memory, 5.0 MiB, 480 distinct terms" in held.splitlines()
+    assert "**Articles:** 3" in held and f"<t:{int(posted.timestamp())}:R>" in held
+    cold = render_discord.stats_message(GuildStats(3, 27, None, None, 2))
+    assert "**Index:** not in memory (loaded on the next question)" in cold.splitlines()
+    assert "**Last ingest:** never" in cold and len(cold) <= render_discord.MESSAGE_LIMIT

@@ -107,8 +107,31 @@ def test_ingest_stats_and_lists():
     )
     assert render_text.articles_text([]) == "No articles are indexed yet."
     assert "#3" in render_text.articles_text([article()])
-    stats = render_text.stats_text(GuildStats(1, 4, 20, None, 2))
+    stats = render_text.stats_text(GuildStats(1, 4, 2000, None, 2, 13_002_342))
     assert "articles: 1" in stats and "last ingest: never" in stats
+    assert "index: in memory, 12.4 MiB, 2,000 distinct terms" in stats.splitlines()
+
+
+def test_stats_say_plainly_when_the_index_is_not_in_memory():
+    stats = render_text.stats_text(GuildStats(1, 4, None, None, 2))
+    assert "index: not in memory (loaded on the next question)" in stats.splitlines()
+    assert "terms" not in stats and "None" not in stats
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [
+        (0, "0 bytes"),
+        (1023, "1023 bytes"),
+        (1024, "1.0 KiB"),
+        (839_680, "820.0 KiB"),
+        (13_002_342, "12.4 MiB"),
+        (1024**3 * 3 // 2, "1.5 GiB"),
+        (1024**4 * 2, "2048.0 GiB"),
+    ],
+)
+def test_byte_sizes_read_as_people_write_them(count, shown):
+    assert render_text.byte_size(count) == shown
 
 
 def test_messages_shared_with_the_command_line_read_as_one_sentence():

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from index import Provenance
+from index import EngineConfig, Provenance
 from index.errors import ArticleNotFound, StoreError
 from index.ingest.paste import fingerprint
 from index.ingest.pending import Located, Redone
 from index.models import ArticleDraft, PendingIngest
-from index.store import open_store
+from index.store import open_store, parse_location
 from tests.support.engines import open_engine
 
 GUILD, OTHER_GUILD = 100, 200
@@ -346,3 +346,90 @@ async def test_a_question_holding_a_nul_is_remembered_on_every_store(seed_bytes,
     async with await open_engine(store_url) as reopened:
         recalled = await reopened.recall_question(GUILD, question_id)
         assert recalled == (7, "troops in Puerto Rico?", None)
+
+
+# -- the index memory budget ---------------------------------------------------------------
+
+BUDGET_GUILDS = (301, 302, 303, 304)
+BUDGET_QUESTIONS = ("storm harbour", "grain ships", "sea wall repairs", "fishing boats crane")
+
+
+def budget_article(guild: int, number: int) -> ArticleDraft:
+    """A guild's own article: words shared by every guild, and its own."""
+    texts = tuple(
+        f"The storm closed harbour {guild} for {number + i} days; fishing boats waited while "
+        f"cranes unloaded grain ships {guild * 10 + i}. Repairs to sea wall {number} will cost "
+        f"{guild + number * i} dollars, said officer {guild}-{number}."
+        for i in range(8)
+    )
+    return ArticleDraft(f"Harbour {guild} report {number}", texts, fingerprint(texts))
+
+
+async def ranked_everywhere(engine) -> list[object]:
+    """Every guild's ranking and answer to every question, asked guild after guild."""
+    seen: list[object] = []
+    for question in BUDGET_QUESTIONS:
+        for guild in BUDGET_GUILDS:
+            seen.append(await engine.rank(guild, question, k=10))
+            answer = await engine.ask(guild, question, limit=5)
+            seen.append([(p.paragraph_id, p.text, p.highlights, p.score) for p in answer.passages])
+    return seen
+
+
+async def test_answers_with_a_memory_budget_equal_answers_without_one(
+    tmp_path, store_url, new_store_url
+):
+    """The same articles in two stores: one engine holds every index, the other a budget
+    of about one and a half; their rankings and answers are the same throughout, also after
+    changes made while an index was dropped (by this engine, or by another process, which
+    leaves the snapshot stale: the index is then rebuilt from the store)."""
+    reference_url = new_store_url(parse_location(store_url).kind)
+    async with await open_engine(reference_url) as reference:
+        for guild in BUDGET_GUILDS:
+            for number in range(3):
+                await reference.ingest_draft(guild, budget_article(guild, number))
+        largest = max([(await reference.stats(guild)).index_bytes for guild in BUDGET_GUILDS])
+        budget = int(1.5 * largest)
+        async with await open_engine(
+            store_url, EngineConfig(index_memory_bytes=budget), index_dir=tmp_path / "index"
+        ) as engine:
+            for guild in BUDGET_GUILDS:
+                for number in range(3):
+                    await engine.ingest_draft(guild, budget_article(guild, number))
+                assert engine.index_memory().held_bytes <= budget
+            for guild in BUDGET_GUILDS:
+                await engine.rank(guild, "storm", k=1)
+                memory = engine.index_memory()
+                assert memory.held_bytes <= budget and engine.loaded_guilds() == [guild]
+            assert await ranked_everywhere(engine) == await ranked_everywhere(reference)
+            assert engine.index_memory().evictions > 10
+
+            # While 301 and 302 are out of memory: this engine adds to 301, another
+            # process to 302 and removes from 303.
+            assert engine.loaded_guilds() == [304]
+            await engine.ingest_draft(301, budget_article(301, 10))
+            await reference.ingest_draft(301, budget_article(301, 10))
+            from_store = engine.index_memory().loads_from_store
+            async with await open_engine(store_url, snapshots=False) as other:
+                await other.ingest_draft(302, budget_article(302, 11))
+                await other.remove_article(303, (await other.list_articles(303))[-1].id)
+            await reference.ingest_draft(302, budget_article(302, 11))
+            await reference.remove_article(303, (await reference.list_articles(303))[-1].id)
+            assert await ranked_everywhere(engine) == await ranked_everywhere(reference)
+            assert engine.index_memory().loads_from_store == from_store + 2  # 302 and 303
+
+
+async def test_statistics_never_load_the_index(tmp_path, store_url, seed_bytes):
+    async with await open_engine(store_url) as engine:
+        await engine.ingest_file(GUILD, "message.txt", seed_bytes)
+        stats = await engine.stats(GUILD)
+        assert stats.index_in_memory and stats.index_bytes > 100_000
+        assert stats.vocabulary > 100
+    async with await open_engine(store_url) as restarted:
+        stats = await restarted.stats(GUILD)
+        assert not stats.index_in_memory and stats.index_bytes is None
+        assert stats.vocabulary is None and stats.paragraphs == 27
+        assert restarted.loaded_guilds() == []
+        await restarted.ask(GUILD, "boat strikes")
+        stats = await restarted.stats(GUILD)
+        assert stats.index_bytes == restarted.index_memory().held_bytes > 100_000

@@ -10,6 +10,7 @@ import pytest
 
 from index.ingest.paste import fingerprint
 from index.models import ArticleDraft, ArticleInfo, Provenance
+from index.search import guild_indexes
 from index.search.bm25 import BM25Index, BM25Params
 from index.search.guild_indexes import GuildIndexes
 from index.search.snapshot import snapshot_path
@@ -255,3 +256,170 @@ def test_the_compaction_threshold_is_what_the_compaction_test_crosses():
             article, [(article * 1000 + i, ["x"]) for i in range(100)], compact=False
         )
     assert index.wants_compaction
+
+
+# -- the memory budget --------------------------------------------------------------------
+
+GUILDS = (11, 12, 13, 14)
+
+
+async def fill(store: Store, guilds=GUILDS, articles: int = 3) -> None:
+    """The same articles in each guild, written to the store only (no index loaded)."""
+    for guild in guilds:
+        for number in range(articles):
+            await store.add_article(guild, draft(number, 6), Provenance())
+
+
+async def largest_index(store: Store, guilds=GUILDS) -> int:
+    """The bytes of the largest of the guilds' indexes."""
+    indexes = GuildIndexes(store, BM25Params())
+    for guild in guilds:
+        await indexes.index(guild)
+    return max(indexes.held(guild) for guild in guilds)
+
+
+async def test_held_is_the_index_estimate_while_it_is_in_memory(store):
+    await fill(store, [GUILD])
+    indexes = GuildIndexes(store, BM25Params())
+    assert indexes.held(GUILD) is None and indexes.memory().held_bytes == 0
+    index = await indexes.index(GUILD)
+    assert indexes.held(GUILD) == index.memory_bytes() > 0
+    memory = indexes.memory()
+    assert (memory.held_bytes, memory.guilds_held, memory.loads_from_store) == (
+        indexes.held(GUILD),
+        1,
+        1,
+    )
+    assert memory.budget is None and memory.evictions == 0
+    await indexes.unload(GUILD)
+    assert indexes.held(GUILD) is None and indexes.memory().held_bytes == 0
+
+
+async def test_a_budget_drops_the_least_recently_used_indexes_after_each_load(
+    store, tmp_path, monkeypatch
+):
+    await fill(store)
+    budget = int(2.5 * await largest_index(store))  # room for two
+    indexes = GuildIndexes(store, BM25Params(), snapshot_dir=tmp_path / "i", memory_budget=budget)
+    for guild in (11, 12, 13, 11, 14, 12):
+        await indexes.index(guild)
+        assert indexes.memory().held_bytes <= budget
+        assert indexes.loaded()[-1] == guild
+    assert indexes.loaded() == [14, 12]
+    memory = indexes.memory()
+    assert memory.evictions == 4 and memory.budget == budget
+    # Every guild was built from the store once; 11 and 12 came back from their snapshots.
+    assert (memory.loads_from_store, memory.loads_from_snapshot) == (4, 2)
+    reads = count_reads(monkeypatch, store)
+    reloaded = ranked(await indexes.index(13))
+    assert reads == []  # from its snapshot
+    assert reloaded == ranked(await GuildIndexes(store, BM25Params()).index(13)) and reloaded
+
+
+async def test_an_index_that_changed_is_saved_before_it_is_dropped(store, tmp_path, monkeypatch):
+    await fill(store)
+    folder = tmp_path / "index"
+    budget = int(2.5 * await largest_index(store))
+    indexes = GuildIndexes(store, BM25Params(), snapshot_dir=folder, memory_budget=budget)
+    await add(indexes, store, 11, draft(7))
+    expected = ranked(await indexes.index(11))
+    await indexes.index(12)
+    await indexes.index(13)
+    assert 11 not in indexes.loaded()
+    reads = count_reads(monkeypatch, store)
+    assert ranked(await indexes.index(11)) == expected and expected
+    assert reads == []  # its snapshot held the change
+
+
+async def test_one_guild_larger_than_the_budget_is_held_alone(store):
+    await fill(store, [11, 12])
+    budget = await largest_index(store, [11, 12]) // 2
+    indexes = GuildIndexes(store, BM25Params(), memory_budget=budget)
+    await indexes.index(11)
+    assert indexes.loaded() == [11] and indexes.memory().held_bytes > budget
+    await indexes.index(12)
+    assert indexes.loaded() == [12] and indexes.memory().evictions == 1
+
+
+async def test_an_index_whose_lock_is_held_is_not_dropped(store):
+    await fill(store)
+    budget = int(2.5 * await largest_index(store))
+    indexes = GuildIndexes(store, BM25Params(), memory_budget=budget)
+    await indexes.index(11)
+    async with indexes.changing(11):
+        for guild in (12, 13, 14):
+            await indexes.index(guild)
+        assert indexes.loaded() == [11, 14]  # 11 in use: 12 and 13 went instead
+    await indexes.index(12)
+    assert indexes.loaded() == [14, 12]
+    assert indexes.memory().held_bytes <= budget
+
+
+async def test_a_question_on_a_dropped_index_still_finishes(store):
+    await fill(store)
+    budget = int(1.5 * await largest_index(store))
+    indexes = GuildIndexes(store, BM25Params(), memory_budget=budget)
+    index = await indexes.index(11)
+    expected = ranked(index)
+    await indexes.index(12)
+    assert 11 not in indexes.loaded()
+    assert ranked(index) == expected and expected  # the caller's reference still answers
+
+
+async def test_a_growing_index_makes_room_by_dropping_others(store):
+    await fill(store)
+    budget = int(2.5 * await largest_index(store))
+    indexes = GuildIndexes(store, BM25Params(), memory_budget=budget)
+    await indexes.index(11)
+    await indexes.index(12)
+    number = 100
+    while indexes.loaded() != [12]:
+        await add(indexes, store, 12, draft(number, 20))
+        number += 1
+        assert indexes.loaded()[-1] == 12
+    assert indexes.memory().evictions == 1 and indexes.held(12) > budget - indexes.held(12)
+
+
+async def test_changes_made_while_dropped_reach_the_index_when_it_is_loaded_again(store, tmp_path):
+    """Through ``changing`` (this process) the index is loaded for the change; a change
+    written to the store by another process makes the snapshot stale: rebuilt."""
+    await fill(store)
+    budget = int(1.5 * await largest_index(store))
+    indexes = GuildIndexes(store, BM25Params(), snapshot_dir=tmp_path / "i", memory_budget=budget)
+    await indexes.index(11)
+    await indexes.index(12)
+    assert indexes.loaded() == [12]
+    await add(indexes, store, 11, draft(20))
+    assert indexes.loaded() == [11]
+    await store.add_article(12, draft(21), Provenance())  # 12 is not in memory
+    from_store = indexes.memory().loads_from_store
+    for guild in (11, 12):
+        reference = await GuildIndexes(store, BM25Params()).index(guild)
+        again = await indexes.index(guild)
+        assert again.signature() == reference.signature()
+        assert ranked(again) == ranked(reference) and ranked(reference)
+    assert indexes.memory().loads_from_store == from_store + 1  # 12, its snapshot stale
+
+
+async def test_a_negative_budget_is_refused(store):
+    with pytest.raises(ValueError, match="cannot be negative"):
+        GuildIndexes(store, BM25Params(), memory_budget=-1)
+
+
+async def test_freed_memory_is_given_back_once_enough_indexes_were_dropped(store, monkeypatch):
+    await fill(store)
+    largest = await largest_index(store)
+    given_back: list[int] = []
+    monkeypatch.setattr(guild_indexes, "give_back_freed_memory", lambda: given_back.append(1))
+    monkeypatch.setattr(guild_indexes, "GIVE_BACK_AFTER", int(1.5 * largest))
+    indexes = GuildIndexes(store, BM25Params(), memory_budget=int(1.5 * largest))
+    await indexes.index(11)
+    await indexes.index(12)  # 11 dropped: not enough yet
+    assert indexes.memory().evictions == 1 and given_back == []
+    await indexes.index(13)  # 12 dropped too
+    assert indexes.memory().evictions == 2 and given_back == [1]
+    await indexes.unload(13)
+    assert given_back == [1]
+    await indexes.index(14)
+    await indexes.unload(14)  # two more dropped since
+    assert given_back == [1, 1]
