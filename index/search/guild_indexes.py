@@ -108,8 +108,6 @@ class GuildIndexes:
         self._loaded: OrderedDict[int, BM25Index] = OrderedDict()
         self._weights: dict[int, _Weight] = {}
         """Of the loaded guilds: their index's last estimate."""
-        self._held: dict[int, int] = {}
-        """Of the loaded guilds: their index's bytes now (``_Weight.at`` its slots)."""
         self._locks: dict[int, asyncio.Lock] = {}
         self._changed: set[int] = set()
         """Guilds whose index changed since its snapshot was saved."""
@@ -132,7 +130,12 @@ class GuildIndexes:
 
     def held(self, guild_id: int) -> int | None:
         """The estimated bytes of the guild's index if it is in memory, else None."""
-        return self._held.get(guild_id)
+        weight = self._weights.get(guild_id)
+        index = self._loaded.get(guild_id)
+        return None if weight is None or index is None else weight.at(index.slot_count)
+
+    def _held_bytes(self) -> int:
+        return sum(self.held(guild_id) or 0 for guild_id in self._loaded)
 
     def in_memory(self, guild_id: int) -> BM25Index | None:
         """The guild's index if it is in memory, without loading it or counting a use."""
@@ -142,7 +145,7 @@ class GuildIndexes:
         """What the loaded indexes hold and how many loads and evictions there were."""
         return IndexMemory(
             budget=self.memory_budget,
-            held_bytes=sum(self._held.values()),
+            held_bytes=self._held_bytes(),
             guilds_held=len(self._loaded),
             loads_from_snapshot=self._loads_from_snapshot,
             loads_from_store=self._loads_from_store,
@@ -207,7 +210,7 @@ class GuildIndexes:
         if index is not None and guild_id in self._changed:
             async with self._lock(guild_id):
                 await self._save(guild_id, index)
-        self._dropped_bytes += self._held.get(guild_id, 0)
+        self._dropped_bytes += self.held(guild_id) or 0
         self._forget(guild_id)
         del index
         await self._give_back_freed_memory()
@@ -226,7 +229,6 @@ class GuildIndexes:
         await self.save_all()
         self._loaded.clear()
         self._weights.clear()
-        self._held.clear()
 
     # -- inside ---------------------------------------------------------------------------
 
@@ -236,7 +238,6 @@ class GuildIndexes:
     def _forget(self, guild_id: int) -> None:
         self._loaded.pop(guild_id, None)
         self._weights.pop(guild_id, None)
-        self._held.pop(guild_id, None)
         self._changed.discard(guild_id)
 
     async def _load(self, guild_id: int, *, use_snapshot: bool = True) -> BM25Index:
@@ -247,12 +248,11 @@ class GuildIndexes:
         self._loaded[guild_id] = index
         self._loaded.move_to_end(guild_id)
         self._weights[guild_id] = weight
-        self._held[guild_id] = weight.bytes
         keep_out_of_full_collections()
         return index
 
     async def _resized(self, guild_id: int, index: BM25Index) -> None:
-        """After a change to a loaded index: its bytes now, weighed again when it grew by
+        """After a change to a loaded index: weighed again when it grew by
         ``REWEIGH_GROWTH`` or shrank (a compaction) since it was last weighed; then room
         is made if it grew past the budget."""
         weight = self._weights.get(guild_id)
@@ -260,8 +260,7 @@ class GuildIndexes:
             return  # dropped meanwhile (a failed change): the next use loads it again
         slots = index.slot_count
         if slots < weight.slots or slots > weight.slots * (1 + REWEIGH_GROWTH):
-            weight = self._weights[guild_id] = await _weigh(index)
-        self._held[guild_id] = weight.at(slots)
+            self._weights[guild_id] = await _weigh(index)
         await self._keep_within_budget(guild_id)
 
     async def _keep_within_budget(self, just_used: int) -> None:
@@ -269,7 +268,7 @@ class GuildIndexes:
         held fits the budget (or nothing else can go)."""
         if self.memory_budget is None:
             return
-        while sum(self._held.values()) > self.memory_budget:
+        while self._held_bytes() > self.memory_budget:
             idle = (g for g in self._loaded if g != just_used and not self._lock(g).locked())
             victim = next(idle, None)
             if victim is None:
@@ -285,7 +284,7 @@ class GuildIndexes:
                 return
             if guild_id in self._changed:
                 await self._save(guild_id, index)
-            self._dropped_bytes += self._held.get(guild_id, 0)
+            self._dropped_bytes += self.held(guild_id) or 0
             self._forget(guild_id)
             self._evictions += 1
         log.info("guild %s: index dropped from memory to keep within the budget", guild_id)
