@@ -15,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from index.config import EngineConfig
-from index.errors import ArticleNotFound
+from index.errors import ArticleNotFound, StoreError
 from index.guild_config import GuildConfig
 from index.guild_config_cache import GuildConfigs
 from index.ingest.extract import Extractor
@@ -41,6 +41,7 @@ from index.models import (
     Provenance,
     StoredParagraph,
 )
+from index.search import stories
 from index.search.ask import QUESTIONS_ANSWERED, Asker
 from index.search.bm25 import Hit
 from index.search.bm25_kernels import compile_kernels
@@ -95,6 +96,7 @@ class Engine:
         )
         self._pending = PendingWork(store)
         self._follower = ChangeFollower(store, self._indexes)
+        self._filling: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -121,10 +123,16 @@ class Engine:
         engine = cls(store, config, fetcher=fetcher, extractor=extractor, snapshot_dir=index_dir)
         if follow_changes:
             await engine._follower.start()
+            # Articles stored before facets existed (or copied in) get theirs meanwhile;
+            # until then a filter does not find them.
+            engine._filling = asyncio.create_task(engine._fill_facets_in_background())
         return engine
 
     async def close(self) -> None:
         try:
+            if self._filling is not None:
+                self._filling.cancel()
+                await asyncio.gather(self._filling, return_exceptions=True)
             await self._follower.close()
             await self._writes.close()
             await self._indexes.close()
@@ -345,11 +353,16 @@ class Engine:
         article_id: int | None = None,
         limit: int | None = None,
         offset: int = 0,
+        newest_first: bool = False,
+        channels: Mapping[str, int] | None = None,
     ) -> Answer:
         """Answer ``question`` with the best passages of the guild's articles.
 
-        ``article_id`` limits the search to one article; ``offset`` skips the first
-        passages, for paging through an answer.
+        The question may hold search operators (``index.search.query``). ``article_id``
+        limits the search to one article; ``offset`` skips the first passages, for
+        paging through an answer; ``newest_first`` orders the passages by their
+        articles' dates; ``channels`` maps the guild's channel names (lower case) to
+        their ids, for ``in:#name``.
         """
         guild = await self._configs.get(guild_id)
         limit = max(1, min(limit or guild.results or self.config.results, self.config.max_results))
@@ -361,6 +374,32 @@ class Engine:
             article_id=article_id,
             min_score=guild.min_score,
         )
+
+    async def sites(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:
+        """The sites the guild's articles came from, starting with ``prefix``."""
+        return await self._store.sites(guild_id, prefix.strip().lower().removeprefix("www."), limit)
+
+    async def fill_missing_facets(self) -> int:
+        """Work out the facets of every stored article that lacks them (stored before
+        they existed, or copied from another store); returns how many were filled."""
+        filled = 0
+        while articles := await self._store.articles_missing_facets():
+            for article in articles:
+                paragraphs = await self._store.article_paragraphs(article.guild_id, article.id)
+                facets = await asyncio.to_thread(
+                    stories.facets_of_article, article, [p.text for p in paragraphs]
+                )
+                filled += await self._store.save_facets(article.guild_id, article.id, facets)
+        return filled
+
+    async def _fill_facets_in_background(self) -> None:
+        try:
+            filled = await self.fill_missing_facets()
+        except StoreError as error:
+            log.warning("article facets not filled in for now: %s", error)
+            return
+        if filled:
+            log.info("filled in the facets of %d stored articles", filled)
 
     async def remember_question(
         self, guild_id: int, user_id: int | None, question: str, article_id: int | None = None

@@ -23,6 +23,9 @@ class GuildConfig:
     blocked_domains: tuple[str, ...] = ()
     moderator_role: int | None = None
     """Members with this role may use the moderator commands, besides Manage Server."""
+    skip_similar: bool = True
+    """An article with nearly the same words as one already indexed (the same wire story
+    from another outlet, a re-share) is reported as already indexed, not added again."""
 
     def watches(self, channel_id: int) -> bool:
         return not self.watched_channels or channel_id in self.watched_channels

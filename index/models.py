@@ -57,6 +57,65 @@ class ArticleInfo:
     site_name: str | None = None
     author: str | None = None
     published: str | None = None
+    """The publication date as an ISO 8601 string, when the source gave one."""
+
+    @property
+    def published_at(self) -> datetime | None:
+        """The publication date, when known and readable (as a UTC moment)."""
+        if not self.published:
+            return None
+        try:
+            moment = datetime.fromisoformat(self.published.strip())
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    @property
+    def reported_at(self) -> datetime:
+        """The date the article reports from: published when known, else when shared."""
+        return self.published_at or self.posted_at
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFacets:
+    """What questions filter and compare an article by, derived from the article itself
+    (and so filled in again whenever it is missing)."""
+
+    site: str | None
+    """The host it came from, lower-case and without "www."; None for a paste."""
+    reported_at: datetime
+    signature: bytes | None = None
+    """Its MinHash signature (``index.search.near_duplicates``), None when it has no words."""
+    band_keys: tuple[int, ...] = ()
+    """The signature's LSH band keys: articles sharing one are compared."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFilter:
+    """Which articles a question searches. Values of one kind are alternatives (any
+    site listed); kinds combine (that site and that member)."""
+
+    sites: tuple[str, ...] = ()
+    """Hosts; each matches itself and its subdomains."""
+    poster_ids: tuple[int, ...] = ()
+    poster_names: tuple[str, ...] = ()
+    """Display names of who shared it, matched without regard to case."""
+    channel_ids: tuple[int, ...] = ()
+    after: datetime | None = None
+    """Articles reporting from this moment on."""
+    before: datetime | None = None
+    """Articles reporting from before this moment."""
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.sites
+            or self.poster_ids
+            or self.poster_names
+            or self.channel_ids
+            or self.after
+            or self.before
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +128,8 @@ class StoredParagraph:
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    status: Literal["added", "duplicate"]
+    status: Literal["added", "duplicate", "similar"]
+    """``similar``: not added, as ``article`` (already indexed) has nearly the same words."""
     article: ArticleInfo
 
     @property
@@ -113,6 +173,10 @@ class Passage:
     score: float
     trimmed_start: bool = False
     trimmed_end: bool = False
+    also_in: tuple[ArticleInfo, ...] = ()
+    """Other articles holding the same paragraph, or nearly (not quoted again)."""
+    newer: ArticleInfo | None = None
+    """A newer article of the guild on the same story, when there is one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +186,10 @@ class Answer:
     terms: tuple[str, ...]
     """The analysed question terms, after stop words and stemming."""
     article_id: int | None = None
+    notes: tuple[str, ...] = ()
+    """What the question's search operators did that the asker should know, in words."""
+    newest_first: bool = False
+    """Passages ordered by their articles' dates, newest first, instead of by relevance."""
 
     @property
     def found(self) -> bool:

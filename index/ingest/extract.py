@@ -57,6 +57,7 @@ from lxml.html import HtmlElement
 from trafilatura import bare_extraction, load_html
 
 from index.errors import IngestRefused
+from index.ingest.dates import parse_published
 from index.ingest.paste import fingerprint
 from index.ingest.textio import (
     article_title,
@@ -115,7 +116,7 @@ class ExtractedArticle:
     paragraphs: tuple[str, ...]
     author: str | None = None
     published: str | None = None
-    """ISO date, ``YYYY-MM-DD``."""
+    """The publication moment in ISO 8601, in UTC (``2024-03-05T00:00:00+00:00``)."""
     site_name: str | None = None
     canonical_url: str | None = None
     """The URL the page declares for itself (``<link rel=canonical>`` or ``og:url``)."""
@@ -213,7 +214,7 @@ def extract_article(html: str, url: str | None = None) -> ExtractedArticle:
         title=article_title(title, paragraphs),
         paragraphs=tuple(paragraphs),
         author=_clean_line(document.author),
-        published=document.date or None,
+        published=_published(document.date),
         site_name=_clean_line(document.sitename),
         canonical_url=_declared_url(tree, url),
     )
@@ -258,6 +259,12 @@ def _words_key(text: str) -> str:
 
 def _is_cross_link(paragraph: str) -> bool:
     return len(paragraph) <= _CROSS_LINK_MAX_CHARS and _CROSS_LINK.match(paragraph) is not None
+
+
+def _published(date: str | None) -> str | None:
+    """The page's publication date from its metadata, in ISO 8601 and UTC."""
+    moment = parse_published(date)
+    return moment.isoformat() if moment is not None else None
 
 
 def _clean_line(text: str | None) -> str | None:

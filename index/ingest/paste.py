@@ -5,7 +5,8 @@ source link and a remark of their own onto the end. The parser separates those p
 the link becomes the article's source, the remark becomes the poster's note (kept, but
 not indexed), and the rest becomes the title and the paragraphs. What only dresses the
 text is left out: a "Read more at" left hanging before the source link, Markdown heading
-markers and emphasis, lines with no visible word (rules such as ``---``).
+markers and emphasis, lines with no visible word (rules such as ``---``). A date line near
+the top ("Published 3 December 2026") becomes the article's publication date.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from index.errors import IngestRefused
 from index.ingest.article_shape import check_shape
+from index.ingest.dates import without_date_lines
 from index.ingest.textio import (
     MAX_TITLE_CHARS,
     article_title,
@@ -91,6 +93,9 @@ def parse_paste(
     paragraphs = _paragraphs(body_text)
     if max_paragraphs is not None and len(paragraphs) > max_paragraphs + 1:  # + a title
         check_shape(paragraphs, max_paragraphs)
+    # A line near the top that is only a date tells when the article was published; it is
+    # no title and no paragraph.
+    paragraphs, published = without_date_lines(paragraphs)
     if not paragraphs:
         if source is not None:
             raise IngestRefused("there is no article text in it, only a link")
@@ -112,6 +117,7 @@ def parse_paste(
         source_url=source,
         canonical_url=canonical_url(source) if source else None,
         note=note,
+        published=published.isoformat() if published is not None else None,
     )
 
 

@@ -25,7 +25,7 @@ from pathlib import PurePath
 from typing import Protocol
 
 from index.config import EngineConfig
-from index.errors import DuplicateArticle, IngestRefused
+from index.errors import DuplicateArticle, IngestRefused, StoreError
 from index.guild_config_cache import GuildConfigs
 from index.ingest.article_shape import check_shape
 from index.ingest.extract import Extractor, decode_html
@@ -35,7 +35,17 @@ from index.ingest.paste import parse_paste
 from index.ingest.sources import FileKind, MessageSources, file_kind, message_sources, same_site
 from index.ingest.textio import decode_text, looks_binary
 from index.ingest.urls import canonical_url
-from index.models import ArticleDraft, Attachment, IngestOutcome, IngestResult, Provenance
+from index.models import (
+    ArticleDraft,
+    ArticleFacets,
+    ArticleInfo,
+    Attachment,
+    IngestOutcome,
+    IngestResult,
+    Provenance,
+    utc_now,
+)
+from index.search import stories
 from index.search.guild_indexes import GuildIndexes
 from index.store import Store
 
@@ -324,6 +334,18 @@ class IngestPipeline:
         )
         if existing is not None:
             return IngestResult("duplicate", existing)
+        facets = await asyncio.to_thread(
+            stories.article_facets,
+            draft.title,
+            draft.canonical_url or draft.source_url,
+            utc_now(),  # replaced by the stored article's date once it is stored
+            draft.paragraphs,
+        )
+        if (await self._configs.get(guild_id)).skip_similar:
+            similar = await stories.same_article(self._store, guild_id, facets)
+            if similar is not None:
+                same = similar.fingerprint == draft.fingerprint  # stored meanwhile
+                return IngestResult("duplicate" if same else "similar", similar)
         terms = await asyncio.to_thread(
             self._indexes.paragraph_terms, draft.title, draft.paragraphs
         )
@@ -342,8 +364,20 @@ class IngestPipeline:
                 raise IngestRefused(
                     "it could not be indexed (an internal error was logged)"
                 ) from error
+        await self._save_facets(guild_id, info, facets)
         log.info("guild %s: added article %d (%d paragraphs)", guild_id, info.id, len(paragraphs))
         return IngestResult("added", info)
+
+    async def _save_facets(self, guild_id: int, info: ArticleInfo, facets: ArticleFacets) -> None:
+        """Keep the new article's facets. The article is stored and indexed already, and
+        facets are derived: when this write fails, the engine fills them in later."""
+        facets = dataclasses.replace(facets, reported_at=info.reported_at)
+        try:
+            await self._store.save_facets(guild_id, info.id, facets)
+        except StoreError as error:
+            log.warning(
+                "guild %s: article %d kept without its facets for now: %s", guild_id, info.id, error
+            )
 
     # -- drafts -----------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ from index.errors import (
 )
 from index.models import (
     ArticleDraft,
+    ArticleFacets,
+    ArticleFilter,
     ArticleInfo,
     AuditEntry,
     GuildSummary,
@@ -58,6 +60,38 @@ class Store(Protocol):
     async def find_duplicate(
         self, guild_id: int, canonical_url: str | None, fingerprint: str | None
     ) -> ArticleInfo | None: ...
+
+    async def save_facets(self, guild_id: int, article_id: int, facets: ArticleFacets) -> bool:
+        """Keep an article's facets (replacing any it had); False when the article is not
+        stored (removed meanwhile). Facets are derived: an article may lack them for a
+        while (stored before they existed, copied from another store, or a crash between
+        the two writes) and ``articles_missing_facets`` finds it."""
+        ...
+
+    async def articles_missing_facets(self, limit: int = ...) -> list[ArticleInfo]:
+        """Up to ``limit`` articles of any guild without facets, oldest first."""
+        ...
+
+    async def filter_articles(self, guild_id: int, wanted: ArticleFilter) -> set[int]:
+        """The ids of the guild's articles that ``wanted`` keeps (reading no paragraph)."""
+        ...
+
+    async def facets_of(
+        self, guild_id: int, article_ids: Sequence[int]
+    ) -> dict[int, ArticleFacets]:
+        """The facets kept for each of the articles (those that have them)."""
+        ...
+
+    async def articles_sharing(
+        self, guild_id: int, band_keys: Sequence[int], limit: int = 50
+    ) -> list[tuple[ArticleInfo, bytes | None]]:
+        """The guild's articles holding any of ``band_keys``, newest first, each with its
+        signature: the only ones worth comparing with an article of those keys."""
+        ...
+
+    async def sites(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:
+        """The sites the guild's articles came from that start with ``prefix``."""
+        ...
 
     async def get_article(self, guild_id: int, article_id: int) -> ArticleInfo | None: ...
 

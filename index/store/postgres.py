@@ -40,6 +40,8 @@ import asyncpg
 from index.errors import DuplicateArticle, StoreBusy, StoreDamaged, StoreError
 from index.models import (
     ArticleDraft,
+    ArticleFacets,
+    ArticleFilter,
     ArticleInfo,
     AuditEntry,
     GuildSummary,
@@ -59,6 +61,7 @@ from index.store.change_log import (
 )
 from index.store.columns import ARTICLES, DATA_TABLES, PARAGRAPHS, Columns, article_values
 from index.store.damage import DamageFound, ParagraphOrder, check_whole
+from index.store.facets import FACETS_BATCH, filter_query
 from index.store.location import without_password
 from index.store.postgres_backup import dump_database
 from index.store.postgres_changes import ChangeListener
@@ -128,6 +131,7 @@ _FAULTS = (
 ``StoreError`` with a plain message."""
 
 _ARTICLE_COLUMNS = ", ".join(ARTICLES.names)
+_QUALIFIED_ARTICLE_COLUMNS = ", ".join(f"articles.{name}" for name in ARTICLES.names)
 _PARAGRAPH_COLUMNS = "id, article_id, position, text"
 
 _FIND_DUPLICATE = (
@@ -433,6 +437,107 @@ class PostgresStore:
             "WHERE guild_id = $1 AND id = ANY($2::bigint[])", guild_id, sorted(set(article_ids))
         )
         return {row.id: row for row in rows}
+
+    # -- article facets ---------------------------------------------------------------
+
+    @_guarded
+    async def save_facets(self, guild_id: int, article_id: int, facets: ArticleFacets) -> bool:
+        """Keep ``facets`` for the article (replacing any); False when it is not stored."""
+
+        async def save(connection: Connection) -> bool:
+            found = await connection.fetchval(
+                "SELECT id FROM articles WHERE guild_id = $1 AND id = $2 FOR KEY SHARE",
+                guild_id,
+                article_id,
+            )
+            if found is None:
+                return False
+            await connection.execute(
+                "INSERT INTO article_facets (article_id, guild_id, site, reported_at, signature) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (article_id) DO UPDATE SET "
+                "site = excluded.site, reported_at = excluded.reported_at, "
+                "signature = excluded.signature",
+                article_id,
+                guild_id,
+                facets.site,
+                facets.reported_at,
+                facets.signature,
+            )
+            await connection.execute("DELETE FROM article_bands WHERE article_id = $1", article_id)
+            await connection.execute(
+                "INSERT INTO article_bands (guild_id, band_key, article_id) "
+                "SELECT $1, key, $3 FROM unnest($2::bigint[]) AS key ON CONFLICT DO NOTHING",
+                guild_id,
+                sorted(set(facets.band_keys)),
+                article_id,
+            )
+            return True
+
+        return await self._write(save)
+
+    @_guarded
+    async def articles_missing_facets(self, limit: int = FACETS_BATCH) -> list[ArticleInfo]:
+        return await self._articles(
+            "WHERE NOT EXISTS (SELECT 1 FROM article_facets f WHERE f.article_id = articles.id) "
+            "ORDER BY id LIMIT $1",
+            limit,
+        )
+
+    @_guarded
+    async def filter_articles(self, guild_id: int, wanted: ArticleFilter) -> set[int]:
+        sql, params = filter_query(guild_id, wanted, lambda n: f"${n}", lambda moment: moment)
+        return {row["id"] for row in await self._fetch(sql, *params)}
+
+    @_guarded
+    async def facets_of(
+        self, guild_id: int, article_ids: Sequence[int]
+    ) -> dict[int, ArticleFacets]:
+        if not article_ids:
+            return {}
+        rows = await self._fetch(
+            "SELECT f.article_id, f.site, f.reported_at, f.signature, "
+            "array(SELECT b.band_key FROM article_bands b WHERE b.article_id = f.article_id) "
+            "AS keys FROM article_facets f WHERE f.guild_id = $1 "
+            "AND f.article_id = ANY($2::bigint[])",
+            guild_id,
+            sorted(set(article_ids)),
+        )
+        return {
+            row["article_id"]: ArticleFacets(
+                row["site"], row["reported_at"], row["signature"], tuple(row["keys"])
+            )
+            for row in rows
+        }
+
+    @_guarded
+    async def articles_sharing(
+        self, guild_id: int, band_keys: Sequence[int], limit: int = 50
+    ) -> list[tuple[ArticleInfo, bytes | None]]:
+        if not band_keys:
+            return []
+        rows = await self._fetch(
+            f"SELECT {_QUALIFIED_ARTICLE_COLUMNS}, f.signature AS facet_signature FROM articles "
+            "LEFT JOIN article_facets f ON f.article_id = articles.id "
+            "WHERE articles.guild_id = $1 AND articles.id IN (SELECT DISTINCT article_id "
+            "FROM article_bands WHERE guild_id = $1 AND band_key = ANY($2::bigint[])) "
+            "ORDER BY articles.id DESC LIMIT $3",
+            guild_id,
+            sorted(set(band_keys)),
+            limit,
+        )
+        return [(_article(row), row["facet_signature"]) for row in rows]
+
+    @_guarded
+    async def sites(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:
+        low = prefix.lower()
+        rows = await self._fetch(
+            "SELECT DISTINCT site FROM article_facets WHERE guild_id = $1 AND site IS NOT NULL "
+            "AND starts_with(site, $2) ORDER BY site LIMIT $3",
+            guild_id,
+            low,
+            limit,
+        )
+        return [row["site"] for row in rows]
 
     @_guarded
     async def find_by_message(self, guild_id: int, message_id: int) -> ArticleInfo | None:

@@ -30,6 +30,8 @@ import aiosqlite
 from index.errors import DuplicateArticle, StoreDamaged, StoreError, StoreReadOnly
 from index.models import (
     ArticleDraft,
+    ArticleFacets,
+    ArticleFilter,
     ArticleInfo,
     AuditEntry,
     GuildSummary,
@@ -50,6 +52,7 @@ from index.store.change_log import (
 from index.store.checksums import row_checksum
 from index.store.columns import Columns, article_values
 from index.store.damage import DamageFound, ParagraphOrder, check_whole
+from index.store.facets import FACETS_BATCH, filter_query
 from index.store.sqlite_check import (
     ROWS_CHECKED_AT_OPEN,
     ForeignDatabase,
@@ -445,6 +448,112 @@ class SQLiteStore:
             "WHERE guild_id = ? AND message_id = ? ORDER BY id LIMIT 1", (guild_id, message_id)
         )
         return rows[0] if rows else None
+
+    # -- article facets ---------------------------------------------------------------
+
+    @_guarded
+    async def save_facets(self, guild_id: int, article_id: int, facets: ArticleFacets) -> bool:
+        """Keep ``facets`` for the article (replacing any); False when it is not stored."""
+        async with self._transaction() as db:
+            if not await self._scalar(
+                "SELECT count(*) FROM articles WHERE guild_id = ? AND id = ?",
+                (guild_id, article_id),
+                db=db,
+            ):
+                return False
+            await db.execute(
+                "INSERT INTO article_facets (article_id, guild_id, site, reported_at, signature) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (article_id) DO UPDATE SET "
+                "site = excluded.site, reported_at = excluded.reported_at, "
+                "signature = excluded.signature",
+                (
+                    article_id,
+                    guild_id,
+                    facets.site,
+                    _timestamp(facets.reported_at),
+                    facets.signature,
+                ),
+            )
+            await db.execute("DELETE FROM article_bands WHERE article_id = ?", (article_id,))
+            await db.executemany(
+                "INSERT OR IGNORE INTO article_bands (guild_id, band_key, article_id) "
+                "VALUES (?, ?, ?)",
+                [(guild_id, key, article_id) for key in facets.band_keys],
+            )
+        return True
+
+    @_guarded
+    async def articles_missing_facets(self, limit: int = FACETS_BATCH) -> list[ArticleInfo]:
+        return await self._articles(
+            "WHERE NOT EXISTS (SELECT 1 FROM article_facets f WHERE f.article_id = articles.id) "
+            "ORDER BY id LIMIT ?",
+            (limit,),
+        )
+
+    @_guarded
+    async def filter_articles(self, guild_id: int, wanted: ArticleFilter) -> set[int]:
+        sql, params = filter_query(guild_id, wanted, lambda _: "?", _timestamp, _LOWER_FUNCTION)
+        async with self._conn.execute(sql, params) as cursor:
+            return {row[0] for row in await cursor.fetchall()}
+
+    @_guarded
+    async def facets_of(
+        self, guild_id: int, article_ids: Sequence[int]
+    ) -> dict[int, ArticleFacets]:
+        ids = sorted(set(article_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        keys: dict[int, list[int]] = {}
+        sql = f"SELECT article_id, band_key FROM article_bands WHERE article_id IN ({marks})"
+        async with self._conn.execute(sql, ids) as cursor:
+            for article_id, key in await cursor.fetchall():
+                keys.setdefault(article_id, []).append(key)
+        sql = (
+            "SELECT article_id, site, reported_at, signature FROM article_facets "
+            f"WHERE guild_id = ? AND article_id IN ({marks})"
+        )
+        async with self._conn.execute(sql, (guild_id, *ids)) as cursor:
+            rows = await cursor.fetchall()
+        return {
+            article_id: ArticleFacets(
+                site, _parse_timestamp(reported_at), signature, tuple(keys.get(article_id, ()))
+            )
+            for article_id, site, reported_at, signature in rows
+        }
+
+    @_guarded
+    async def articles_sharing(
+        self, guild_id: int, band_keys: Sequence[int], limit: int = 50
+    ) -> list[tuple[ArticleInfo, bytes | None]]:
+        keys = sorted(set(band_keys))
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        sql = (
+            "SELECT DISTINCT article_id FROM article_bands "
+            f"WHERE guild_id = ? AND band_key IN ({marks}) ORDER BY article_id DESC LIMIT ?"
+        )
+        async with self._conn.execute(sql, (guild_id, *keys, limit)) as cursor:
+            ids = [row[0] for row in await cursor.fetchall()]
+        if not ids:
+            return []
+        articles = await self.articles_by_id(guild_id, ids)
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT article_id, signature FROM article_facets WHERE article_id IN ({marks})"
+        async with self._conn.execute(sql, ids) as cursor:
+            signatures = dict(await cursor.fetchall())
+        return [(articles[i], signatures.get(i)) for i in ids if i in articles]
+
+    @_guarded
+    async def sites(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:
+        sql = (
+            "SELECT DISTINCT site FROM article_facets WHERE guild_id = ? AND site IS NOT NULL "
+            "AND site >= ? AND site < ? ORDER BY site LIMIT ?"
+        )
+        low = prefix.lower()
+        async with self._conn.execute(sql, (guild_id, low, low + "\U0010ffff", limit)) as cursor:
+            return [row[0] for row in await cursor.fetchall()]
 
     @_guarded
     async def add_question(

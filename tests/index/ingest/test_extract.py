@@ -87,7 +87,8 @@ def test_article_page_gives_title_paragraphs_and_metadata():
     # The headline repeated above the text and the "Read more" line are left out.
     assert article.paragraphs == PARAGRAPHS
     assert article.author == "Jane Doe"
-    assert article.published == "2024-03-05"
+    # trafilatura reads the day; it is kept in ISO 8601, in UTC.
+    assert article.published == "2024-03-05T00:00:00+00:00"
     assert article.site_name == "Example News"
     # The canonical link is relative on the page, made absolute against the page's URL.
     assert article.canonical_url == CANONICAL
@@ -126,6 +127,23 @@ def test_to_draft_fingerprints_the_paragraphs_and_uses_the_declared_url():
     assert draft.canonical_url == CANONICAL
     assert draft.note == "worth a read"
     assert re.fullmatch(r"[0-9a-f]{32}", draft.fingerprint)
+    assert draft.published == "2024-03-05T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("meta", "published"),
+    [
+        # trafilatura keeps the day the page states, not its time.
+        ("2023-11-20T23:30:00-05:00", "2023-11-20T00:00:00+00:00"),
+        ("2023-11-20", "2023-11-20T00:00:00+00:00"),
+    ],
+)
+def test_the_publication_date_is_iso_in_utc(meta, published):
+    head = (
+        f'<meta charset="utf-8"><title>{TITLE}</title>'
+        f'<meta property="article:published_time" content="{meta}">'
+    )
+    assert extract_article(article_page(head=head), URL).published == published
 
 
 LOGIN_WALL = """<html><head><title>Sign in</title></head><body>

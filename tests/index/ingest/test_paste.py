@@ -84,6 +84,10 @@ def test_seed_note(seed_draft: ArticleDraft) -> None:
     assert seed_draft.note == SEED_NOTE
 
 
+def test_seed_has_no_date_line(seed_draft: ArticleDraft) -> None:
+    assert seed_draft.published is None
+
+
 def test_seed_note_not_in_paragraphs(seed_draft: ArticleDraft) -> None:
     for paragraph in seed_draft.paragraphs:
         assert SEED_NOTE not in paragraph
@@ -596,3 +600,54 @@ def test_far_too_many_paragraphs_are_refused_by_the_parser_given_a_limit():
     assert len(parse_paste(text).paragraphs) == 60
     with pytest.raises(IngestRefused, match="the most an article may have is 50"):
         parse_paste(text, max_paragraphs=50)
+
+
+# --- a date line near the top -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "published"),
+    [
+        (f"{TITLE}\nPublished 3 December 2025\n{PARA1}\n{PARA2}", "2025-12-03T00:00:00+00:00"),
+        (f"Dec. 3, 2025\n{TITLE}\n{PARA1}\n{PARA2}", "2025-12-03T00:00:00+00:00"),
+        (
+            f"{TITLE}\nDecember 3, 2025 10:32 AM ET\n\n{PARA1}\n{PARA2}\n{LINK}",
+            "2025-12-03T15:32:00+00:00",
+        ),
+        (
+            f"{TITLE}\nUpdated: 2025-12-04\nPublished: 2025-12-03\n{PARA1}\n{PARA2}",
+            "2025-12-03T00:00:00+00:00",
+        ),
+    ],
+)
+def test_a_date_line_is_the_publication_date_and_no_paragraph(text, published):
+    draft = parse_paste(text)
+    assert draft.published == published
+    assert draft.title == TITLE
+    assert draft.paragraphs == (PARA1, PARA2)
+    assert draft.fingerprint == parse_paste(ARTICLE).fingerprint
+
+
+def test_an_ambiguous_numeric_date_line_gives_no_date_and_is_no_paragraph():
+    draft = parse_paste(f"{TITLE}\n3/12/2025\n{PARA1}\n{PARA2}")
+    assert draft.published is None
+    assert (draft.title, draft.paragraphs) == (TITLE, (PARA1, PARA2))
+
+
+def test_a_sentence_that_mentions_a_date_stays_a_paragraph():
+    sentence = "The vote was held on December 3, 2025, after a long and angry debate."
+    draft = parse_paste(f"{TITLE}\n{sentence}\n{PARA1}\n{PARA2}")
+    assert draft.published is None
+    assert draft.paragraphs == (sentence, PARA1, PARA2)
+
+
+def test_a_date_line_further_down_stays_a_paragraph():
+    paragraphs = (PARA1, PARA2, "More details below.", "Tuesday's figures:", "3 December 2025")
+    draft = parse_paste("\n".join((TITLE, *paragraphs)))
+    assert draft.published is None
+    assert draft.paragraphs == paragraphs
+
+
+def test_a_paste_of_a_date_alone_is_no_article():
+    with pytest.raises(IngestRefused):
+        parse_paste(f"Published 3 December 2025\n{LINK}")
