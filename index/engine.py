@@ -373,6 +373,8 @@ class Engine:
             offset=offset,
             article_id=article_id,
             min_score=guild.min_score,
+            newest_first=newest_first,
+            channels=channels,
         )
 
     async def sites(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:

@@ -51,6 +51,7 @@ from index.bench.index_costs import (
     write_token_file,
 )
 from index.bench.latency import WARM_UP_QUESTIONS, measure, spread
+from index.bench.operators import run_operators, write_operator_reports
 from index.bench.peers import (
     PEER_NAMES,
     PEERS,
@@ -130,6 +131,17 @@ def parser() -> argparse.ArgumentParser:
         help="only the many-guild simulation under memory budgets (its own report: "
         "guilds.md and guilds.json; guilds-quick.* with --quick)",
     )
+    which.add_argument(
+        "--operators",
+        action="store_true",
+        help="only the cost of search operators' filters (its own report: operators.md and "
+        "operators.json; operators-quick.* with --quick)",
+    )
+    options.add_argument(
+        "--paragraphs",
+        type=int,
+        help="paragraphs for --operators (default 1000000; 10000 with --quick)",
+    )
     guilds = options.add_argument_group("the many-guild simulation (--guilds)")
     guilds.add_argument("--guild-count", type=int, help=f"guilds (default {GUILD_COUNT:,})")
     guilds.add_argument(
@@ -199,6 +211,25 @@ def simulate_guilds(
     written = write_guild_reports(run, args.out, "guilds-quick" if args.quick else "guilds")
     print("\nwrote " + ", ".join(str(path) for path in written))
     return 1 if any(result.problem for result in run.budgets) else 0
+
+
+def measure_operators(args: argparse.Namespace, paragraphs: list[str], questions: list[str]) -> int:
+    """The operators' costs and their report."""
+    size = args.paragraphs or (10_000 if args.quick else 1_000_000)
+    run = run_operators(
+        paragraphs,
+        shuffled_questions(questions),
+        size=size,
+        question_count=args.questions,
+        machine=machine(),
+        started_utc=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+    )
+    run.settings = {key: str(value) for key, value in vars(args).items()}
+    written = write_operator_reports(
+        run, args.out, "operators-quick" if args.quick else "operators"
+    )
+    print("\nwrote " + ", ".join(str(path) for path in written))
+    return 0 if run.modes else 1
 
 
 def run_size(
@@ -331,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     paragraphs, questions = load_sources(args.data)
     if args.guilds:
         return simulate_guilds(args, paragraphs, budgets)
+    if args.operators:
+        return measure_operators(args, paragraphs, questions)
     questions = shuffled_questions(questions)
     run = RunResult(
         started_utc=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),

@@ -1,12 +1,22 @@
-"""Answering a question: its terms, the best paragraphs, and the passages quoted from them.
+"""Answering a question: its operators and terms, the best paragraphs, and the passages
+quoted from them.
 
-The question is analysed once; the guild's index ranks its paragraphs; the relevance
-rule (``relevance``) keeps the first and those close enough to it; passages scoring
-below the minimum are left out, in one step, by the stricter of the engine's and the
-guild's ``min_score``; the kept paragraphs are read from the store and each is cut to the
-part around the matched words (off the event loop for a long paragraph). All three
-filters keep a leading run of the ranking, so the order they run in does not change
-the answer, and a page of a longer answer (``offset``) is a slice of the same list.
+A question is read once (``query``): operators become filters, the rest its terms. The
+guild's index ranks its paragraphs by BM25Okapi, among the articles the filters keep
+(found in the store, without reading a paragraph) and holding every word of a phrase and
+none excluded; the best ``RERANK_DEPTH`` are read from the store, checked for the
+phrases, and re-ordered (``rerank``; scores stay BM25Okapi's). Then, in this order:
+
+1. the relevance rule (``relevance``): the first passage, and those whose score is at
+   least a share of the best score;
+2. near-duplicates fold into the first of their kind, as "also in" its other articles;
+3. ``newest_first`` orders what is left by the date each article reports from;
+4. the page (``offset``, ``limit``) and the minimum score are applied;
+5. each kept paragraph is cut to the part around the matched words (off the event loop
+   for a long paragraph), and a quote whose story has a newer article says so.
+
+Every step before the page works on the same list whatever the page, so a page of a
+longer answer (``More``) is a slice of the same answer.
 
 Nothing here waits for the store's writer: the only write an answer makes (the count of
 answered questions) is noted in memory and written in the background.
@@ -15,15 +25,21 @@ answered questions) is noted in memory and written in the background.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from functools import partial
 from typing import TypeVar
 
 from index.errors import ArticleNotFound
-from index.models import Answer, Passage
+from index.models import Answer, ArticleFilter, ArticleInfo, Passage, StoredParagraph
+from index.search import near_duplicates, stories
 from index.search.analyzer import analyse, unique_terms
 from index.search.bm25 import BM25Index, Hit
 from index.search.guild_indexes import GuildIndexes
-from index.search.relevance import real_candidates
+from index.search.query import ParsedQuery, contains_phrase, parse_query
+from index.search.relevance import SHARE_OF_FIRST
+from index.search.rerank import RERANK_DEPTH, Candidate, reorder
 from index.search.snippets import make_snippet
 from index.store import Store
 from index.store.background_writes import BackgroundWrites
@@ -31,11 +47,15 @@ from index.store.background_writes import BackgroundWrites
 MAX_QUESTION_CHARS = 2000
 """Characters of a question that are read; the rest is ignored."""
 SNIPPET_OFF_LOOP_CHARS = 20_000
-"""Quoting a paragraph longer than this takes milliseconds: done off the event loop."""
+"""Quoting a paragraph longer than this takes milliseconds: done off the event loop (and
+so is re-ordering or checking phrases in candidates that long together)."""
+PHRASE_DEPTH = 200
+"""Candidates read to find those holding a phrase: the index keeps only paragraphs with
+all of its words, so the ones without it in order are few."""
 QUESTIONS_ANSWERED = "questions_answered"
 """The guild counter of questions that were given at least one passage."""
 
-_Found = TypeVar("_Found")
+_T = TypeVar("_T")
 
 
 def question_terms(question: str) -> list[str]:
@@ -47,6 +67,26 @@ def stricter(*minimums: float | None) -> float | None:
     """The highest of the minimum scores that are set; None when none is."""
     given = [minimum for minimum in minimums if minimum is not None]
     return max(given) if given else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """A question read for searching: what the index is asked, and what it filters."""
+
+    terms: list[str]
+    query: ParsedQuery
+    required: list[str]
+    excluded: list[str]
+    notes: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranked:
+    """A ranked paragraph with its text and article."""
+
+    hit: Hit
+    paragraph: StoredParagraph
+    article: ArticleInfo
 
 
 class Asker:
@@ -71,11 +111,12 @@ class Asker:
     async def rank(
         self, guild_id: int, question: str, *, k: int, article_id: int | None = None
     ) -> list[Hit]:
-        """The ``k`` best paragraphs for ``question``, best first, without their text
-        (the relevance rule not applied: for measuring the ranking itself)."""
+        """The ``k`` best paragraphs for ``question``, best first, as an answer orders
+        them before the relevance rule (for measuring the ranking itself)."""
+        search = self._read(question)
         index = await self._indexes.index(guild_id)
-        hits = await _search(index, question_terms(question), k, article_id)
-        return _at_least(hits, self._min_score)
+        found = await self._ranked(guild_id, index, search, max(k, RERANK_DEPTH), article_id)
+        return _at_least([f.hit for f in found], self._min_score)[:k]
 
     async def ask(
         self,
@@ -86,54 +127,228 @@ class Asker:
         offset: int = 0,
         article_id: int | None = None,
         min_score: float | None = None,
+        newest_first: bool = False,
+        channels: Mapping[str, int] | None = None,
     ) -> Answer:
         """Up to ``limit`` passages after the first ``offset`` of the answer to
-        ``question``; ``min_score`` is the guild's own minimum, if it has one.
+        ``question``; ``min_score`` is the guild's own minimum, if it has one;
+        ``channels`` maps the guild's channel names to ids, for ``in:#name``.
         Raises ``ArticleNotFound`` when ``article_id`` is not one of the guild's."""
-        terms = question_terms(question)
+        search = self._read(question)
         if article_id is not None and await self._store.get_article(guild_id, article_id) is None:
             raise ArticleNotFound(guild_id, article_id)
         index = await self._indexes.index(guild_id)
-        hits = real_candidates(await _search(index, terms, offset + limit, article_id))
-        hits = _at_least(hits[offset:], stricter(self._min_score, min_score))
-        passages = await self._passages(guild_id, index, hits, terms)
+        depth = max(RERANK_DEPTH, 2 * (offset + limit))
+        found = await self._ranked(guild_id, index, search, depth, article_id, channels)
+        found = _real_candidates(found)
+        shown = _fold_near_duplicates(found)
+        newest_first = newest_first or search.query.newest_first
+        if newest_first:
+            shown.sort(key=lambda s: s[0].article.reported_at, reverse=True)
+        shown = shown[offset : offset + limit]
+        floor = stricter(self._min_score, min_score)
+        shown = [s for s in shown if floor is None or s[0].hit.score >= floor]
+        passages = await self._passages(guild_id, index, shown, search.terms)
         if passages and offset == 0:
             # Counted in memory and written in the background (never waits for the store).
             self._writes.count(guild_id, QUESTIONS_ANSWERED)
-        return Answer(question, tuple(passages), tuple(terms), article_id)
+        return Answer(
+            question,
+            tuple(passages),
+            tuple(search.terms),
+            article_id,
+            notes=tuple(search.notes),
+            newest_first=newest_first,
+        )
 
-    async def _passages(
-        self, guild_id: int, index: BM25Index, hits: Sequence[Hit], terms: list[str]
-    ) -> list[Passage]:
+    # -- reading the question -------------------------------------------------------------
+
+    @staticmethod
+    def _read(question: str) -> _Search:
+        query = parse_query(question[:MAX_QUESTION_CHARS])
+        phrase_words = [" ".join(phrase) for phrase in query.phrases]
+        required = unique_terms([term for words in phrase_words for term in analyse(words)])
+        excluded = unique_terms([term for word in query.excluded for term in analyse(word)])
+        return _Search(question_terms(query.words), query, required, excluded, list(query.notes))
+
+    async def _filter(
+        self,
+        guild_id: int,
+        search: _Search,
+        article_id: int | None,
+        channels: Mapping[str, int] | None,
+    ) -> set[int] | None:
+        """The articles the search may quote; None for all of them."""
+        query = search.query
+        channel_ids, names = [], []
+        for channel in query.channels:
+            if isinstance(channel, int):
+                channel_ids.append(channel)
+            elif channels is not None and channel.lower() in channels:
+                channel_ids.append(channels[channel.lower()])
+            else:
+                names.append(channel)
+        for name in names:
+            search.notes.append(f"there is no channel called #{name} here: it was not used")
+        wanted = ArticleFilter(
+            sites=query.sites,
+            poster_ids=tuple(p for p in query.posters if isinstance(p, int)),
+            poster_names=tuple(p for p in query.posters if isinstance(p, str)),
+            channel_ids=tuple(channel_ids),
+            after=_start_of(query.after),
+            before=_start_of(query.before),
+        )
+        if wanted.empty:
+            return None if article_id is None else {article_id}
+        allowed = await self._store.filter_articles(guild_id, wanted)
+        if article_id is not None:
+            allowed &= {article_id}
+        return allowed
+
+    # -- ranking --------------------------------------------------------------------------
+
+    async def _ranked(
+        self,
+        guild_id: int,
+        index: BM25Index,
+        search: _Search,
+        depth: int,
+        article_id: int | None,
+        channels: Mapping[str, int] | None = None,
+    ) -> list[_Ranked]:
+        """The best ``depth`` paragraphs that pass the search's filters and phrases, with
+        their text, re-ordered."""
+        allowed = await self._filter(guild_id, search, article_id, channels)
+        if allowed is not None and not allowed:
+            search.notes.append("no article here matches those filters")
+            return []
+        phrases = search.query.phrases
+        only_article = allowed is None or allowed == {article_id}
+        if only_article and not (search.required or search.excluded):
+            hits = await _search(index, search.terms, depth, article_id)
+        else:
+            where = {"articles": allowed, "required": search.required, "excluded": search.excluded}
+            hits = await _without_waiting(
+                partial(index.try_search_where, **where),
+                partial(index.search_where, **where),
+                search.terms,
+                PHRASE_DEPTH if phrases else depth,
+            )
+        found = await self._with_text(guild_id, hits)
+        if phrases:
+            found = await _off_loop_if_long(_holding_phrases, found, phrases)
+        candidates = [Candidate(f.hit, f.paragraph.text, f.article.title) for f in found[:depth]]
+        weights = await _without_waiting(index.try_idfs, index.idfs, search.terms)
+        order = await _off_loop_if_long(
+            _reordered, candidates, search.terms, weights, search.query.words
+        )
+        by_paragraph = {f.hit.paragraph_id: f for f in found}
+        return [by_paragraph[c.hit.paragraph_id] for c in order]
+
+    async def _with_text(self, guild_id: int, hits: Sequence[Hit]) -> list[_Ranked]:
         if not hits:
             return []
         paragraphs = await self._store.paragraphs(guild_id, [hit.paragraph_id for hit in hits])
         articles = await self._store.articles_by_id(guild_id, [hit.article_id for hit in hits])
-        weights = await _without_waiting(index.try_idfs, index.idfs, terms)
-        passages = []
+        found = []
         for hit in hits:
             paragraph = paragraphs.get(hit.paragraph_id)
             article = articles.get(hit.article_id)
-            if paragraph is None or article is None:  # removed since the search
-                continue
-            choose = (paragraph.text, terms, weights, self._snippet_chars)
-            if len(paragraph.text) > SNIPPET_OFF_LOOP_CHARS:
+            if paragraph is not None and article is not None:  # else removed since
+                found.append(_Ranked(hit, paragraph, article))
+        return found
+
+    # -- quoting --------------------------------------------------------------------------
+
+    async def _passages(
+        self,
+        guild_id: int,
+        index: BM25Index,
+        shown: Sequence[tuple[_Ranked, list[ArticleInfo]]],
+        terms: list[str],
+    ) -> list[Passage]:
+        if not shown:
+            return []
+        weights = await _without_waiting(index.try_idfs, index.idfs, terms)
+        newer = await stories.newer_reports(
+            self._store, guild_id, list({f.article.id: f.article for f, _ in shown}.values())
+        )
+        passages = []
+        for found, also_in in shown:
+            text = found.paragraph.text
+            choose = (text, terms, weights, self._snippet_chars)
+            if len(text) > SNIPPET_OFF_LOOP_CHARS:
                 snippet = await asyncio.to_thread(make_snippet, *choose)
             else:
                 snippet = make_snippet(*choose)
             passages.append(
                 Passage(
-                    article=article,
-                    paragraph_id=paragraph.id,
-                    position=paragraph.position,
+                    article=found.article,
+                    paragraph_id=found.paragraph.id,
+                    position=found.paragraph.position,
                     text=snippet.text,
                     highlights=snippet.highlights,
-                    score=hit.score,
+                    score=found.hit.score,
                     trimmed_start=snippet.trimmed_start,
                     trimmed_end=snippet.trimmed_end,
+                    also_in=tuple(also_in),
+                    newer=newer.get(found.article.id),
                 )
             )
         return passages
+
+
+def _real_candidates(found: list[_Ranked], share: float = SHARE_OF_FIRST) -> list[_Ranked]:
+    """The first, and those scoring at least ``share`` of the best score (the relevance
+    rule, in the re-ordered order). When the best score is not positive (BM25Okapi's idf
+    can be negative in a corpus of a few paragraphs) every one is kept."""
+    if not found:
+        return []
+    best = max(f.hit.score for f in found)
+    if best <= 0:
+        return found
+    return [found[0], *(f for f in found[1:] if f.hit.score >= share * best)]
+
+
+def _fold_near_duplicates(found: list[_Ranked]) -> list[tuple[_Ranked, list[ArticleInfo]]]:
+    """Each group of nearly equal paragraphs as its first, with the other articles that
+    hold it ("also in")."""
+    groups = near_duplicates.group_near_duplicates([f.paragraph.text for f in found])
+    shown = []
+    for group in groups:
+        first = found[group[0]]
+        others: dict[int, ArticleInfo] = {}
+        for member in group[1:]:
+            article = found[member].article
+            if article.id != first.article.id:
+                others.setdefault(article.id, article)
+        shown.append((first, list(others.values())))
+    return shown
+
+
+def _holding_phrases(found: list[_Ranked], phrases: Sequence[Sequence[str]]) -> list[_Ranked]:
+    return [f for f in found if all(contains_phrase(f.paragraph.text, p) for p in phrases)]
+
+
+def _reordered(
+    candidates: list[Candidate], terms: list[str], weights: Mapping[str, float], question: str
+) -> list[Candidate]:
+    return reorder(terms, candidates, weights, question=question)
+
+
+async def _off_loop_if_long(work: Callable[..., _T], found: Sequence, *args: object) -> _T:
+    """``work(found, *args)``, in a worker thread when the texts are long together."""
+    chars = sum(
+        len(item.text if isinstance(item, Candidate) else item.paragraph.text) for item in found
+    )
+    if chars > SNIPPET_OFF_LOOP_CHARS:
+        return await asyncio.to_thread(work, found, *args)
+    return work(found, *args)
+
+
+def _start_of(day: date | None) -> datetime | None:
+    """The first moment of ``day``, in UTC (dates in questions are whole days)."""
+    return None if day is None else datetime.combine(day, time(), tzinfo=UTC)
 
 
 async def _search(index: BM25Index, terms: list[str], k: int, article_id: int | None) -> list[Hit]:
@@ -147,8 +362,8 @@ def _at_least(hits: list[Hit], min_score: float | None) -> list[Hit]:
 
 
 async def _without_waiting(
-    try_read: Callable[..., _Found | None], read: Callable[..., _Found], *args: object
-) -> _Found:
+    try_read: Callable[..., _T | None], read: Callable[..., _T], *args: object
+) -> _T:
     """``try_read`` on the event loop, or ``read`` in a worker thread when the index is
     held by a change (which runs in a thread): the loop never waits for the index."""
     found = try_read(*args)

@@ -37,7 +37,7 @@ import zlib
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import BinaryIO, NamedTuple
@@ -56,6 +56,7 @@ from index.search.bm25_kernels import (
     best_k,
     check_postings,
     every_score,
+    scores_of_slots,
 )
 
 _SMALL_K = 64
@@ -630,6 +631,158 @@ class BM25Index:
             self._lock.release()
         return list(map(Hit, *found))
 
+    def search_where(
+        self,
+        terms: Sequence[str],
+        k: int,
+        *,
+        articles: Collection[int] | None = None,
+        required: Iterable[str] = (),
+        excluded: Iterable[str] = (),
+    ) -> list[Hit]:
+        """``search`` among the paragraphs of ``articles`` (None: every article) that
+        contain every ``required`` term and none of the ``excluded`` ones: the same hits,
+        scores and order as ``search`` gives, with the others left out.
+
+        Never a pass over the guild's paragraphs: costs the postings of the question's,
+        the required and the excluded terms, and the articles asked for. Either only the
+        paragraphs the filters leave are scored, or, when those are more than the
+        question's postings, every paragraph holding a question term is (as ``scores``
+        does) and the filters drop the others. A required term no paragraph holds leaves
+        nothing."""
+        if k <= 0:
+            return []
+        with self._lock:
+            found = self._ranked_where(terms, k, articles, required, excluded)
+        return list(map(Hit, *found))
+
+    def try_search_where(
+        self,
+        terms: Sequence[str],
+        k: int,
+        *,
+        articles: Collection[int] | None = None,
+        required: Iterable[str] = (),
+        excluded: Iterable[str] = (),
+    ) -> list[Hit] | None:
+        """``search_where``, or None at once while a change holds the index (see
+        ``try_search``)."""
+        if k <= 0:
+            return []
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            found = self._ranked_where(terms, k, articles, required, excluded)
+        finally:
+            self._lock.release()
+        return list(map(Hit, *found))
+
+    def _ranked_where(
+        self,
+        terms: Sequence[str],
+        k: int,
+        articles: Collection[int] | None,
+        required: Iterable[str],
+        excluded: Iterable[str],
+    ) -> tuple[list[int], list[int], list[float], list[int]]:
+        """``_ranked``'s best ``k`` among the paragraphs the filters keep (lock held).
+
+        Two ways, the cheaper for the question: when the filters leave fewer paragraphs
+        than the question has postings (a rare required word, a few articles), only those
+        are scored, each term's postings skipped through to them; otherwise every
+        paragraph holding a question term is scored and the filters drop the others."""
+        required, excluded = unique_terms(list(required)), unique_terms(list(excluded))
+        if articles is None and not required and not excluded:
+            return self._ranked(terms, k, None)
+        if any(term not in self._postings for term in required):
+            return [], [], [], []  # no paragraph holds every required term
+        query = self._query(terms)
+        if query is None:
+            return [], [], [], []
+        runs = None if articles is None else self._runs(articles)
+        common = (
+            query.where, query.weights, self._norm_of_length(), float(self.params.k1),
+            np.frombuffer(self._overflow, dtype=np.int32),
+        )  # fmt: skip
+        candidates = self._candidates(runs, required, query.postings // len(query.held))
+        if candidates is not None:
+            for term in excluded:
+                if term in self._postings:
+                    candidates = candidates[~_among(candidates, self._live_slots(term))]
+            totals = np.empty(len(candidates), dtype=np.float64)
+            matched = np.empty(len(candidates), dtype=np.int32)
+            scores_of_slots(*common, candidates, totals, matched)
+            keep = matched > 0
+            slots, totals, matched = candidates[keep], totals[keep], matched[keep]
+        else:
+            size = query.postings
+            slots = np.empty(size, dtype=np.int32)
+            totals = np.empty(size, dtype=np.float64)
+            matched = np.empty(size, dtype=np.int32)
+            scratch = self._scratch
+            found = every_score(
+                *common, self._bounded, scratch.totals, scratch.tags, scratch.state, slots,
+                totals, matched,
+            )  # fmt: skip
+            slots, totals, matched = slots[:found], totals[:found], matched[:found]
+            keep = np.ones(found, dtype=np.bool_)
+            if runs is not None:
+                keep &= _in_runs(slots, *runs)
+            for term in required:
+                keep &= _among(slots, self._live_slots(term))
+            for term in excluded:
+                if term in self._postings:
+                    keep &= ~_among(slots, self._live_slots(term))
+            slots, totals, matched = slots[keep], totals[keep], matched[keep]
+        order = np.lexsort((slots, -matched, -totals))[:k]
+        slots, totals, matched = slots[order], totals[order], matched[order]
+        return (
+            np.frombuffer(self._paragraph, dtype=np.int64)[slots].tolist(),
+            np.frombuffer(self._article, dtype=np.int64)[slots].tolist(),
+            totals.tolist(),
+            matched.tolist(),
+        )
+
+    def _candidates(
+        self, runs: tuple[np.ndarray, np.ndarray] | None, required: list[str], most: int
+    ) -> np.ndarray | None:
+        """The slots the article runs and required terms allow, increasing, if found
+        for at most about ``most`` slots' work; None (score first, filter after) if not.
+        Starts from the required term with the fewest postings, or else the articles'
+        slots."""
+        if required:
+            rarest = min(required, key=lambda term: len(self._postings[term]))
+            if len(self._postings[rarest]) > most:
+                return None
+            slots = self._live_slots(rarest)
+            for term in required:
+                if term != rarest:
+                    slots = slots[_among(slots, self._live_slots(term))]
+            return slots if runs is None else slots[_in_runs(slots, *runs)]
+        if runs is None:
+            return None
+        firsts, ends = runs
+        lengths = ends - firsts
+        total = int(lengths.sum())
+        if total > most:
+            return None
+        # Each run's slots in turn: a running count, shifted to each run's first slot.
+        shift = firsts - (np.cumsum(lengths) - lengths)
+        return (np.arange(total, dtype=np.int64) + np.repeat(shift, lengths)).astype(np.int32)
+
+    def _live_slots(self, term: str) -> np.ndarray:
+        """The slots of a known term's live postings, in increasing order."""
+        pairs = np.frombuffer(self._postings[term].data, dtype=np.int32).reshape(-1, 2)
+        return pairs[pairs[:, 1] != DEAD, 0]
+
+    def _runs(self, articles: Collection[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The held ones of ``articles`` as runs of slots (``_spans``): first slots and
+        ends, in slot order. Costs the articles asked for, not the guild."""
+        runs = sorted(self._spans[a] for a in set(articles) if a in self._spans)
+        firsts = np.array([first for first, _count in runs], dtype=np.int64)
+        counts = np.array([count for _first, count in runs], dtype=np.int64)
+        return firsts, firsts + counts
+
     def _ranked(
         self, terms: Sequence[str], k: int | None, article_id: int | None
     ) -> tuple[list[int], list[int], list[float], list[int]]:
@@ -685,6 +838,24 @@ class BM25Index:
             totals.tolist(),
             matched.tolist(),
         )
+
+
+def _in_runs(slots: np.ndarray, firsts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Whether each of ``slots`` lies in one of the runs ``firsts[i]`` to ``ends[i]``
+    (in order, not overlapping)."""
+    if len(firsts) == 0:
+        return np.zeros(len(slots), dtype=np.bool_)
+    run = np.searchsorted(firsts, slots, side="right") - 1
+    return (run >= 0) & (slots < ends[np.maximum(run, 0)])
+
+
+def _among(slots: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """Whether each of ``slots`` is one of ``sorted_values`` (increasing): a binary search
+    per slot, with no sort of ``slots``."""
+    if len(sorted_values) == 0:
+        return np.zeros(len(slots), dtype=np.bool_)
+    at = np.searchsorted(sorted_values, slots)
+    return sorted_values[np.minimum(at, len(sorted_values) - 1)] == slots
 
 
 # -- files --------------------------------------------------------------------------------

@@ -595,6 +595,43 @@ def every_score(
     return found
 
 
+@njit(**_OPTIONS)
+def scores_of_slots(
+    where: np.ndarray,
+    weights: np.ndarray,
+    norm_of_length: np.ndarray,
+    k1: float,
+    overflow: np.ndarray,
+    candidates: np.ndarray,
+    out_scores: np.ndarray,
+    out_matched: np.ndarray,
+) -> None:
+    """The score and matched count of each of ``candidates`` (live slots, increasing),
+    for a question given as to ``best_k``; 0.0 and 0 for a slot holding no term.
+
+    For a filter that leaves few paragraphs (a rare required word, a few articles): each
+    term's pairs are skipped through to the candidates, so the cost follows the
+    candidates, not the terms' postings. Shares are added term by term in question
+    order, each from 0.0, as ``_accumulate_block`` adds them: the same floats."""
+    n_terms = weights.shape[0] // 2
+    addresses, counts, idfs = where[:n_terms], where[n_terms:], weights[:n_terms]
+    out_scores[:] = 0.0
+    out_matched[:] = 0
+    for term in range(n_terms):
+        data = _pairs(addresses, counts, term)
+        end = counts[term]
+        idf = idfs[term]
+        at = 0
+        for c in range(candidates.shape[0]):
+            slot = candidates[c]
+            at = _skip_to(data, at, end, slot)
+            if at == end:
+                break
+            if data[2 * at] == slot:  # a live slot: a removed paragraph's slot is dead
+                out_scores[c] += _share(data[2 * at + 1], overflow, idf, norm_of_length, k1)
+                out_matched[c] += 1
+
+
 def compile_kernels() -> None:
     """Run every kernel once on a tiny question, so that numba compiles them (or loads
     them from its cache) now and not during the first real question. Takes seconds on a
@@ -615,6 +652,7 @@ def compile_kernels() -> None:
     )  # fmt: skip
     every = np.empty(2, dtype=np.int32), np.empty(2, dtype=np.float64), np.empty(2, dtype=np.int32)
     every_score(where, weights, norms, 1.2, overflow, True, totals, tags, state, *every)
+    scores_of_slots(where, weights, norms, 1.2, overflow, np.array([1], dtype=np.int32), *every[1:])
     check_postings(where[:1], where[1:], np.array([3, 2], dtype=np.int32), overflow)
 
 
