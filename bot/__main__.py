@@ -117,10 +117,20 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "sources", nargs="+", metavar="FILE|URL", help=".txt, .md or .html files, or links"
     )
-    ask = commands.add_parser("ask", parents=[common], help="answer one question")
-    ask.add_argument("question")
+    ask = commands.add_parser(
+        "ask",
+        parents=[common],
+        help="answer one question",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="search operators the question may hold:\n"
+        + "\n".join(render_text.operators_help_lines()),
+    )
+    ask.add_argument("question", help="the question, with any search operators")
     ask.add_argument("--article", type=article_id, help="only search this article id")
     ask.add_argument("--results", type=int, help="passages to quote (1-10)")
+    ask.add_argument(
+        "--newest", action="store_true", help="newest articles first, instead of best match"
+    )
     articles = commands.add_parser("articles", parents=[common], help="list indexed articles")
     articles.add_argument(
         "--page", type=page_number, default=1, help=f"{PAGE_SIZE} articles a page, newest first"
@@ -232,7 +242,13 @@ async def _ask(engine: Engine, guild: int, args: argparse.Namespace, settings: S
         print("--results must be between 1 and 10", file=sys.stderr)
         return EXIT_USAGE
     try:
-        answer = await engine.ask(guild, args.question, article_id=args.article, limit=args.results)
+        answer = await engine.ask(
+            guild,
+            args.question,
+            article_id=args.article,
+            limit=args.results,
+            newest_first=args.newest,
+        )
     except ArticleNotFound as missing:
         print(render_text.not_found_text(missing.article_id))
         return EXIT_FAILED

@@ -1,5 +1,9 @@
 """Answers as Discord messages, and the More button that pages them: the same for /ask,
-a mention, and a press of More after a restart (the question is kept by the engine)."""
+a mention, and a press of More after a restart (the question is kept by the engine, with
+its search operators).
+
+A page of More replaces the passages and keeps the message's first lines (the question
+as the asker read it, the order, notes on operators), which every page shares."""
 
 from __future__ import annotations
 
@@ -23,11 +27,18 @@ class Answers:
         self._engine = engine
 
     async def message(
-        self, guild_id: int, user: discord.abc.User, answer: Answer, offset: int = 0
+        self,
+        guild_id: int,
+        user: discord.abc.User,
+        answer: Answer,
+        offset: int = 0,
+        *,
+        question: str | None = None,
     ) -> tuple[RenderedAnswer, discord.ui.View | discord.utils.MISSING]:
         """The answer's message, and its More button when it found something (the
-        question is remembered for it)."""
-        rendered = render_answer(answer, first_number=offset + 1)
+        question is remembered for it). ``question`` is the question as the asker should
+        read it, when it differs from the one searched (members and channels by name)."""
+        rendered = render_answer(answer, first_number=offset + 1, question=question)
         if not answer.found:
             return rendered, discord.utils.MISSING
         question_id = await self._engine.remember_question(
@@ -52,7 +63,12 @@ class Answers:
         await interaction.response.defer()
         try:
             answer = await self._engine.ask(
-                interaction.guild_id, question, article_id=article_id, offset=offset, limit=size
+                interaction.guild_id,
+                question,
+                article_id=article_id,
+                offset=offset,
+                limit=size,
+                channels=guild_channels(interaction.guild),
             )
         except ArticleNotFound:  # removed since: there is nothing more to show from it
             answer = Answer(question, (), ())
@@ -62,5 +78,12 @@ class Answers:
         rendered = render_answer(answer, first_number=offset + 1)
         view = more_view(question_id, offset + len(answer.passages), size)
         await interaction.edit_original_response(
-            content=rendered.content, embeds=rendered.embeds, view=view, allowed_mentions=NONE
+            embeds=rendered.embeds, view=view, allowed_mentions=NONE
         )
+
+
+def guild_channels(guild: discord.Guild | None) -> dict[str, int]:
+    """The guild's text channels by name, lower case, for ``in:#name`` typed as text."""
+    if guild is None:
+        return {}
+    return {channel.name.lower(): channel.id for channel in guild.text_channels}

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
-EXTENSIONS = ("bot.cogs.ingest", "bot.cogs.questions", "bot.cogs.admin")
+EXTENSIONS = ("bot.cogs.ingest", "bot.cogs.questions", "bot.cogs.admin", "bot.cogs.help")
 SHUTDOWN_GRACE_SECONDS = 20.0
 """How long a stop waits for ingests in hand; the rest resume at the next start."""
 

@@ -49,23 +49,30 @@ PROMPT = "> "
 PASTE_PROMPT = "… "
 PASTE_START = "Paste the article, then a line with only . to finish."
 
-HELP = """\
-Ask a question about the indexed articles, or paste an article to index it.
-
-  QUESTION              quote the passages that answer it
-  ARTICLE               paste it (then Enter) to index it
-  /in ID QUESTION       ask about one article only
-  /paste                paste an article over several lines, end with a line "."
-  LINK [REMARK]         fetch the article a link points to and index it
-  /ingest PATH|URL      index a .txt, .md or .html file, or a link
-  /articles [PAGE]      list the indexed articles, newest first
-  /show ID              show an article's paragraphs
-  /remove ID            remove an article
-  /stats                counts for this console's articles
-  /help                 this text
-  /quit                 leave (Ctrl-D works too)
-
-Up and Down recall earlier lines, Ctrl-R searches them."""
+HELP = "\n".join(
+    [
+        "Ask a question about the indexed articles, or paste an article to index it.",
+        "",
+        "  QUESTION              quote the passages that answer it",
+        "  ARTICLE               paste it (then Enter) to index it",
+        "  /in ID QUESTION       ask about one article only",
+        '  /paste                paste an article over several lines, end with a line "."',
+        "  LINK [REMARK]         fetch the article a link points to and index it",
+        "  /ingest PATH|URL      index a .txt, .md or .html file, or a link",
+        "  /articles [PAGE]      list the indexed articles, newest first",
+        "  /show ID              show an article's paragraphs",
+        "  /remove ID            remove an article",
+        "  /stats                counts for this console's articles",
+        "  /help                 this text",
+        "  /quit                 leave (Ctrl-D works too)",
+        "",
+        "A question may hold search operators, for example",
+        "  sea wall cost -storm site:example.com after:2025-11-01",
+        *render_text.operators_help_lines(),
+        "",
+        "Up and Down recall earlier lines, Ctrl-R searches them.",
+    ]
+)
 
 SOMETHING_WENT_WRONG = (
     "Something went wrong with that input, and it was not finished. "

@@ -20,9 +20,19 @@ from urllib.parse import urlsplit
 
 import discord
 
-from bot.render_text import index_state
+from bot.render_text import (
+    ALSO_IN_SHOWN,
+    LISTED_TITLE_LIMIT,
+    NEWEST_FIRST,
+    day_text,
+    index_state,
+    note_text,
+    reported_text,
+    similar_text,
+)
 from index.ingest.textio import clean_text, one_line, shorten
 from index.models import Answer, ArticleInfo, GuildStats, IngestOutcome, Passage
+from index.search.query import OPERATOR_HELP
 
 MESSAGE_LIMIT = 2000
 """Characters in a message's content."""
@@ -41,6 +51,12 @@ SHOWN_LINK_LIMIT = 300
 NAME_LIMIT = 80
 QUOTE_LIMIT = 1400
 """Characters of quoted text per passage: three passages stay well inside 6,000."""
+LINES_BELOW_LIMIT = 600
+"""Characters of the lines under a quote ("also in", "as of") per passage, at most."""
+LISTED_LINK_LIMIT = 200
+"""Longer links are left out of the lines under a quote (the article is named by number)."""
+NOTE_LIMIT = 300
+"""Characters of one note on the question shown above an answer."""
 COLOUR = discord.Colour.blurple()
 WORKING, ADDED, ALREADY, FAILED = "⏳", "✅", "🔁", "❌"
 """Reactions on a shared message: being indexed, indexed, already indexed, not indexed."""
@@ -123,37 +139,137 @@ class RenderedAnswer:
     embeds: list[discord.Embed]
 
 
-def render_answer(answer: Answer, *, first_number: int = 1) -> RenderedAnswer:
-    """The message for an answer: a line naming the question, one embed per passage."""
-    question = shorten(answer.question.strip(), 300)
+def render_answer(
+    answer: Answer, *, first_number: int = 1, question: str | None = None
+) -> RenderedAnswer:
+    """The message for an answer: a line naming the question (``question`` when given:
+    the question as the asker should read it), the order and any notes on the question's
+    operators, then one embed per passage."""
+    heading = [f"-# {escape(line)}" for line in _heading_lines(answer)]
     if not answer.passages:
-        return RenderedAnswer(NO_TERMS if not answer.terms else NO_ANSWER, [])
-    content = f"**Q:** {escape(question)}"
+        found = NO_TERMS if not answer.terms else NO_ANSWER
+        return RenderedAnswer(fit("\n".join([found, *heading])), [])
+    shown_question = shorten((question or answer.question).strip(), 300)
+    content = fit("\n".join([f"**Q:** {escape(shown_question)}", *heading]))
     passages = answer.passages[:EMBEDS_PER_MESSAGE]
-    budget = min(QUOTE_LIMIT, (EMBEDS_TOTAL_LIMIT - 600) // len(passages) - 400)
+    # Each embed gets an equal share of the total; titles and footers are short.
+    share = (EMBEDS_TOTAL_LIMIT - 100) // len(passages)
     embeds = [
-        passage_embed(number, passage, budget)
+        passage_embed(number, passage, share=share)
         for number, passage in enumerate(passages, first_number)
     ]
-    return RenderedAnswer(content[:MESSAGE_LIMIT], embeds)
+    return RenderedAnswer(content, embeds)
 
 
-def passage_embed(number: int, passage: Passage, quote_limit: int = QUOTE_LIMIT) -> discord.Embed:
+def _heading_lines(answer: Answer) -> list[str]:
+    lines = [NEWEST_FIRST] if answer.newest_first and answer.passages else []
+    return lines + [shorten(note_text(one_line(note)), NOTE_LIMIT) for note in answer.notes]
+
+
+def passage_embed(
+    number: int, passage: Passage, quote_limit: int = QUOTE_LIMIT, *, share: int | None = None
+) -> discord.Embed:
+    """A passage as an embed: its article's title (linked), the quote with the lines
+    about other articles under it, and the footer. With ``share``, the whole embed fits
+    in that many characters."""
     article = passage.article
+    title = shorten(f"{number}. {escape_line(article.title)}", EMBED_TITLE_LIMIT)
+    bottom = shorten(footer(article), EMBED_FOOTER_LIMIT)
+    room = quote_limit + LINES_BELOW_LIMIT
+    if share is not None:
+        room = min(room, share - len(title) - len(bottom))
+    below = lines_below(passage, min(LINES_BELOW_LIMIT, room // 3))
+    quote_room = min(quote_limit, room - len(below))
     embed = discord.Embed(
-        title=shorten(f"{number}. {escape_line(article.title)}", EMBED_TITLE_LIMIT),
+        title=title,
         url=article.source_url if _is_web_link(article.source_url) else None,
-        description=quote(passage, quote_limit),
+        description=quote(passage, max(quote_room, 1)) + below,
         colour=COLOUR,
     )
-    embed.set_footer(text=shorten(footer(article), EMBED_FOOTER_LIMIT))
+    embed.set_footer(text=bottom)
     return embed
 
 
 def footer(article: ArticleInfo) -> str:
-    """Who shared the article and when. Footers show no markdown, so it is not escaped."""
+    """The date the quote reports from, saying which, and who shared the article. Footers
+    show no markdown, so it is not escaped."""
     who = _no_pings(_poster(article))
-    return f"shared by {who} on {article.posted_at:%Y-%m-%d} · article #{article.id}"
+    published = article.published_at
+    if published is not None:
+        return f"published {day_text(published)} · shared by {who} · article #{article.id}"
+    return f"shared by {who} on {day_text(article.posted_at)} · article #{article.id}"
+
+
+def lines_below(passage: Passage, limit: int = LINES_BELOW_LIMIT) -> str:
+    """What goes under a quote, within ``limit`` characters (with the blank line before
+    it): the other articles holding the same paragraph, and the newer article on the
+    same story. Each line is left out, or names fewer articles, when it does not fit."""
+    lines = []
+    room = limit - 2
+    if passage.newer is not None:
+        # Half the room when there is an "also in" line too; it takes what is left.
+        line = as_of_line(passage.article, passage.newer, room // 2 if passage.also_in else room)
+        if line:
+            lines.append(line)
+            room -= len(line) + 1
+    if passage.also_in:
+        line = also_in_line(passage.also_in, room)
+        if line:
+            lines.insert(0, line)
+    return "\n\n" + "\n".join(lines) if lines else ""
+
+
+def also_in_line(articles: tuple[ArticleInfo, ...], limit: int) -> str:
+    """``Also in: [title](link), #12 title, and 3 more``: the first few articles (linked
+    when they have a web link), as many as fit in ``limit``; else how many they are, or
+    nothing when even that does not fit."""
+    named: list[str] = []
+    for article in articles[:ALSO_IN_SHOWN]:
+        named.append(_named_article(article))
+        if len(_also_in(named, len(articles) - len(named))) > limit:
+            named.pop()
+            break
+    if named:
+        return _also_in(named, len(articles) - len(named))
+    counted = f"Also in {len(articles)} other article{'' if len(articles) == 1 else 's'}."
+    return counted if len(counted) <= limit else ""
+
+
+def _also_in(named: list[str], more: int) -> str:
+    return "Also in: " + ", ".join(named) + (f", and {more} more" if more else "")
+
+
+def as_of_line(article: ArticleInfo, newer: ArticleInfo, limit: int) -> str:
+    """``As of 3 Dec 2026. Newer: [title](link) (published 5 Dec 2026)``, within
+    ``limit``; without the link or the title when they do not fit, empty when nothing
+    does."""
+    start = f"As of {day_text(article.reported_at)}. Newer: "
+    end = f" ({reported_text(newer)})"
+    for named in (_named_article(newer), f"article #{newer.id}"):
+        line = start + named + end
+        if len(line) <= limit:
+            return line
+    return ""
+
+
+def _named_article(article: ArticleInfo) -> str:
+    """An article named in a line about another: its title, as a link to its source when
+    that is a web link, else with its number."""
+    title = shorten(one_line(article.title), LISTED_TITLE_LIMIT)
+    link = _markdown_link_target(article.source_url)
+    if link is None:
+        return f"#{article.id} {escape(title)}"
+    return f"[{escape(title)}]({link})"
+
+
+def _markdown_link_target(url: str | None) -> str | None:
+    """``url`` as the target of a markdown link, or None when it cannot be one safely: not
+    a web link, too long, or holding what reads as a mention."""
+    if not _is_web_link(url) or len(url) > LISTED_LINK_LIMIT or _MENTION.search(url):
+        return None
+    for character, encoded in (("(", "%28"), (")", "%29"), ("[", "%5B"), ("]", "%5D")):
+        url = url.replace(character, encoded)
+    return url
 
 
 def _poster(article: ArticleInfo) -> str:
@@ -202,6 +318,8 @@ def ingest_summary(outcomes: list[IngestOutcome]) -> str | None:
         if outcome.result is None:
             reason = (outcome.error or "unknown error").rstrip(".")  # one full stop, not two
             lines.append(f"Could not index {source}: {escape(reason)}.")
+        elif outcome.result.status == "similar":
+            lines.append(_similar(outcome.result.article))
         elif not outcome.result.added:
             article = outcome.result.article
             lines.append(f"Already indexed as article #{article.id}: {shown(article.title, 120)}")
@@ -228,10 +346,41 @@ def outcomes_text(outcomes: list[IngestOutcome]) -> str:
             lines.append(f"{FAILED} {source}: {escape(outcome.error or '')}")
             continue
         article = outcome.result.article
+        if outcome.result.status == "similar":
+            lines.append(f"{ALREADY} {source}: {_similar(article)}")
+            continue
         mark = ADDED if outcome.result.added else ALREADY
         state = "indexed" if outcome.result.added else "already indexed"
         title = shown(article.title, 120)
         lines.append(f"{mark} {state} as article #{article.id}: {title}")
+    return fit("\n".join(lines))
+
+
+def _similar(article: ArticleInfo) -> str:
+    return similar_text(article.id, shown(article.title, 120))
+
+
+def similar_summary(outcomes: list[IngestOutcome]) -> str | None:
+    """A reply for sources not added because an article already indexed has nearly the
+    same words; None when there are none."""
+    lines = [
+        _similar(o.result.article) for o in outcomes if o.result and o.result.status == "similar"
+    ]
+    return fit("\n".join(lines)) if lines else None
+
+
+def operators_help() -> str:
+    """``/help search``: the operators a question may hold, with examples, and the
+    ``/ask`` options that write them."""
+    lines = ["**Search operators**: add them to any question (`/ask`, or a mention)."]
+    lines += [f"`{syntax}` {escape(meaning)}" for syntax, meaning in OPERATOR_HELP]
+    lines += [
+        "",
+        "**Example:** `/ask question:sea wall repair cost -storm site:example.com "
+        "after:2025-11-01`",
+        "`/ask` also has options that write them for you: `exclude`, `site`, `member`, "
+        "`channel`, `after`, `before` and `order`.",
+    ]
     return fit("\n".join(lines))
 
 

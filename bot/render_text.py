@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 import wcwidth
 
@@ -26,25 +27,46 @@ from index.models import (
     Passage,
     StoredParagraph,
 )
+from index.search.query import OPERATOR_HELP
 from index.store.copy import CopyReport
 
 BOLD = "\x1b[1m"
 RESET = "\x1b[0m"
 NO_ANSWER = "Nothing in the indexed articles answers that."
+NO_WORDS = "That question has no words to search for. Try asking with a few more words."
+NEWEST_FIRST = "Newest first."
 SOURCE_LIMIT = 200  # a file path or link named in a message, cut past this
+ALSO_IN_SHOWN = 3
+"""Other articles named in an "also in" line; the rest are counted ("and 2 more")."""
+LISTED_TITLE_LIMIT = 80
+"""Characters of a title named in an "also in" or "as of" line."""
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def answer_text(answer: Answer, *, color: bool = False) -> str:
-    """The passages of ``answer``, each quoted with its article, link, poster and date."""
+    """The passages of ``answer``, each quoted with its article, link, poster and date,
+    under what the asker should know: the order, and notes on the question's operators."""
+    heading = answer_heading(answer)
     if not answer.passages:
-        if not answer.terms:
-            return "That question has no words to search for. Try asking with a few more words."
-        return NO_ANSWER
+        found = NO_ANSWER if answer.terms else NO_WORDS
+        return "\n".join([found, *heading])
     blocks = [
         passage_text(number, passage, color=color)
         for number, passage in enumerate(answer.passages, 1)
     ]
-    return "\n\n".join(blocks)
+    return "\n\n".join(["\n".join(heading), *blocks] if heading else blocks)
+
+
+def answer_heading(answer: Answer) -> list[str]:
+    """Lines above an answer's passages: its order when not by relevance, and each note
+    on the question's operators (an operator read as words, a filter nothing matched)."""
+    lines = [NEWEST_FIRST] if answer.newest_first and answer.passages else []
+    lines += [note_text(note) for note in answer.notes]
+    return lines
+
+
+def note_text(note: str) -> str:
+    return f"Note: {_sentence(note)}"
 
 
 def passage_text(number: int, passage: Passage, *, color: bool = False) -> str:
@@ -57,9 +79,63 @@ def passage_text(number: int, passage: Passage, *, color: bool = False) -> str:
     lines = [f"[{number}] {one_line(article.title)}"]
     if article.source_url:
         lines.append(f"    {one_line(article.source_url)}")
-    lines.append(f"    {_provenance(article)} · article #{article.id} · score {passage.score:.2f}")
+    lines.append(
+        f"    {quote_provenance(article)} · article #{article.id} · score {passage.score:.2f}"
+    )
     lines.append(f"    > {quote}")
+    if passage.also_in:
+        lines.append(f"    {also_in_text(passage.also_in)}")
+    if passage.newer is not None:
+        lines.append(f"    {as_of_text(article, passage.newer)}")
     return "\n".join(lines)
+
+
+def day_text(moment: datetime) -> str:
+    """A day as people write it, the same in every locale: ``3 Dec 2026``."""
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def reported_text(article: ArticleInfo) -> str:
+    """The date an article reports from, saying which: ``published 3 Dec 2026`` when its
+    publication date is known, else ``shared 3 Dec 2026``."""
+    published = article.published_at
+    if published is not None:
+        return f"published {day_text(published)}"
+    return f"shared {day_text(article.posted_at)}"
+
+
+def quote_provenance(article: ArticleInfo) -> str:
+    """Under a quote: the date it reports from, saying which, and who shared it."""
+    who = one_line(article.poster_name or "") or "someone"
+    published = article.published_at
+    if published is not None:
+        return f"published {day_text(published)} · shared by {who}"
+    return f"shared by {who} on {day_text(article.posted_at)}"
+
+
+def listed_title(article: ArticleInfo) -> str:
+    """An article named in a line about another: its number and its (short) title."""
+    return f"#{article.id} {shorten(one_line(article.title), LISTED_TITLE_LIMIT)}"
+
+
+def also_in_text(articles: Sequence[ArticleInfo]) -> str:
+    """The other articles holding the same paragraph: the first few with their links,
+    and how many more."""
+    named = []
+    for article in articles[:ALSO_IN_SHOWN]:
+        link = f" {one_line(article.source_url)}" if article.source_url else ""
+        named.append(listed_title(article) + link)
+    more = len(articles) - len(named)
+    return "also in: " + ", ".join(named) + (f", and {more} more" if more else "")
+
+
+def as_of_text(article: ArticleInfo, newer: ArticleInfo) -> str:
+    """The quote's date, and the newer article of the guild on the same story."""
+    link = f" {one_line(newer.source_url)}" if newer.source_url else ""
+    return (
+        f"as of {day_text(article.reported_at)}; newer: {listed_title(newer)} "
+        f"({reported_text(newer)}){link}"
+    )
 
 
 def _marked(passage: Passage, color: bool) -> str:
@@ -83,6 +159,8 @@ def _provenance(article: ArticleInfo) -> str:
 def ingest_text(result: IngestResult) -> str:
     article = result.article
     title = one_line(article.title)
+    if result.status == "similar":
+        return similar_text(article.id, title)
     if not result.added:
         return f"Already indexed as article #{article.id}: {title}"
     lines = [f"Added article #{article.id}: {title} ({article.paragraph_count} paragraphs)"]
@@ -104,6 +182,18 @@ def outcomes_text(outcomes: list[IngestOutcome]) -> str:
 
 
 # -- messages the console and the command line share ---------------------------------
+
+
+def similar_text(article_id: int, title: str) -> str:
+    """An article not added because one already indexed has nearly the same words
+    (``title`` made safe to show by the caller)."""
+    return f"Looks like article #{article_id} (“{title}”), already indexed."
+
+
+def operators_help_lines() -> list[str]:
+    """The search operators a question may hold, one line each, and what they do."""
+    width = max(len(syntax) for syntax, _ in OPERATOR_HELP)
+    return [f"  {syntax:<{width}}  {meaning}" for syntax, meaning in OPERATOR_HELP]
 
 
 def refused_text(source: str, reason: str) -> str:

@@ -235,6 +235,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
         block_domain="Never read links to this site",
         clear_domains="Forget the allowed and blocked sites",
         moderator_role="A role that may use these commands besides Manage Server",
+        skip_similar="Report an article with nearly the same words as one indexed, not add it",
     )
     async def config(
         self,
@@ -247,6 +248,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
         block_domain: str | None = None,
         clear_domains: bool | None = None,
         moderator_role: discord.Role | None = None,
+        skip_similar: bool | None = None,
     ) -> None:
         engine = self.bot.engine
         current = await engine.guild_config(interaction.guild_id)
@@ -259,6 +261,8 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
             changes["auto_ingest"] = auto_ingest
         if allow_bots is not None:
             changes["allow_bots"] = allow_bots
+        if skip_similar is not None:
+            changes["skip_similar"] = skip_similar
         if clear_domains:
             changes["allowed_domains"] = ()
             changes["blocked_domains"] = ()
@@ -287,6 +291,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
             f"min score: {current.min_score if current.min_score is not None else 'none'} · "
             f"auto-ingest: {'on' if current.auto_ingest else 'off'} · "
             f"bots: {'yes' if current.allow_bots else 'no'} · "
+            f"near-identical articles: {'skipped' if current.skip_similar else 'added'} · "
             "allowed sites: {allowed} · blocked sites: {blocked} · "
             f"moderator role: {role}",
             allowed=", ".join(current.allowed_domains) or "any",

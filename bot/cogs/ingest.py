@@ -25,9 +25,11 @@ from bot.render_discord import (
     FAILED,
     WORKING,
     busy_text,
+    fit,
     ingest_summary,
     outcomes_text,
     say,
+    similar_summary,
 )
 from bot.replies import reply, send
 from bot.ui import NONE
@@ -291,18 +293,23 @@ class ResumedWork:
 
 
 async def _report(message: discord.Message, outcomes: list[IngestOutcome]) -> bool:
-    """Reactions for the result, and a reply explaining any failure. Returns whether the
-    poster was told: False when the reply a failure needs could not be posted (reactions
-    are a courtesy; a stored article is not redone because one was refused)."""
+    """Reactions for the result, and a reply explaining any failure, or naming the
+    article already indexed that an article was not added beside (nearly the same
+    words: the poster may not know it is there). Returns whether the poster was told:
+    False when the reply could not be posted (reactions are a courtesy; a stored article
+    is not redone because one was refused)."""
     if any(o.result is not None and o.result.added for o in outcomes):
         await _react(message, ADDED)
     elif outcomes and all(o.ok for o in outcomes):
         await _react(message, ALREADY)
+    lines = []
     if any(not o.ok for o in outcomes):
         await _react(message, FAILED)
-        summary = ingest_summary([o for o in outcomes if not o.ok])
-        if summary:
-            return await reply(message, summary)
+        lines.append(ingest_summary([o for o in outcomes if not o.ok]))
+    lines.append(similar_summary(outcomes))
+    told = "\n".join(line for line in lines if line)
+    if told:
+        return await reply(message, fit(told))
     return True
 
 

@@ -1,5 +1,10 @@
 """Answering: /ask, a mention, or a reply (with a mention) to an article's message.
 
+A question may hold search operators (``index.search.query``); ``/ask``'s search options
+are written as operators after the question (``bot.search_options``), so the More button,
+which asks the remembered question again, keeps them. Every question is asked with the
+guild's text channels by name, for ``in:#name`` typed as text.
+
 Errors in /ask (an article that is not the guild's among them), its autocomplete and the
 More button are answered by the central handler (``bot.errors``); a mention has no
 interaction, so its errors are answered here, with the same words. Answer messages and
@@ -10,15 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answers import guild_channels
 from bot.errors import autocomplete_errors_answered, error_text
-from bot.render_discord import choice_name
+from bot.render_discord import CHOICE_NAME_LIMIT, choice_name
 from bot.replies import reply
+from bot.search_options import NEWEST, BadOption, Channel, Member, SearchOptions, with_operators
 from bot.ui import NONE
 
 if TYPE_CHECKING:
@@ -39,9 +46,16 @@ class Questions(commands.Cog):
 
     @app_commands.command(name="ask", description="Ask about the articles shared here")
     @app_commands.describe(
-        question="Your question",
+        question='Your question; may hold operators: "exact phrase", -word, site:example.com',
         article="Only search this article",
         results="How many passages to quote (1-10)",
+        exclude="Leave out passages with any of these words",
+        site="Only articles from this site, such as example.com",
+        member="Only articles this member shared",
+        channel="Only articles shared in this channel",
+        after="Only articles from this day on: YYYY-MM-DD",
+        before="Only articles from before this day: YYYY-MM-DD",
+        order="Best match first (relevance), or newest article first",
     )
     @app_commands.guild_only()
     async def ask(
@@ -50,13 +64,41 @@ class Questions(commands.Cog):
         question: app_commands.Range[str, 1, 1000],
         article: int | None = None,
         results: app_commands.Range[int, 1, 10] | None = None,
+        exclude: app_commands.Range[str, 1, 200] | None = None,
+        site: app_commands.Range[str, 1, 100] | None = None,
+        member: discord.User | None = None,
+        channel: discord.TextChannel | None = None,
+        after: app_commands.Range[str, 1, 20] | None = None,
+        before: app_commands.Range[str, 1, 20] | None = None,
+        order: Literal["relevance", "newest"] | None = None,
     ) -> None:
+        options = SearchOptions(
+            exclude=exclude,
+            site=site,
+            member=member and Member(member.id, member.display_name),
+            channel=channel and Channel(channel.id, channel.name),
+            after=after,
+            before=before,
+            order=NEWEST if order == "newest" else None,
+        )
+        try:
+            searched = with_operators(question, options.operators())
+            shown = with_operators(question, options.shown_operators())
+        except BadOption as bad:
+            await interaction.response.send_message(str(bad), ephemeral=True)
+            return
         wait = self.bot.question_cooldown.retry_after(interaction.user.id)
         if wait:
             await interaction.response.send_message(_cooldown_text(wait), ephemeral=True)
             return
         work = asyncio.ensure_future(
-            self.bot.engine.ask(interaction.guild_id, question, article_id=article, limit=results)
+            self.bot.engine.ask(
+                interaction.guild_id,
+                searched,
+                article_id=article,
+                limit=results,
+                channels=guild_channels(interaction.guild),
+            )
         )
         # Answer directly when the engine is quick (so "nothing found" can be private);
         # defer within Discord's 3 seconds when it is not (a guild's first question).
@@ -66,12 +108,24 @@ class Questions(commands.Cog):
             await interaction.response.defer(thinking=True)
         answer = await work
         rendered, view = await self.bot.answers.message(
-            interaction.guild_id, interaction.user, answer
+            interaction.guild_id, interaction.user, answer, question=shown
         )
         if not answer.found:
             await _respond(interaction, deferred, rendered.content, ephemeral=True)
             return
         await _respond(interaction, deferred, rendered.content, embeds=rendered.embeds, view=view)
+
+    @ask.autocomplete("site")
+    @autocomplete_errors_answered
+    async def site_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        sites = await self.bot.engine.sites(interaction.guild_id, current, limit=25)
+        return [
+            app_commands.Choice(name=site, value=site)
+            for site in sites
+            if len(site) <= CHOICE_NAME_LIMIT
+        ]
 
     @ask.autocomplete("article")
     @autocomplete_errors_answered
@@ -108,7 +162,10 @@ class Questions(commands.Cog):
             article_id = await self._replied_article(message)
             async with message.channel.typing():
                 answer = await self.bot.engine.ask(
-                    message.guild.id, question, article_id=article_id
+                    message.guild.id,
+                    question,
+                    article_id=article_id,
+                    channels=guild_channels(message.guild),
                 )
                 rendered, view = await self.bot.answers.message(
                     message.guild.id, message.author, answer

@@ -18,6 +18,7 @@ from index import Engine
 from index.store import StoreError
 from tests.conftest import SEED, SEED_URL
 from tests.support.engines import open_engine
+from tests.support.stories import BUDGET, FOUR_MILLION, HARBOUR, RESHARE
 
 GUILD = 0
 
@@ -229,3 +230,39 @@ def test_history_that_cannot_be_written_is_kept_in_memory(tmp_path):
     history = open_history(tmp_path / "a-file" / "console-history")
     history.append_string("/stats")
     assert isinstance(history, InMemoryHistory) and history.get_strings() == ["/stats"]
+
+
+# -- search operators, dates, similar articles ---------------------------------------------
+
+
+def pasted(article: str) -> list[str]:
+    """``/paste``, the article's lines, and the line that ends it."""
+    return ["/paste", *article.strip().splitlines(), "."]
+
+
+async def test_help_lists_the_search_operators_with_an_example(engine):
+    output = await converse(engine, "/help")
+    for operator in ('"exact phrase"', "-word", "site:example.com", "after:2025-11-01"):
+        assert f"  {operator}  " in output
+    assert "sea wall cost -storm site:example.com" in output
+
+
+async def test_operators_dates_and_near_identical_articles_in_the_console(engine):
+    output = await converse(
+        engine,
+        *pasted(HARBOUR),
+        *pasted(RESHARE),
+        *pasted(BUDGET),
+        '"sea wall" painted',
+        "harbour reopened after:yesterday",
+        "harbour repairs site:daily.example",
+    )
+    assert "Added article #1: Harbour reopens after storm" in output
+    assert "Looks like article #1 (“Harbour reopens after storm”), already indexed." in output
+    phrase, words, site = output.split("\n[1] ")[1:4]
+    assert FOUR_MILLION in phrase and "Volunteers" not in phrase and "[2]" not in phrase
+    assert "    published 20 Nov 2025 · shared by console · article #1" in phrase
+    assert "also in: #2 Council approves winter budget https://daily.example/budget" in phrase
+    assert "Note: after:yesterday was read as words" in output
+    assert "harbour reopened" in words.lower()
+    assert "https://daily.example/budget" in site and "coast.example" not in site

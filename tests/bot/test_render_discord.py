@@ -61,7 +61,7 @@ def test_answer_has_title_link_quote_bold_and_footer():
     (embed,) = rendered.embeds
     assert embed.title == "1. Harbour reopens" and embed.url == "https://x.org/h"
     assert embed.description == "> It **reopened** on Tuesday."
-    assert embed.footer.text == "shared by ann on 2025-11-24 · article #3"
+    assert embed.footer.text == "shared by ann on 24 Nov 2025 · article #3"
 
 
 def test_article_text_cannot_ping_or_format():
@@ -176,6 +176,119 @@ def test_a_refusal_reason_survives_a_very_long_source():
         assert len(reply) <= 200
 
 
+# -- dates, other articles, notes ---------------------------------------------------------
+
+
+def other(article_id: int, title: str, url: str | None, **changes) -> ArticleInfo:
+    return dataclasses.replace(article(title, url), id=article_id, **changes)
+
+
+def test_a_quote_says_the_date_it_reports_from_and_which_date_it_is():
+    published = dataclasses.replace(article(), published="2025-11-20T08:00:00+00:00")
+    (embed,) = render_answer(Answer("q", (passage("T.", info=published),), ("x",))).embeds
+    assert embed.footer.text == "published 20 Nov 2025 · shared by ann · article #3"
+    unreadable = dataclasses.replace(article(), published="sometime last week")
+    (embed,) = render_answer(Answer("q", (passage("T.", info=unreadable),), ("x",))).embeds
+    assert embed.footer.text == "shared by ann on 24 Nov 2025 · article #3"
+
+
+def test_also_in_links_web_articles_names_the_others_and_counts_the_rest():
+    others = (
+        other(5, "Storm [closes] harbour", "https://b.example/storm_(update)"),
+        other(6, "Pasted copy", None),
+        other(7, "Odd link", "javascript:alert(1)"),
+        other(8, "Fourth", "https://d.example/4"),
+        other(9, "Fifth", "https://e.example/5"),
+    )
+    (embed,) = render_answer(Answer("q", (passage("T.", also_in=others),), ("x",))).embeds
+    quote, below = embed.description.split("\n\n")
+    assert quote == "> T."
+    assert below == (
+        "Also in: [Storm \\[closes\\] harbour](https://b.example/storm_%28update%29), "
+        "#6 Pasted copy, #7 Odd link, and 2 more"
+    )
+
+
+def test_an_as_of_note_names_the_newer_article_with_its_date():
+    newer = other(14, "Harbour fully reopened", "https://x.org/h2", published="2025-12-03")
+    (embed,) = render_answer(Answer("q", (passage("T.", newer=newer),), ("x",))).embeds
+    assert embed.description.endswith(
+        "\n\nAs of 24 Nov 2025. Newer: [Harbour fully reopened](https://x.org/h2) "
+        "(published 3 Dec 2025)"
+    )
+    unlinked = dataclasses.replace(newer, source_url="https://x.org/@everyone")
+    (embed,) = render_answer(Answer("q", (passage("T.", newer=unlinked),), ("x",))).embeds
+    assert "Newer: #14 Harbour fully reopened (published 3 Dec 2025)" in embed.description
+    assert_fits_discord(None, [embed])
+
+
+def test_notes_and_the_order_are_shown_to_the_asker_found_or_not():
+    answer = Answer(
+        "harbour after:2025-13-01",
+        (passage("T."),),
+        ("harbour",),
+        notes=("after:2025-13-01 was read as words: write dates like after:2025-11-01",),
+        newest_first=True,
+    )
+    assert render_answer(answer).content.splitlines() == [
+        "**Q:** harbour after:2025-13-01",
+        "-# Newest first.",
+        "-# Note: after:2025-13-01 was read as words: write dates like after:2025-11-01.",
+    ]
+    nothing = Answer("q in:#nowhere", (), ("q",), notes=("no article here matches those filters",))
+    assert render_answer(nothing).content == (
+        render_discord.NO_ANSWER + "\n-# Note: no article here matches those filters."
+    )
+
+
+def test_the_question_is_shown_as_the_asker_should_read_it():
+    answer = Answer("harbour from:<@21>", (passage("T."),), ("harbour",))
+    rendered = render_answer(answer, question="harbour from:@alice")
+    assert rendered.content == "**Q:** harbour from:@alice"
+    assert_fits_discord(render_answer(answer).content)  # the id is never a working mention
+
+
+def test_long_titles_and_many_other_articles_stay_within_every_limit():
+    long_title = "Harbour " * 100
+    crowd = tuple(
+        other(100 + i, long_title, f"https://news{i}.example/" + "a" * 250) for i in range(40)
+    )
+    newer = other(99, long_title, "https://later.example/" + "b" * 250)
+    info = dataclasses.replace(article(long_title), poster_name="n" * 500)
+    words = " ".join(f"word{i}" for i in range(2000))
+    for count in (1, 3, 10):
+        passages = tuple(
+            passage(words, [(0, 5)], info=info, also_in=crowd, newer=newer) for _ in range(count)
+        )
+        rendered = render_answer(Answer("q " * 800, passages, ("x",), notes=("n " * 400,) * 9))
+        assert_fits_discord(rendered.content, rendered.embeds)
+        for embed in rendered.embeds:
+            assert "Also in" in embed.description, count  # named, or at least counted
+            assert embed.description.startswith("> **word0** word1")  # the quote comes first
+
+
+def test_similar_articles_are_named_in_ingest_replies():
+    similar = IngestOutcome("https://b", IngestResult("similar", article("Harbour *reopens*")))
+    expected = "Looks like article #3 (“Harbour \\*reopens\\*”), already indexed."
+    assert render_discord.similar_summary([similar]) == expected
+    assert (
+        render_discord.outcomes_text([similar]) == f"{render_discord.ALREADY} https://b: {expected}"
+    )
+    assert render_discord.ingest_summary([similar]) == expected
+    added = IngestOutcome("https://a", IngestResult("added", article()))
+    assert render_discord.similar_summary([added]) is None
+
+
+def test_help_lists_every_operator_within_a_message():
+    from index.search.query import OPERATOR_HELP
+
+    text = render_discord.operators_help()
+    for syntax, _meaning in OPERATOR_HELP:
+        assert f"`{syntax}`" in text
+    assert "exclude" in text and "order" in text
+    assert_fits_discord(text)
+
+
 # -- property tests ----------------------------------------------------------------------
 
 _hostile_pieces = st.sampled_from(
@@ -244,12 +357,25 @@ def passages(draw: st.DrawFn) -> Passage:
         id=draw(st.integers(1, 10**12)),
         poster_name=draw(st.none() | hostile_text),
     )
+    others = draw(st.lists(other_articles(), max_size=6))
     return passage(
         text,
         highlights,
         info=info,
         trimmed_start=draw(st.booleans()),
         trimmed_end=draw(st.booleans()),
+        also_in=tuple(others),
+        newer=draw(st.none() | other_articles()),
+    )
+
+
+@st.composite
+def other_articles(draw: st.DrawFn) -> ArticleInfo:
+    """Articles named under a quote ("also in", "as of"): any title, link and date."""
+    return dataclasses.replace(
+        article(draw(st.one_of(hostile_text, long_hostile_text)), draw(hostile_urls)),
+        id=draw(st.integers(1, 10**12)),
+        published=draw(st.none() | st.sampled_from(["2026-12-03T10:00:00Z", "not a date", ""])),
     )
 
 
@@ -258,13 +384,20 @@ def passages(draw: st.DrawFn) -> Passage:
     answer_passages=st.lists(passages(), min_size=1, max_size=11),
     question=st.one_of(hostile_text, st.text(max_size=1500)),
     first_number=st.integers(1, 1000),
+    notes=st.lists(st.one_of(hostile_text, long_hostile_text), max_size=6),
+    newest_first=st.booleans(),
 )
 def test_any_answer_fits_discord_and_pings_nobody(
-    answer_passages: list[Passage], question: str, first_number: int
+    answer_passages: list[Passage],
+    question: str,
+    first_number: int,
+    notes: list[str],
+    newest_first: bool,
 ) -> None:
-    rendered = render_answer(
-        Answer(question, tuple(answer_passages), ("x",)), first_number=first_number
+    answer = Answer(
+        question, tuple(answer_passages), ("x",), notes=tuple(notes), newest_first=newest_first
     )
+    rendered = render_answer(answer, first_number=first_number)
     assert rendered.embeds
     assert_fits_discord(rendered.content, rendered.embeds)
 
@@ -275,13 +408,18 @@ def outcomes(draw: st.DrawFn) -> IngestOutcome:
     if draw(st.booleans()):
         return IngestOutcome(source, error=draw(hostile_text))
     info = dataclasses.replace(article(draw(hostile_text), draw(hostile_urls)))
-    return IngestOutcome(source, IngestResult(draw(st.sampled_from(["added", "duplicate"])), info))
+    status = draw(st.sampled_from(["added", "duplicate", "similar"]))
+    return IngestOutcome(source, IngestResult(status, info))
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(outcomes(), max_size=8))
 def test_ingest_replies_fit_a_message_and_ping_nobody(results: list[IngestOutcome]) -> None:
-    for reply in (render_discord.outcomes_text(results), render_discord.ingest_summary(results)):
+    for reply in (
+        render_discord.outcomes_text(results),
+        render_discord.ingest_summary(results),
+        render_discord.similar_summary(results),
+    ):
         if reply is not None:
             assert_fits_discord(reply)
 

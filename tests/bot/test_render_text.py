@@ -58,7 +58,7 @@ def test_answer_quotes_with_title_link_poster_and_date():
     assert text.splitlines() == [
         "[1] Harbour reopens",
         "    https://x.org/harbour",
-        "    shared by ann on 2025-11-24 · article #3 · score 3.14",
+        "    shared by ann on 24 Nov 2025 · article #3 · score 3.14",
         "    > The harbour reopened on Tuesday.",
     ]
 
@@ -96,6 +96,61 @@ def test_article_without_link_or_poster():
         Answer("q", (passage(article=article(source_url=None, poster_name=None)),), ("x",))
     )
     assert "http" not in text and "shared by someone" in text
+
+
+def test_a_quote_says_the_date_it_reports_from_and_which_date_it_is():
+    published = passage(article=article(published="2025-11-20T08:00:00Z"))
+    text = render_text.answer_text(Answer("q", (published,), ("x",)))
+    assert "    published 20 Nov 2025 · shared by ann · article #3 · score 3.14" in text
+    assert render_text.reported_text(article(published="2025-11-20")) == "published 20 Nov 2025"
+    assert render_text.reported_text(article(published="soon")) == "shared 24 Nov 2025"
+
+
+def test_other_articles_holding_the_paragraph_are_named_once_with_how_many_more():
+    others = tuple(
+        article(id=10 + n, title=f"Copy {n}", source_url=None if n == 1 else f"https://c{n}.org")
+        for n in range(5)
+    )
+    text = render_text.answer_text(Answer("q", (passage(also_in=others),), ("x",)))
+    assert text.splitlines()[-1] == (
+        "    also in: #10 Copy 0 https://c0.org, #11 Copy 1, #12 Copy 2 https://c2.org, and 2 more"
+    )
+
+
+def test_a_newer_article_on_the_story_is_named_as_of_the_quotes_date():
+    newer = article(id=14, title="Harbour fully reopened", published="2025-12-03T09:00:00Z")
+    text = render_text.answer_text(Answer("q", (passage(newer=newer),), ("x",)))
+    assert text.splitlines()[-1] == (
+        "    as of 24 Nov 2025; newer: #14 Harbour fully reopened (published 3 Dec 2025) "
+        "https://x.org/harbour"
+    )
+
+
+def test_the_order_and_notes_come_before_the_passages_and_with_no_answer():
+    note = "after:soon was read as words: write dates like after:2025-11-01"
+    answer = Answer("q", (passage(),), ("x",), notes=(note,), newest_first=True)
+    lines = render_text.answer_text(answer).splitlines()
+    assert lines[:3] == [render_text.NEWEST_FIRST, f"Note: {note}.", ""]
+    assert lines[3].startswith("[1] Harbour reopens")
+    nothing = Answer("q", (), ("x",), notes=("no article here matches those filters",))
+    assert render_text.answer_text(nothing).splitlines() == [
+        render_text.NO_ANSWER,
+        "Note: no article here matches those filters.",
+    ]
+
+
+def test_a_similar_article_is_reported_as_already_indexed_by_its_number():
+    text = render_text.ingest_text(IngestResult("similar", article(title="Harbour\nreopens")))
+    assert text == "Looks like article #3 (“Harbour reopens”), already indexed."
+
+
+def test_operator_help_has_one_aligned_line_per_operator():
+    from index.search.query import OPERATOR_HELP
+
+    lines = render_text.operators_help_lines()
+    assert len(lines) == len(OPERATOR_HELP)
+    starts = {line.index(meaning) for line, (_, meaning) in zip(lines, OPERATOR_HELP, strict=True)}
+    assert len(starts) == 1  # the meanings line up in one column
 
 
 def test_ingest_stats_and_lists():
