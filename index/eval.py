@@ -1,12 +1,17 @@
 """Measuring the engine with the same code the bot uses.
 
-python -m index.eval retrieval --squad PATH [--share S]
+python -m index.eval retrieval --squad PATH [--share S] [--no-answers]
     Index every paragraph of a SQuAD-format file, ask every question, and print
     Recall@1, Recall@3 and MRR@10 over the whole corpus and within each question's
     own article. Then what answers of three passages show once only real candidates
     are kept (``index.search.relevance``; ``--share`` tries another share of the first's
     score): R@1 (unchanged by construction), R@3 and the mean number of passages,
     ranked and shown, for the whole and for each half of the articles (by position).
+    Last, answer@1 and answer@3: the share of questions whose answer (SQuAD's first
+    answer text, as whole words, any case) is in the first / first three passages as
+    the answer quotes them (``engine.ask``, passages cut to their sentences: a quote
+    cut so that it loses the answer is a miss). Asking for the quotes is most of the
+    time taken; ``--no-answers`` leaves them out.
 
 python -m index.eval seed [--questions PATH] [--seeds DIR]
     Ingest the seed articles into a fresh store, ask each question, and check that
@@ -77,6 +82,8 @@ class SquadQuestion:
     text: str
     article: int
     paragraph: int
+    answer: str = ""
+    """SQuAD's first answer text ("" when the question has none)."""
 
 
 def load_squad(path: Path) -> tuple[list[tuple[str, list[str]]], list[SquadQuestion]]:
@@ -88,9 +95,28 @@ def load_squad(path: Path) -> tuple[list[tuple[str, list[str]]], list[SquadQuest
         paragraphs = []
         for p, paragraph in enumerate(article["paragraphs"]):
             paragraphs.append(paragraph["context"])
-            questions += [SquadQuestion(qa["question"], a, p) for qa in paragraph["qas"]]
+            questions += [
+                SquadQuestion(qa["question"], a, p, _first_answer(qa)) for qa in paragraph["qas"]
+            ]
         articles.append((article.get("title", f"article {a}").replace("_", " "), paragraphs))
     return articles, questions
+
+
+def _first_answer(qa: dict) -> str:
+    answers = qa.get("answers") or []
+    return str(answers[0].get("text", "")) if answers else ""
+
+
+def answer_position(answer: str, passages: Sequence[str]) -> int | None:
+    """The 1-based position of the first passage holding ``answer`` as whole words, in
+    any case; None when none does (or there is no answer to look for)."""
+    if not answer.strip():
+        return None
+    pattern = re.compile(rf"(?<!\w){re.escape(answer.strip())}(?!\w)", re.IGNORECASE)
+    for position, text in enumerate(passages, start=1):
+        if pattern.search(text):
+            return position
+    return None
 
 
 def score_ranks(ranks: Sequence[int | None]) -> RetrievalScores:
@@ -116,6 +142,8 @@ class Asked:
     """Passages an answer would hold without the relevance rule (at most three)."""
     shown: int
     """Passages it holds with the rule: always the first ``shown`` of the ranking."""
+    answer_at: int | None = None
+    """The 1-based position of the first quoted passage holding the answer, or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +179,34 @@ def score_shown(asked: Sequence[Asked]) -> ShownScores:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerScores:
+    """Whether the answer text is in what an answer quotes."""
+
+    questions: int
+    answer_at_1: float
+    answer_at_3: float
+
+    def line(self, label: str) -> str:
+        return f"{label} answer@1 {self.answer_at_1:.3f} answer@3 {self.answer_at_3:.3f}"
+
+
+def score_answers(asked: Sequence[Asked]) -> AnswerScores:
+    n = len(asked) or 1
+    found = [a.answer_at for a in asked if a.answer_at is not None]
+    return AnswerScores(
+        questions=len(asked),
+        answer_at_1=sum(1 for at in found if at <= 1) / n,
+        answer_at_3=sum(1 for at in found if at <= 3) / n,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class RetrievalReport:
     articles: int
     whole: tuple[Asked, ...]
     per_article: tuple[Asked, ...]
+    answers: bool = True
+    """Whether the answers' quotes were asked for (``Asked.answer_at``)."""
 
     def ranks(self, scope: Sequence[Asked]) -> RetrievalScores:
         return score_ranks([a.rank for a in scope])
@@ -170,6 +222,7 @@ async def evaluate_retrieval(
     config: EngineConfig | None = None,
     workdir: Path | None = None,
     share: float = SHARE_OF_FIRST,
+    answers: bool = True,
 ) -> RetrievalReport:
     """Every question of a SQuAD-format file, over the whole corpus and its own article."""
     articles, questions = load_squad(squad)
@@ -197,15 +250,22 @@ async def evaluate_retrieval(
                 for scope, article_id in ((whole, None), (scoped, article_ids[question.article])):
                     hits = await engine.rank(EVAL_GUILD, question.text, k=10, article_id=article_id)
                     top = hits[:ANSWER_PASSAGES]
+                    quoted = []
+                    if answers:
+                        answer = await engine.ask(
+                            EVAL_GUILD, question.text, limit=ANSWER_PASSAGES, article_id=article_id
+                        )
+                        quoted = [passage.text for passage in answer.passages]
                     scope.append(
                         Asked(
                             article=question.article,
                             rank=_rank_of(gold, [h.paragraph_id for h in hits]),
                             ranked=len(top),
                             shown=len(real_candidates(top, share)),
+                            answer_at=answer_position(question.answer, quoted),
                         )
                     )
-    return RetrievalReport(len(articles), tuple(whole), tuple(scoped))
+    return RetrievalReport(len(articles), tuple(whole), tuple(scoped), answers)
 
 
 def print_retrieval(report: RetrievalReport, share: float) -> None:
@@ -220,6 +280,14 @@ def print_retrieval(report: RetrievalReport, share: float) -> None:
         print(score_shown(scope).line(label))
         print(score_shown(first).line(f"{label} first half"))
         print(score_shown(second).line(f"{label} second half"))
+    if not report.answers:
+        return
+    print(f"the answer's text in the passages quoted (answers of {ANSWER_PASSAGES}):")
+    for label, scope in (("whole", report.whole), ("per-article", report.per_article)):
+        first, second = report.halves(scope)
+        print(score_answers(scope).line(label))
+        print(score_answers(first).line(f"{label} first half"))
+        print(score_answers(second).line(f"{label} second half"))
 
 
 def _rank_of(gold: int, ranked: list[int]) -> int | None:
@@ -415,6 +483,11 @@ def main(argv: list[str] | None = None) -> int:
         default=SHARE_OF_FIRST,
         help="share of the first passage's score a later passage needs to be shown",
     )
+    retrieval.add_argument(
+        "--no-answers",
+        action="store_true",
+        help="leave out answer@1 and answer@3 (asking for the quotes takes most of the time)",
+    )
     seed = commands.add_parser("seed", help="check the answers to the seed questions")
     seed.add_argument("--questions", type=Path, default=PROJECT_SEEDS / "seed-questions.tsv")
     seed.add_argument("--seeds", type=Path, default=PROJECT_SEEDS)
@@ -438,7 +511,9 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error(f"{path} must hold exactly one .json file, or pass the file")
             path = candidates[0]
         started = time.perf_counter()
-        report = asyncio.run(evaluate_retrieval(path, _config(args), share=args.share))
+        report = asyncio.run(
+            evaluate_retrieval(path, _config(args), share=args.share, answers=not args.no_answers)
+        )
         print_retrieval(report, args.share)
         print(f"{len(report.whole)} questions in {time.perf_counter() - started:.1f} s")
         return 0

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from index.eval import main, score_ranks
+from index.eval import Asked, answer_position, main, score_answers, score_ranks
 from tests.conftest import (
     PROJECT,
     SEED_QUESTIONS,
@@ -16,13 +16,13 @@ from tests.conftest import (
 )
 
 
-def run_eval(*args: str) -> subprocess.CompletedProcess[str]:
+def run_eval(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "index.eval", *args],
         cwd=PROJECT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
 
@@ -68,13 +68,21 @@ def test_retrieval_on_a_small_squad_file(tmp_path, capsys):
                     {
                         "context": "The volcano erupted at dawn and ash covered the valley.",
                         "qas": [
-                            {"question": "When did the volcano erupt?", "id": "1", "answers": []}
+                            {
+                                "question": "When did the volcano erupt?",
+                                "id": "1",
+                                "answers": [{"text": "Dawn", "answer_start": 23}],
+                            }
                         ],
                     },
                     {
                         "context": "Farmers moved their cattle to the northern pastures.",
                         "qas": [
-                            {"question": "Where did farmers move cattle?", "id": "2", "answers": []}
+                            {
+                                "question": "Where did farmers move cattle?",
+                                "id": "2",
+                                "answers": [{"text": "northern pastures", "answer_start": 35}],
+                            }
                         ],
                     },
                 ],
@@ -85,7 +93,11 @@ def test_retrieval_on_a_small_squad_file(tmp_path, capsys):
                     {
                         "context": "The river flooded the town after weeks of rain.",
                         "qas": [
-                            {"question": "What flooded the town?", "id": "3", "answers": []},
+                            {
+                                "question": "What flooded the town?",
+                                "id": "3",
+                                "answers": [{"text": "the river", "answer_start": 0}],
+                            },
                             {"question": "Who won the chess final?", "id": "4", "answers": []},
                         ],
                     },
@@ -103,24 +115,58 @@ def test_retrieval_on_a_small_squad_file(tmp_path, capsys):
     assert lines[2].startswith("answers of 3 passages, only real candidates")
     assert lines[3] == "whole R@1 0.750 R@3 0.7500 -> 0.7500 passages 1.00 -> 0.75"
     assert lines[4].startswith("whole first half ") and lines[5].startswith("whole second half ")
+    # Three of the four answers are in the first passage quoted; the chess question gets none.
+    assert lines[9].startswith("the answer's text in the passages quoted")
+    assert lines[10] == "whole answer@1 0.750 answer@3 0.750"
+    assert lines[11] == "whole first half answer@1 1.000 answer@3 1.000"
+    assert lines[12] == "whole second half answer@1 0.500 answer@3 0.500"
+    assert lines[13] == "per-article answer@1 0.750 answer@3 0.750"
 
 
-@pytest.mark.skipif(not SQUAD.exists(), reason="the SQuAD subset is not beside the project")
-def test_squad_subset_meets_the_retrieval_targets():
-    result = run_eval("retrieval", "--squad", str(SQUAD.parent))
+def test_answer_position_is_word_bounded_and_ignores_case():
+    passages = ["The troops left in 1998.", "At least 83 people died; the US said so."]
+    assert answer_position("83", passages) == 2
+    assert answer_position("the us", passages) == 2
+    assert answer_position("troops", passages) == 1
+    assert answer_position("troop", passages) is None  # a part of a word is not the answer
+    assert answer_position("8", passages) is None
+    assert answer_position("", passages) is None
+    assert answer_position("1998", []) is None
+
+
+def test_a_quote_cut_before_the_answer_is_a_miss():
+    asked = [
+        Asked(article=0, rank=1, ranked=3, shown=3, answer_at=None),  # gold first, answer cut
+        Asked(article=0, rank=2, ranked=3, shown=3, answer_at=2),
+        Asked(article=1, rank=1, ranked=3, shown=1, answer_at=1),
+        Asked(article=1, rank=None, ranked=0, shown=0, answer_at=None),
+    ]
+    scores = score_answers(asked)
+    assert scores.answer_at_1 == 0.25
+    assert scores.answer_at_3 == 0.5
+
+
+@pytest.fixture(scope="module")
+def squad_retrieval() -> str:
+    if not SQUAD.exists():
+        pytest.skip("the SQuAD subset is not beside the project")
+    # 11,877 questions asked twice each (whole corpus, own article): minutes on a busy machine.
+    result = run_eval("retrieval", "--squad", str(SQUAD.parent), "--no-answers", timeout=1200)
     assert result.returncode == 0, result.stderr
-    whole, per_article = (line.split() for line in result.stdout.splitlines()[:2])
+    return result.stdout
+
+
+def test_squad_subset_meets_the_retrieval_targets(squad_retrieval):
+    whole, per_article = (line.split() for line in squad_retrieval.splitlines()[:2])
     assert whole[0] == "whole" and per_article[0] == "per-article"
     r1, mrr = float(whole[2]), float(whole[6])
-    assert r1 >= 0.71 and mrr >= 0.79
-    assert float(per_article[2]) >= 0.75
+    assert r1 >= 0.745 and mrr >= 0.815
+    assert float(per_article[2]) >= 0.775
+    assert " answer@1 " not in squad_retrieval  # left out on request
 
 
-@pytest.mark.skipif(not SQUAD.exists(), reason="the SQuAD subset is not beside the project")
-def test_showing_only_real_candidates_costs_little_recall():
-    result = run_eval("retrieval", "--squad", str(SQUAD.parent))
-    assert result.returncode == 0, result.stderr
-    shown = [line.split() for line in result.stdout.splitlines() if " passages " in line]
+def test_showing_only_real_candidates_costs_little_recall(squad_retrieval):
+    shown = [line.split() for line in squad_retrieval.splitlines() if " passages " in line]
     assert len(shown) == 6  # whole and per-article, each whole and by halves
     for words in shown:
         at = words.index("R@3")

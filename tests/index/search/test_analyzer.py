@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.search.analyzer import analyse, term_spans, unique_terms
+from index.search import analyzer
+from index.search.analyzer import (
+    SHOUTED_RUN,
+    STOP_WORD_ACRONYM_LETTERS,
+    analyse,
+    term_spans,
+    unique_terms,
+)
 from index.search.stopwords import ENGLISH_STOP_WORDS
 
 
@@ -160,7 +167,12 @@ def test_spans_are_in_order_and_within_text(text: str) -> None:
     for term, start, end in term_spans(text):
         assert previous_end <= start < end <= len(text)
         assert term
-        assert analyse(text[start:end]) == [term]
+        word = text[start:end]
+        if word.upper() == word:
+            # Alone it is an acronym; in a shouted run an ordinary word (or dropped).
+            assert term in (analyse(word) + analyse(word.lower()))
+        else:
+            assert analyse(word) == [term]
         previous_end = end
 
 
@@ -174,9 +186,12 @@ def test_any_text_gives_the_terms_of_its_spans_and_only_real_terms(text: str) ->
         assert len(term) <= 64
 
 
+_LONG_STOP_WORDS = sorted(w for w in ENGLISH_STOP_WORDS if len(w) > STOP_WORD_ACRONYM_LETTERS)
+
 _no_content = st.one_of(
     st.sampled_from(sorted(ENGLISH_STOP_WORDS)).map(str.title),
-    st.sampled_from(sorted(ENGLISH_STOP_WORDS)).map(str.upper),
+    # Short stop words in capitals are acronyms ("US", "IT"), unless shouted (below).
+    st.sampled_from(_LONG_STOP_WORDS).map(str.upper),
     st.sampled_from(sorted(ENGLISH_STOP_WORDS)),
     # Emoji, symbols, punctuation and spaces, and the joiners emoji are built with.
     st.characters(categories=["So", "Sk", "Sm", "Sc", "Po", "Ps", "Pe", "Pd", "Pi", "Pf", "Zs"]),
@@ -188,3 +203,95 @@ _no_content = st.one_of(
 @given(st.lists(_no_content, max_size=40).map(" ".join))
 def test_questions_of_stop_words_and_emoji_only_give_no_terms(question: str) -> None:
     assert analyse(question) == []
+
+
+# -- acronyms and case ------------------------------------------------------------------
+
+
+def test_the_acronym_us_is_not_the_pronoun() -> None:
+    question = unique_terms(analyse("Is the US planning to kill Maduro?"))
+    paragraph = analyse("The diplomats tell us that Maduro is safe.")
+    assert "us" in question
+    assert "us" not in paragraph
+    assert analyse("us") == []
+
+
+@pytest.mark.parametrize(
+    ("acronym", "term"),
+    [("US", "us"), ("IT", "it"), ("WHO", "who"), ("AIDS", "aids"), ("UN", "un"), ("NASA", "nasa")],
+)
+def test_short_capital_words_are_acronyms(acronym: str, term: str) -> None:
+    assert analyse(f"The {acronym} said so") == [term, "said"]
+
+
+def test_acronyms_are_not_stemmed_into_other_words() -> None:
+    assert analyse("AIDS") != analyse("aids")  # the disease, not the help
+    assert analyse("aids") == analyse("aid")
+    assert analyse("NASA") == analyse("nasa")  # a name typed in lower case still meets it
+    assert analyse("NASA's budget") == ["nasa", "budget"]
+
+
+def test_long_capital_words_and_long_stop_words_are_ordinary() -> None:
+    assert analyse("VOLCANOES erupted") == analyse("volcanoes erupted")
+    assert analyse("Read ABOUT it") == ["read"]
+
+
+@pytest.mark.parametrize(
+    ("dotted", "plain"),
+    [("U.S.", "US"), ("U.S", "US"), ("U.N.", "UN"), ("the U.K. and", "the UK and")],
+)
+def test_dotted_initials_are_the_acronym(dotted: str, plain: str) -> None:
+    assert analyse(dotted) == analyse(plain)
+    assert analyse(dotted)
+
+
+def test_dotted_initials_highlight_as_one_span() -> None:
+    text = "Troops of the U.S. arrived."
+    spans = list(term_spans(text))
+    assert ("us", 14, 18) in spans
+    assert text[14:18] == "U.S."
+    assert [t for t, _s, _e in spans] == analyse(text) == ["troop", "us", "arriv"]
+
+
+def test_dotted_initials_need_capitals_each_time() -> None:
+    assert analyse("e.g. volcano") == ["e", "g", "volcano"]
+    assert analyse("A.Smith") == ["smith"]
+
+
+def test_a_shouted_question_is_read_as_words() -> None:
+    assert analyse("WHO IS THE PRESIDENT") == analyse("who is the president") == ["presid"]
+    assert analyse("IS THE US PLANNING TO KILL MADURO?") == ["plan", "kill", "maduro"]
+
+
+def test_a_headline_in_capitals_is_not_a_row_of_acronyms() -> None:
+    headline = "TROOPS LEAVE THE BASE AS US TALKS STALL"
+    assert analyse(headline) == analyse(headline.lower())
+
+
+def test_shouting_is_decided_per_run_of_words() -> None:
+    text = "BREAKING NEWS TODAY: the WHO says AIDS cases fell in 2024"
+    assert analyse(text) == ["break", "news", "today", "who", "say", "aids", "case", "fell", "2024"]
+    assert SHOUTED_RUN == 3
+    assert analyse("US UK talks") == ["us", "uk", "talk"]  # two capital words: acronyms
+    assert analyse("US UK EU talks") == ["uk", "eu", "talk"]  # three: read as words
+
+
+def test_numbers_neither_make_nor_break_a_shouted_run() -> None:
+    assert analyse("WHO 2024 IT US") == ["2024"]
+    assert analyse("WHO 2024 said") == ["who", "2024", "said"]
+
+
+def test_dotted_initials_stay_acronyms_in_shouted_text() -> None:
+    assert "us" in analyse("U.S. TROOPS LEAVE PUERTO RICO")
+
+
+def test_spans_follow_the_shouting_rule() -> None:
+    text = "THE US IS HERE, the US is here"
+    spans = list(term_spans(text))
+    assert [t for t, _s, _e in spans] == analyse(text) == ["us"]
+    assert [text[s:e] for _t, s, e in spans] == ["US"]
+    assert spans[0][1] == text.rindex("US")
+
+
+def test_version_raised_for_the_new_terms() -> None:
+    assert analyzer.VERSION >= 2
