@@ -97,23 +97,36 @@ def _all_capitals(word: str) -> bool | None:
     return False if word.lower() != word.upper() else None
 
 
-def _words(text: str) -> Iterator[tuple[str | None, int, int]]:
+@lru_cache(maxsize=200_000)
+def _reading(word: str) -> tuple[str | None, str | None, bool | None]:
+    """How ``word`` reads: its term in ordinary text, its term inside a shouted run, and
+    whether it is written in capitals (``_all_capitals``). Cached: a word is read once."""
+    plain = _term(word)
+    capitals = _all_capitals(word)
+    initials = "." in word  # only dotted initials match the word pattern with a dot
+    acronym = _acronym(word)
+    ordinary = plain if acronym is None else acronym
+    return ordinary, (acronym if initials and acronym is not None else plain), capitals
+
+
+def _words(text: str) -> list[tuple[str | None, int, int]]:
     """Each word's term (None for a stop word) and span, acronyms and shouting read."""
     matches = list(_WORD.finditer(text))
-    shouted = _shouted(matches)
-    for match, in_shouted_run in zip(matches, shouted, strict=True):
-        word = match.group()
-        term = None
-        if match.group("initials") or not in_shouted_run:
-            term = _acronym(word)
-        if term is None:
-            term = _term(word)
-        yield term, match.start(), match.end()
+    readings = [_reading(match.group()) for match in matches]
+    if sum(1 for reading in readings if reading[2]) < SHOUTED_RUN:  # no run possible
+        return [(r[0], m.start(), m.end()) for r, m in zip(readings, matches, strict=True)]
+    shouted = _shouted([reading[2] for reading in readings])
+    return [
+        (r[1] if loud else r[0], m.start(), m.end())
+        for r, m, loud in zip(readings, matches, shouted, strict=True)
+    ]
 
 
-def _shouted(matches: list[regex.Match[str]]) -> list[bool]:
-    """Per word: whether it is in a run of ``SHOUTED_RUN`` or more all-capital words."""
-    flags = [False] * len(matches)
+def _shouted(capitals: list[bool | None]) -> list[bool]:
+    """Per word: whether it is in a run of ``SHOUTED_RUN`` or more all-capital words
+    (``capitals`` per word: True, False, or None for a word that neither makes nor
+    breaks a run)."""
+    flags = [False] * len(capitals)
     run: list[int] = []
 
     def close() -> None:
@@ -122,11 +135,10 @@ def _shouted(matches: list[regex.Match[str]]) -> list[bool]:
                 flags[position] = True
         run.clear()
 
-    for position, match in enumerate(matches):
-        capitals = _all_capitals(match.group())
-        if capitals is None:
+    for position, written in enumerate(capitals):
+        if written is None:
             continue
-        if capitals:
+        if written:
             run.append(position)
         else:
             close()

@@ -57,6 +57,7 @@ import hashlib
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import regex
@@ -203,12 +204,21 @@ def numbers(text_words: Sequence[str]) -> Counter[str]:
 
 
 class _Paragraph:
-    __slots__ = ("numbers", "signature", "words")
+    """A paragraph as compared; its signature is made when a comparison first needs it
+    (paragraphs of other lengths or other numbers never need one)."""
+
+    __slots__ = ("_signature", "numbers", "words")
 
     def __init__(self, text: str) -> None:
         self.words = words(text)
         self.numbers = numbers(self.words)
-        self.signature = _signature(self.words)
+        self._signature: Signature | None = None
+
+    @property
+    def signature(self) -> Signature:
+        if self._signature is None:
+            self._signature = _signature(self.words)
+        return self._signature
 
     def matches(self, other: _Paragraph) -> bool:
         if len(self.words) < MIN_SHINGLED_WORDS or len(other.words) < MIN_SHINGLED_WORDS:
@@ -217,6 +227,16 @@ class _Paragraph:
             self.numbers == other.numbers
             and similarity(self.signature, other.signature) >= PARAGRAPH_THRESHOLD
         )
+
+
+_KEPT_CHARS = 4000
+"""Paragraphs up to this long are kept as compared between answers (the same ones come
+back question after question), 4,096 at most."""
+_kept_paragraph = lru_cache(maxsize=4096)(_Paragraph)
+
+
+def _paragraph(text: str) -> _Paragraph:
+    return _kept_paragraph(text) if len(text) <= _KEPT_CHARS else _Paragraph(text)
 
 
 def paragraphs_match(a: str, b: str) -> bool:
@@ -232,7 +252,7 @@ def group_near_duplicates(texts: Sequence[str]) -> list[list[int]]:
     A text joins the first group whose first text it matches, so a chain of small edits
     (A like B, B like C) never puts two texts that do not match each other under one quote.
     """
-    paragraphs = [_Paragraph(text) for text in texts]
+    paragraphs = [_paragraph(text) for text in texts]
     groups: list[list[int]] = []
     for index, paragraph in enumerate(paragraphs):
         for group in groups:

@@ -31,6 +31,8 @@ STORY_THRESHOLD = 0.5
 same story (an updated or re-written version): below ``ARTICLE_THRESHOLD``, which only
 near-identical copies reach."""
 
+_SHARING_READ = 200
+"""Articles sharing a key with an answer's articles that are read, newest first."""
 _HEADLINE_WORD = regex.compile(r"[\p{L}\p{N}]+")
 _MIN_HEADLINE_WORDS = 4
 """Headlines shorter than this ("Live updates", "Opinion") name no particular story."""
@@ -98,22 +100,25 @@ async def newer_reports(
     store: Store, guild_id: int, articles: Sequence[ArticleInfo]
 ) -> dict[int, ArticleInfo]:
     """For each of ``articles`` that has one, the newest later article of the guild on
-    the same story (the same headline, or ``STORY_THRESHOLD`` alike)."""
+    the same story (the same headline, or ``STORY_THRESHOLD`` alike). Two reads of the
+    store for all of them: their facets, and the articles sharing any of their keys."""
     facets = await store.facets_of(guild_id, [article.id for article in articles])
+    keys = {key for own in facets.values() for key in own.band_keys}
+    if not keys:
+        return {}
+    sharing = await store.articles_sharing(guild_id, sorted(keys), limit=_SHARING_READ)
+    newest_first = sorted(sharing, key=lambda found: found[0].reported_at, reverse=True)
     newer: dict[int, ArticleInfo] = {}
     for article in articles:
         own = facets.get(article.id)
-        if own is None or not own.band_keys:
+        if own is None:
             continue
         headline = headline_key(article.title)
         mine = _signature(own.signature)
-        candidates = [
-            (other, signature)
-            for other, signature in await store.articles_sharing(guild_id, own.band_keys)
-            if other.id != article.id and other.reported_at > article.reported_at
-        ]
-        for other, signature in sorted(candidates, key=lambda c: c[0].reported_at, reverse=True):
-            if _same_story(headline, mine, other, signature):
+        for other, signature in newest_first:
+            if other.reported_at <= article.reported_at:
+                break
+            if other.id != article.id and _same_story(headline, mine, other, signature):
                 newer[article.id] = other
                 break
     return newer

@@ -530,20 +530,16 @@ class SQLiteStore:
         if not keys:
             return []
         marks = ",".join("?" * len(keys))
+        columns = ", ".join(f"a.{name}" for name in ARTICLES.select.split(", "))
         sql = (
-            "SELECT DISTINCT article_id FROM article_bands "
-            f"WHERE guild_id = ? AND band_key IN ({marks}) ORDER BY article_id DESC LIMIT ?"
+            f"SELECT {columns}, f.signature FROM articles a "
+            "LEFT JOIN article_facets f ON f.article_id = a.id "
+            "WHERE a.guild_id = ? AND a.id IN (SELECT article_id FROM article_bands "
+            f"WHERE guild_id = ? AND band_key IN ({marks})) ORDER BY a.id DESC LIMIT ?"
         )
-        async with self._conn.execute(sql, (guild_id, *keys, limit)) as cursor:
-            ids = [row[0] for row in await cursor.fetchall()]
-        if not ids:
-            return []
-        articles = await self.articles_by_id(guild_id, ids)
-        marks = ",".join("?" * len(ids))
-        sql = f"SELECT article_id, signature FROM article_facets WHERE article_id IN ({marks})"
-        async with self._conn.execute(sql, ids) as cursor:
-            signatures = dict(await cursor.fetchall())
-        return [(articles[i], signatures.get(i)) for i in ids if i in articles]
+        async with self._conn.execute(sql, (guild_id, guild_id, *keys, limit)) as cursor:
+            rows = await cursor.fetchall()
+        return [(_article(_verified(ARTICLES, row[:-1])), row[-1]) for row in rows]
 
     @_guarded
     async def sites(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:
