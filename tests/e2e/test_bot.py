@@ -16,12 +16,8 @@ from bot.client import NewsBot, use_discord_endpoints
 from bot.errors import SOMETHING_WENT_WRONG, store_error_text
 from bot.settings import Settings
 from index import Engine
-from index.ingest.extract import Extractor
-from index.ingest.fetch import Fetcher, FetchLimits
-from index.ingest.netpolicy import AddressPolicy
 from index.store import StoreDamaged
 from tests.conftest import SEED, SEED_URL
-from tests.support.engines import open_engine
 from tests.support.fake_discord import (
     EPHEMERAL,
     SPACEBAR_COMMAND_REFUSAL,
@@ -66,21 +62,6 @@ ON_SQLITE_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 """For tests of the Discord side alone (the protocol, rendering, checks, fetching): the
 store under the bot makes no difference to them, so they run on the embedded store only.
 Everything that stores, finds or resumes something runs on every store."""
-
-
-@pytest.fixture
-async def engine(store_url, tmp_path) -> AsyncIterator[Engine]:
-    """The bot's engine over a fresh database of each kind (``store_url``)."""
-    fetcher = Fetcher(
-        AddressPolicy.allowing(["127.0.0.1/32"], any_port=True), FetchLimits(total_seconds=3)
-    )
-    async with Extractor() as extractor:
-        engine = await open_engine(
-            store_url, fetcher=fetcher, extractor=extractor, index_dir=tmp_path / "index"
-        )
-        yield engine
-        await engine.close()
-        await fetcher.close()
 
 
 @asynccontextmanager

@@ -10,10 +10,6 @@ from datetime import date, datetime
 import pytest
 
 from bot.client import NewsBot
-from index import Engine
-from index.ingest.extract import Extractor
-from index.ingest.fetch import Fetcher, FetchLimits
-from index.ingest.netpolicy import AddressPolicy
 from tests.e2e.test_bot import (
     ALICE,
     APP_ID,
@@ -26,7 +22,6 @@ from tests.e2e.test_bot import (
     TOKEN,
     running,
 )
-from tests.support.engines import open_engine
 from tests.support.fake_discord import EPHEMERAL, ErrorCapture, FakeDiscord, Perm
 from tests.support.stories import BUDGET, FOUR_MILLION, HARBOUR, RESHARE, UPDATE
 from tests.support.web import serve
@@ -46,21 +41,6 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         fake.add_member(GUILD, BOB, "bob")
         fake.add_member(GUILD, MOD, "mod", permissions=Perm.MANAGE_GUILD)
         yield fake
-
-
-@pytest.fixture
-async def engine(store_url, tmp_path) -> AsyncIterator[Engine]:
-    """The bot's engine over a fresh database of each kind, fetching from 127.0.0.1."""
-    fetcher = Fetcher(
-        AddressPolicy.allowing(["127.0.0.1/32"], any_port=True), FetchLimits(total_seconds=3)
-    )
-    async with Extractor() as extractor:
-        engine = await open_engine(
-            store_url, fetcher=fetcher, extractor=extractor, index_dir=tmp_path / "index"
-        )
-        yield engine
-        await engine.close()
-        await fetcher.close()
 
 
 @pytest.fixture
