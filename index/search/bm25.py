@@ -677,6 +677,42 @@ class BM25Index:
             self._lock.release()
         return list(map(Hit, *found))
 
+    def _kept_of_the_best(
+        self,
+        common: tuple,
+        k: int,
+        runs: tuple[np.ndarray, np.ndarray] | None,
+        required: list[str],
+        excluded: list[str],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The paragraphs the filters keep among the index's best ``_SMALL_K`` (found
+        with the pruning plain search uses), when they hold the answer: at least ``k``
+        of them are kept, or there were no more to find. The filtered ranking is the
+        whole ranking with some left out, so its first ``k`` are then exactly these.
+        None otherwise (a filter that keeps few of the best)."""
+        if k > _SMALL_K:
+            return None
+        scratch = self._scratch
+        slots = np.empty(_SMALL_K, dtype=np.int32)
+        totals = np.empty(_SMALL_K, dtype=np.float64)
+        matched = np.empty(_SMALL_K, dtype=np.int32)
+        found = best_k(
+            *common, np.frombuffer(self._article, dtype=np.int64), False, 0, scratch.totals,
+            scratch.tags, scratch.waiting, scratch.marks, scratch.state, slots, totals, matched,
+        )  # fmt: skip
+        slots, totals, matched = slots[:found], totals[:found], matched[:found]
+        keep = np.ones(found, dtype=np.bool_)
+        if runs is not None:
+            keep &= _in_runs(slots, *runs)
+        for term in required:
+            keep &= _among(slots, self._live_slots(term))
+        for term in excluded:
+            if term in self._postings:
+                keep &= ~_among(slots, self._live_slots(term))
+        if int(keep.sum()) < k and found == _SMALL_K:
+            return None
+        return slots[keep], totals[keep], matched[keep]
+
     def _ranked_where(
         self,
         terms: Sequence[str],
@@ -714,6 +750,8 @@ class BM25Index:
             scores_of_slots(*common, candidates, totals, matched)
             keep = matched > 0
             slots, totals, matched = candidates[keep], totals[keep], matched[keep]
+        elif (ahead := self._kept_of_the_best(common, k, runs, required, excluded)) is not None:
+            slots, totals, matched = ahead
         else:
             size = query.postings
             slots = np.empty(size, dtype=np.int32)

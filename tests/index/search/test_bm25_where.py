@@ -227,3 +227,37 @@ def test_try_search_where_gives_up_while_the_lock_is_held():
         release.set()
         holder.join()
     assert [hit.paragraph_id for hit in expected] == [3, 2]  # the shorter first
+
+
+def test_filters_over_more_paragraphs_than_the_best_buffer_holds():
+    """Past the index's best 64: a filter keeping enough of them answers from those, one
+    keeping few falls back to every score; both equal the brute force."""
+    rng = np.random.default_rng(7)
+    vocabulary = ["storm", "flood", "river", "bridge", "mayor", "rain", "wind", "coast"]
+    articles: list[Article] = []
+    for article_id in range(1, 41):
+        paragraphs = []
+        for position in range(5):
+            words = list(rng.choice(vocabulary, size=int(rng.integers(3, 12))))
+            paragraphs.append((article_id * 100 + position, ["storm", *words]))
+        articles.append((article_id, paragraphs))
+    index = build(articles)
+    terms = ["storm", "flood", "river"]
+    for wanted in (
+        {"articles": set(range(1, 41, 2))},  # half of them: answered from the best
+        {"articles": {40}},  # few of the best: every score
+        {"excluded": ["bridge"]},
+        {"required": ["coast", "mayor"]},
+        {"articles": set(range(1, 11)), "excluded": ["wind"], "required": ["rain"]},
+    ):
+        for k in (1, 5, 30):
+            expected = brute_force(
+                index,
+                articles,
+                terms,
+                k,
+                wanted.get("articles"),
+                wanted.get("required", ()),
+                wanted.get("excluded", ()),
+            )
+            assert index.search_where(terms, k, **wanted) == expected, (wanted, k)
