@@ -32,7 +32,6 @@ from tests.e2e.test_bot import (
     OTHER_GUILD,
     OTHER_NEWS,
     bot,  # noqa: F401
-    engine,  # noqa: F401
     errors,  # noqa: F401
     fake,  # noqa: F401
     running,
