@@ -701,7 +701,21 @@ class BM25Index:
             scratch.tags, scratch.waiting, scratch.marks, scratch.state, slots, totals, matched,
         )  # fmt: skip
         slots, totals, matched = slots[:found], totals[:found], matched[:found]
-        keep = np.ones(found, dtype=np.bool_)
+        keep = self._kept_by_filters(slots, runs, required, excluded)
+        if int(keep.sum()) < k and found == _SMALL_K:
+            return None
+        return slots[keep], totals[keep], matched[keep]
+
+    def _kept_by_filters(
+        self,
+        slots: np.ndarray,
+        runs: tuple[np.ndarray, np.ndarray] | None,
+        required: Sequence[str],
+        excluded: Sequence[str],
+    ) -> np.ndarray:
+        """Per slot of ``slots``: whether the filters keep it (in the articles' runs, with
+        every required term, without an excluded one). Lock held."""
+        keep = np.ones(len(slots), dtype=np.bool_)
         if runs is not None:
             keep &= _in_runs(slots, *runs)
         for term in required:
@@ -709,9 +723,7 @@ class BM25Index:
         for term in excluded:
             if term in self._postings:
                 keep &= ~_among(slots, self._live_slots(term))
-        if int(keep.sum()) < k and found == _SMALL_K:
-            return None
-        return slots[keep], totals[keep], matched[keep]
+        return keep
 
     def _ranked_where(
         self,
@@ -763,14 +775,7 @@ class BM25Index:
                 totals, matched,
             )  # fmt: skip
             slots, totals, matched = slots[:found], totals[:found], matched[:found]
-            keep = np.ones(found, dtype=np.bool_)
-            if runs is not None:
-                keep &= _in_runs(slots, *runs)
-            for term in required:
-                keep &= _among(slots, self._live_slots(term))
-            for term in excluded:
-                if term in self._postings:
-                    keep &= ~_among(slots, self._live_slots(term))
+            keep = self._kept_by_filters(slots, runs, required, excluded)
             slots, totals, matched = slots[keep], totals[keep], matched[keep]
         order = np.lexsort((slots, -matched, -totals))[:k]
         slots, totals, matched = slots[order], totals[order], matched[order]
