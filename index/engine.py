@@ -343,7 +343,14 @@ class Engine:
         self, guild_id: int, question: str, *, k: int, article_id: int | None = None
     ) -> list[Hit]:
         """The ``k`` best paragraphs for ``question``, best first, without their text."""
-        return await self._asker.rank(guild_id, question, k=k, article_id=article_id)
+        guild = await self._configs.get(guild_id)
+        return await self._asker.rank(
+            guild_id,
+            question,
+            k=k,
+            article_id=article_id,
+            languages=guild.expected_languages(),
+        )
 
     async def ask(
         self,
@@ -375,6 +382,7 @@ class Engine:
             min_score=guild.min_score,
             newest_first=newest_first,
             channels=channels,
+            languages=guild.expected_languages(),
         )
 
     async def sites(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:

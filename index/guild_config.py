@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from index.search.languages import DEFAULT_LANGUAGE
+
 
 @dataclass(frozen=True, slots=True)
 class GuildConfig:
@@ -26,6 +28,17 @@ class GuildConfig:
     skip_similar: bool = True
     """An article with nearly the same words as one already indexed (the same wire story
     from another outlet, a re-share) is reported as already indexed, not added again."""
+    language: str = DEFAULT_LANGUAGE
+    """The guild's main language (ISO 639-1 code): questions are read in it first, and
+    an article whose language cannot be told (too short, or unclear) is taken to be in it."""
+    languages: tuple[str, ...] = ()
+    """Other languages to expect: questions are also read in them, and detection chooses
+    among these and ``language`` when it is unsure. The languages of the articles
+    indexed are expected too, without being listed here."""
+
+    def expected_languages(self) -> tuple[str, ...]:
+        """``language`` first, then ``languages``, without repeats."""
+        return tuple(dict.fromkeys((self.language, *self.languages)))
 
     def watches(self, channel_id: int) -> bool:
         return not self.watched_channels or channel_id in self.watched_channels

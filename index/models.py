@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+LEGACY_LANGUAGE = "en"
+"""The language of articles stored before each article's language was kept: English,
+the only language the analyser read then."""
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -24,6 +28,9 @@ class ArticleDraft:
     site_name: str | None = None
     author: str | None = None
     published: str | None = None
+    language: str | None = None
+    """The language it is written in (ISO 639-1), when its page declares it; the engine
+    settles it (detected, or the guild's main language) before storing the article."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +65,14 @@ class ArticleInfo:
     author: str | None = None
     published: str | None = None
     """The publication date as an ISO 8601 string, when the source gave one."""
+    language: str | None = None
+    """The language its words were indexed in (ISO 639-1); None for an article stored
+    before languages were told apart, indexed as English (``analysis_language``)."""
+
+    @property
+    def analysis_language(self) -> str:
+        """The language the index reads the article's words in."""
+        return self.language or LEGACY_LANGUAGE
 
     @property
     def published_at(self) -> datetime | None:

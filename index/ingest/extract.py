@@ -120,6 +120,8 @@ class ExtractedArticle:
     site_name: str | None = None
     canonical_url: str | None = None
     """The URL the page declares for itself (``<link rel=canonical>`` or ``og:url``)."""
+    language: str | None = None
+    """The language the page declares (``<html lang>``, Content-Language, og:locale)."""
 
     def to_draft(self, source_url: str | None = None, note: str | None = None) -> ArticleDraft:
         """An ``ArticleDraft`` for the engine; ``source_url`` is the link that was shared."""
@@ -134,6 +136,7 @@ class ExtractedArticle:
             site_name=self.site_name,
             author=self.author,
             published=self.published,
+            language=self.language,
         )
 
 
@@ -217,6 +220,7 @@ def extract_article(html: str, url: str | None = None) -> ExtractedArticle:
         published=_published(document.date),
         site_name=_clean_line(document.sitename),
         canonical_url=_declared_url(tree, url),
+        language=_declared_language(tree),
     )
 
 
@@ -270,6 +274,21 @@ def _published(date: str | None) -> str | None:
 def _clean_line(text: str | None) -> str | None:
     """A name (author, site) on one line, or None when nothing of it shows."""
     return strip_invisible(one_line(text or "")) or None
+
+
+def _declared_language(tree: HtmlElement) -> str | None:
+    """The language tag the page declares: ``<html lang>`` (or ``xml:lang``), else a
+    Content-Language header in a meta tag, else og:locale ("de_DE")."""
+    root = tree.getroottree().getroot()
+    for tag in (root.get("lang"), root.get("{http://www.w3.org/XML/1998/namespace}lang")):
+        if tag and tag.strip():
+            return tag.strip()
+    for meta in tree.iter("meta"):
+        name = (meta.get("http-equiv") or meta.get("property") or "").lower()
+        content = (meta.get("content") or "").strip()
+        if name in ("content-language", "og:locale") and content:
+            return content.split(",")[0].strip()
+    return None
 
 
 def _declared_url(tree: HtmlElement, base: str | None) -> str | None:

@@ -47,6 +47,7 @@ from index.models import (
 )
 from index.search import stories
 from index.search.guild_indexes import GuildIndexes
+from index.search.language_detection import settle_language
 from index.store import Store
 
 log = logging.getLogger(__name__)
@@ -341,13 +342,22 @@ class IngestPipeline:
             utc_now(),  # replaced by the stored article's date once it is stored
             draft.paragraphs,
         )
-        if (await self._configs.get(guild_id)).skip_similar:
+        config = await self._configs.get(guild_id)
+        if config.skip_similar:
             similar = await stories.same_article(self._store, guild_id, facets)
             if similar is not None:
                 same = similar.fingerprint == draft.fingerprint  # stored meanwhile
                 return IngestResult("duplicate" if same else "similar", similar)
+        language = await asyncio.to_thread(
+            settle_language,
+            (draft.title, *draft.paragraphs),
+            declared=draft.language,
+            main=config.language,
+            expected=config.languages,
+        )
+        draft = dataclasses.replace(draft, language=language)
         terms = await asyncio.to_thread(
-            self._indexes.paragraph_terms, draft.title, draft.paragraphs
+            self._indexes.paragraph_terms, draft.title, draft.paragraphs, language
         )
         async with self._indexes.changing(guild_id) as index:
             try:
@@ -357,7 +367,7 @@ class IngestPipeline:
             except DuplicateArticle as duplicate:
                 return IngestResult("duplicate", duplicate.existing)
             try:
-                await index.add_article(info.id, paragraphs, terms)
+                await index.add_article(info.id, paragraphs, terms, language)
             except Exception as error:
                 log.exception("guild %s: could not index article %d", guild_id, info.id)
                 await self._store.remove_article(guild_id, info.id)

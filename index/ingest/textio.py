@@ -155,6 +155,11 @@ _MARKS = regex.compile(r"\p{M}*")
 # A word with something visible in it: the Hangul fillers are the only invisible
 # characters that Python counts as word characters.
 _VISIBLE_WORD = re.compile(r"[^\W\u115f\u1160\u3164\uffa0]+")
+_UNSPACED_CHARACTER = regex.compile(
+    r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]"
+)
+CHARACTERS_PER_WORD = 2
+"""Characters of a script written without spaces counted as one word."""
 # Markdown (and Discord) heading markers: "# Title", "### Title ###", Discord's "-# small".
 _HEADING_MARKER = re.compile(r"^(?:#{1,6}|-#)(?:[ \t]+|$)")
 _CLOSING_HEADING_MARKER = re.compile(r"[ \t]+#+[ \t]*$")
@@ -179,8 +184,15 @@ def strip_invisible(text: str) -> str:
 
 
 def count_words(text: str) -> int:
-    """The words of ``text`` that show on screen."""
-    return sum(1 for _ in _VISIBLE_WORD.finditer(text))
+    """The words of ``text`` that show on screen. Scripts written without spaces
+    (Chinese, Japanese, Thai...) count a word per ``CHARACTERS_PER_WORD`` characters,
+    about their average word, so that "too short" means the same in every language."""
+    unspaced = len(_UNSPACED_CHARACTER.findall(text))
+    if not unspaced:
+        return sum(1 for _ in _VISIBLE_WORD.finditer(text))
+    spaced = _UNSPACED_CHARACTER.sub(" ", text)
+    spaced_words = sum(1 for _ in _VISIBLE_WORD.finditer(spaced))
+    return spaced_words + -(-unspaced // CHARACTERS_PER_WORD)
 
 
 def has_words(text: str) -> bool:

@@ -18,6 +18,14 @@ phrases, and re-ordered (``rerank``; scores stay BM25Okapi's). Then, in this ord
 Every step before the page works on the same list whatever the page, so a page of a
 longer answer (``More``) is a slice of the same answer.
 
+Languages. Each article is indexed in its own language (its stemmer and stop words), so
+a question is read in several: the guild's language it is most likely written in, then
+the languages the guild expects, then those of its articles, at most
+``MAX_QUESTION_LANGUAGES`` (readings that come out the same are searched once). Each
+paragraph is scored with the reading in its article's language when there is one (so
+its score is BM25Okapi's for that reading), else with its best reading; the quotes
+highlight that reading's terms.
+
 Nothing here waits for the store's writer: the only write an answer makes (the count of
 answered questions) is noted in memory and written in the background.
 """
@@ -37,9 +45,11 @@ from index.search import near_duplicates, stories
 from index.search.analyzer import analyse, unique_terms
 from index.search.bm25 import BM25Index, Hit
 from index.search.guild_indexes import GuildIndexes
+from index.search.language_detection import likely_language
+from index.search.languages import DEFAULT_LANGUAGE
 from index.search.query import ParsedQuery, contains_phrase, parse_query
 from index.search.relevance import SHARE_OF_FIRST
-from index.search.rerank import RERANK_DEPTH, Candidate, reorder
+from index.search.rerank import RERANK_DEPTH, Candidate, Reading, reorder_in_languages
 from index.search.snippets import make_snippet
 from index.store import Store
 from index.store.background_writes import BackgroundWrites
@@ -58,9 +68,14 @@ QUESTIONS_ANSWERED = "questions_answered"
 _T = TypeVar("_T")
 
 
-def question_terms(question: str) -> list[str]:
-    """The distinct terms of a question, in order (the ranking counts each once)."""
-    return unique_terms(analyse(question[:MAX_QUESTION_CHARS]))
+MAX_QUESTION_LANGUAGES = 4
+"""Languages a question is read in at most (each reading is one search of the index)."""
+
+
+def question_terms(question: str, language: str = DEFAULT_LANGUAGE) -> list[str]:
+    """The distinct terms of a question read in ``language``, in order (the ranking
+    counts each once)."""
+    return unique_terms(analyse(question[:MAX_QUESTION_CHARS], language))
 
 
 def stricter(*minimums: float | None) -> float | None:
@@ -71,22 +86,30 @@ def stricter(*minimums: float | None) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class _Search:
-    """A question read for searching: what the index is asked, and what it filters."""
+    """A question read for searching in one language: what the index is asked, and what
+    it filters."""
 
+    language: str
     terms: list[str]
     query: ParsedQuery
     required: list[str]
     excluded: list[str]
     notes: list[str]
 
+    @property
+    def asks(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """What the index is asked: readings in two languages that ask the same are one."""
+        return tuple(self.terms), tuple(self.required), tuple(self.excluded)
+
 
 @dataclass(frozen=True, slots=True)
 class _Ranked:
-    """A ranked paragraph with its text and article."""
+    """A ranked paragraph with its text and article, and the reading that found it."""
 
     hit: Hit
     paragraph: StoredParagraph
     article: ArticleInfo
+    search: _Search
 
 
 class Asker:
@@ -109,13 +132,19 @@ class Asker:
         self._min_score = min_score
 
     async def rank(
-        self, guild_id: int, question: str, *, k: int, article_id: int | None = None
+        self,
+        guild_id: int,
+        question: str,
+        *,
+        k: int,
+        article_id: int | None = None,
+        languages: Sequence[str] = (DEFAULT_LANGUAGE,),
     ) -> list[Hit]:
         """The ``k`` best paragraphs for ``question``, best first, as an answer orders
         them before the relevance rule (for measuring the ranking itself)."""
-        search = self._read(question)
         index = await self._indexes.index(guild_id)
-        found = await self._ranked(guild_id, index, search, max(k, RERANK_DEPTH), article_id)
+        searches = self._read(question, self._languages(guild_id, question, languages))
+        found = await self._ranked(guild_id, index, searches, max(k, RERANK_DEPTH), article_id)
         return _at_least([f.hit for f in found], self._min_score)[:k]
 
     async def ask(
@@ -129,17 +158,21 @@ class Asker:
         min_score: float | None = None,
         newest_first: bool = False,
         channels: Mapping[str, int] | None = None,
+        languages: Sequence[str] = (DEFAULT_LANGUAGE,),
     ) -> Answer:
         """Up to ``limit`` passages after the first ``offset`` of the answer to
         ``question``; ``min_score`` is the guild's own minimum, if it has one;
-        ``channels`` maps the guild's channel names to ids, for ``in:#name``.
-        Raises ``ArticleNotFound`` when ``article_id`` is not one of the guild's."""
-        search = self._read(question)
+        ``channels`` maps the guild's channel names to ids, for ``in:#name``;
+        ``languages`` those the guild expects, its main language first (the question is
+        read in these and in those of its articles). Raises ``ArticleNotFound`` when
+        ``article_id`` is not one of the guild's."""
         if article_id is not None and await self._store.get_article(guild_id, article_id) is None:
             raise ArticleNotFound(guild_id, article_id)
         index = await self._indexes.index(guild_id)
+        searches = self._read(question, self._languages(guild_id, question, languages))
+        search = searches[0]
         depth = max(RERANK_DEPTH, 2 * (offset + limit))
-        found = await self._ranked(guild_id, index, search, depth, article_id, channels)
+        found = await self._ranked(guild_id, index, searches, depth, article_id, channels)
         found = _real_candidates(found)
         shown = _fold_near_duplicates(found)
         newest_first = newest_first or search.query.newest_first
@@ -148,14 +181,14 @@ class Asker:
         shown = shown[offset : offset + limit]
         floor = stricter(self._min_score, min_score)
         shown = [s for s in shown if floor is None or s[0].hit.score >= floor]
-        passages = await self._passages(guild_id, index, shown, search.terms)
+        passages = await self._passages(guild_id, index, shown)
         if passages and offset == 0:
             # Counted in memory and written in the background (never waits for the store).
             self._writes.count(guild_id, QUESTIONS_ANSWERED)
         return Answer(
             question,
             tuple(passages),
-            tuple(search.terms),
+            tuple(unique_terms([term for reading in searches for term in reading.terms])),
             article_id,
             notes=tuple(search.notes),
             newest_first=newest_first,
@@ -163,13 +196,37 @@ class Asker:
 
     # -- reading the question -------------------------------------------------------------
 
+    def _languages(self, guild_id: int, question: str, expected: Sequence[str]) -> list[str]:
+        """The languages ``question`` is read in (``MAX_QUESTION_LANGUAGES`` at most): the
+        one of the guild's it is most likely written in, then those the guild expects,
+        then those of its indexed articles, the most articles first."""
+        candidates = list(dict.fromkeys([*expected, *self._indexes.languages_of(guild_id)]))
+        likely = likely_language(question[:MAX_QUESTION_CHARS], candidates)
+        if likely is not None:
+            candidates = list(dict.fromkeys([likely, *candidates]))
+        return candidates[:MAX_QUESTION_LANGUAGES]
+
     @staticmethod
-    def _read(question: str) -> _Search:
+    def _read(question: str, languages: Sequence[str]) -> list[_Search]:
+        """The question read in each of ``languages`` (the first one's notes are the
+        answer's), those that would ask the index the same left out."""
         query = parse_query(question[:MAX_QUESTION_CHARS])
+        notes = list(query.notes)
         phrase_words = [" ".join(phrase) for phrase in query.phrases]
-        required = unique_terms([term for words in phrase_words for term in analyse(words)])
-        excluded = unique_terms([term for word in query.excluded for term in analyse(word)])
-        return _Search(question_terms(query.words), query, required, excluded, list(query.notes))
+        searches: dict[tuple, _Search] = {}
+        for language in languages or (DEFAULT_LANGUAGE,):
+            required = [term for words in phrase_words for term in analyse(words, language)]
+            excluded = [term for word in query.excluded for term in analyse(word, language)]
+            search = _Search(
+                language,
+                question_terms(query.words, language),
+                query,
+                unique_terms(required),
+                unique_terms(excluded),
+                notes,
+            )
+            searches.setdefault(search.asks, search)
+        return list(searches.values())
 
     async def _filter(
         self,
@@ -211,52 +268,83 @@ class Asker:
         self,
         guild_id: int,
         index: BM25Index,
-        search: _Search,
+        searches: Sequence[_Search],
         depth: int,
         article_id: int | None,
         channels: Mapping[str, int] | None = None,
     ) -> list[_Ranked]:
         """The best ``depth`` paragraphs that pass the search's filters and phrases, with
-        their text, re-ordered."""
-        allowed = await self._filter(guild_id, search, article_id, channels)
+        their text, re-ordered. With the question read in several languages, each
+        paragraph is scored with the reading in its article's language (BM25Okapi for
+        that reading), or with its best reading when its language is not among them."""
+        first = searches[0]
+        allowed = await self._filter(guild_id, first, article_id, channels)
         if allowed is not None and not allowed:
-            search.notes.append("no article here matches those filters")
+            first.notes.append("no article here matches those filters")
             return []
-        phrases = search.query.phrases
-        only_article = allowed is None or allowed == {article_id}
-        if only_article and not (search.required or search.excluded):
-            hits = await _search(index, search.terms, depth, article_id)
-        else:
-            where = {"articles": allowed, "required": search.required, "excluded": search.excluded}
-            hits = await _without_waiting(
-                partial(index.try_search_where, **where),
-                partial(index.search_where, **where),
-                search.terms,
-                PHRASE_DEPTH if phrases else depth,
-            )
-        found = await self._with_text(guild_id, hits)
+        phrases = first.query.phrases
+        hits = [await self._hits(index, search, depth, allowed, article_id) for search in searches]
+        found = await self._with_text(guild_id, searches, hits)
         if phrases:
             found = await _off_loop_if_long(_holding_phrases, found, phrases)
-        candidates = [Candidate(f.hit, f.paragraph.text, f.article.title) for f in found[:depth]]
-        weights = await _without_waiting(index.try_idfs, index.idfs, search.terms)
-        order = await _off_loop_if_long(
-            _reordered, candidates, search.terms, weights, search.query.words
-        )
+        found = found[:depth]
+        candidates = [
+            Candidate(f.hit, f.paragraph.text, f.article.title, f.search.language) for f in found
+        ]
+        readings = {}
+        for search in searches:
+            weights = await _without_waiting(index.try_idfs, index.idfs, search.terms)
+            readings[search.language] = Reading(search.terms, weights)
+        order = await _off_loop_if_long(_reordered, candidates, readings, first.query.words)
         by_paragraph = {f.hit.paragraph_id: f for f in found}
         return [by_paragraph[c.hit.paragraph_id] for c in order]
 
-    async def _with_text(self, guild_id: int, hits: Sequence[Hit]) -> list[_Ranked]:
-        if not hits:
+    @staticmethod
+    async def _hits(
+        index: BM25Index,
+        search: _Search,
+        depth: int,
+        allowed: set[int] | None,
+        article_id: int | None,
+    ) -> list[Hit]:
+        """The index's best paragraphs for one reading of the question."""
+        only_article = allowed is None or allowed == {article_id}
+        if only_article and not (search.required or search.excluded):
+            return await _search(index, search.terms, depth, article_id)
+        where = {"articles": allowed, "required": search.required, "excluded": search.excluded}
+        return await _without_waiting(
+            partial(index.try_search_where, **where),
+            partial(index.search_where, **where),
+            search.terms,
+            PHRASE_DEPTH if search.query.phrases else depth,
+        )
+
+    async def _with_text(
+        self, guild_id: int, searches: Sequence[_Search], hits: Sequence[Sequence[Hit]]
+    ) -> list[_Ranked]:
+        """Each paragraph found, once, with its text and article and the reading it is
+        scored with (see ``_ranked``), best score first."""
+        every = [hit for found in hits for hit in found]
+        if not every:
             return []
-        paragraphs = await self._store.paragraphs(guild_id, [hit.paragraph_id for hit in hits])
-        articles = await self._store.articles_by_id(guild_id, [hit.article_id for hit in hits])
-        found = []
-        for hit in hits:
-            paragraph = paragraphs.get(hit.paragraph_id)
-            article = articles.get(hit.article_id)
-            if paragraph is not None and article is not None:  # else removed since
-                found.append(_Ranked(hit, paragraph, article))
-        return found
+        paragraphs = await self._store.paragraphs(guild_id, [hit.paragraph_id for hit in every])
+        articles = await self._store.articles_by_id(guild_id, [hit.article_id for hit in every])
+        read_in = {search.language for search in searches}
+        chosen: dict[int, _Ranked] = {}
+        for search, found in zip(searches, hits, strict=True):
+            for hit in found:
+                paragraph = paragraphs.get(hit.paragraph_id)
+                article = articles.get(hit.article_id)
+                if paragraph is None or article is None:
+                    continue  # removed since
+                own = article.analysis_language
+                if own in read_in and own != search.language:
+                    continue  # scored with the reading in its own language
+                held = chosen.get(hit.paragraph_id)
+                if held is None or hit.score > held.hit.score:
+                    chosen[hit.paragraph_id] = _Ranked(hit, paragraph, article, search)
+        order = {hit.paragraph_id: position for position, hit in enumerate(every)}
+        return sorted(chosen.values(), key=lambda f: (-f.hit.score, order[f.hit.paragraph_id]))
 
     # -- quoting --------------------------------------------------------------------------
 
@@ -265,22 +353,35 @@ class Asker:
         guild_id: int,
         index: BM25Index,
         shown: Sequence[tuple[_Ranked, list[ArticleInfo]]],
-        terms: list[str],
     ) -> list[Passage]:
         if not shown:
             return []
-        weights = await _without_waiting(index.try_idfs, index.idfs, terms)
+        weights_of: dict[str, Mapping[str, float]] = {}
+        for found, _also_in in shown:
+            search = found.search
+            if search.language not in weights_of:
+                weights_of[search.language] = await _without_waiting(
+                    index.try_idfs, index.idfs, search.terms
+                )
         newer = await stories.newer_reports(
             self._store, guild_id, list({f.article.id: f.article for f, _ in shown}.values())
         )
         passages = []
         for found, also_in in shown:
             text = found.paragraph.text
-            choose = (text, terms, weights, self._snippet_chars)
+            search = found.search
+            choose = partial(
+                make_snippet,
+                text,
+                search.terms,
+                weights_of[search.language],
+                self._snippet_chars,
+                language=search.language,
+            )
             if len(text) > SNIPPET_OFF_LOOP_CHARS:
-                snippet = await asyncio.to_thread(make_snippet, *choose)
+                snippet = await asyncio.to_thread(choose)
             else:
-                snippet = make_snippet(*choose)
+                snippet = choose()
             passages.append(
                 Passage(
                     article=found.article,
@@ -331,9 +432,9 @@ def _holding_phrases(found: list[_Ranked], phrases: Sequence[Sequence[str]]) -> 
 
 
 def _reordered(
-    candidates: list[Candidate], terms: list[str], weights: Mapping[str, float], question: str
+    candidates: list[Candidate], readings: Mapping[str, Reading], question: str
 ) -> list[Candidate]:
-    return reorder(terms, candidates, weights, question=question)
+    return reorder_in_languages(candidates, readings, question)
 
 
 async def _off_loop_if_long(work: Callable[..., _T], found: Sequence, *args: object) -> _T:

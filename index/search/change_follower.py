@@ -31,6 +31,7 @@ import logging
 import time
 
 from index.errors import StoreError
+from index.models import LEGACY_LANGUAGE
 from index.search.guild_indexes import GuildIndexes
 from index.store import Store
 from index.store.change_log import KEEP_CHANGES, StoredChange
@@ -139,13 +140,22 @@ class ChangeFollower:
                 article = await self._store.get_article(guild_id, article_id)
                 if not paragraphs or article is None:
                     return  # removed again since
+                language = article.analysis_language
                 terms = await asyncio.to_thread(
-                    self._indexes.paragraph_terms, article.title, [p.text for p in paragraphs]
+                    self._indexes.paragraph_terms,
+                    article.title,
+                    [p.text for p in paragraphs],
+                    language,
                 )
-                await index.add_article(article_id, paragraphs, terms)
+                await index.add_article(article_id, paragraphs, terms, language)
             elif change.kind == "removed" and change.removed and index.holds(article_id):
                 removed = change.removed
-                await index.remove_paragraphs(article_id, removed.title, removed.paragraphs)
+                await index.remove_paragraphs(
+                    article_id,
+                    removed.title,
+                    removed.paragraphs,
+                    removed.language or LEGACY_LANGUAGE,
+                )
             else:
                 return
         self.applied += 1

@@ -32,14 +32,14 @@ import contextlib
 import ctypes
 import gc
 import logging
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.models import ArticleInfo, StoredParagraph
-from index.search import analyzer
+from index.models import LEGACY_LANGUAGE, ArticleInfo, StoredParagraph
+from index.search import analyzer, languages
 from index.search.analyzer import analyse
 from index.search.bm25 import BM25Index, BM25Params, IndexInconsistent
 from index.search.snapshot import load_snapshot, save_snapshot, snapshot_path
@@ -108,6 +108,8 @@ class GuildIndexes:
         self._loaded: OrderedDict[int, BM25Index] = OrderedDict()
         self._weights: dict[int, _Weight] = {}
         """Of the loaded guilds: their index's last estimate."""
+        self._languages: dict[int, Counter[str]] = {}
+        """Of the loaded guilds: how many of their indexed articles are in each language."""
         self._locks: dict[int, asyncio.Lock] = {}
         self._changed: set[int] = set()
         """Guilds whose index changed since its snapshot was saved."""
@@ -117,12 +119,20 @@ class GuildIndexes:
         self._dropped_bytes = 0
         """Estimated bytes of indexes dropped since freed memory was last given back."""
 
-    def paragraph_terms(self, title: str, paragraphs: Sequence[str]) -> list[list[str]]:
+    def paragraph_terms(
+        self, title: str, paragraphs: Sequence[str], language: str = LEGACY_LANGUAGE
+    ) -> list[list[str]]:
         """The paragraphs' terms as the index holds them (BM25Okapi scores exactly these):
-        each with its article's title in front when ``title_in_paragraphs``. CPU work:
-        callers on the event loop run it in a worker thread."""
-        title_terms = analyse(title) if self.title_in_paragraphs else []
-        return [title_terms + analyse(text) for text in paragraphs]
+        each with its article's title in front when ``title_in_paragraphs``, read in the
+        article's ``language``. CPU work: callers on the event loop run it in a worker
+        thread."""
+        title_terms = analyse(title, language) if self.title_in_paragraphs else []
+        return [title_terms + analyse(text, language) for text in paragraphs]
+
+    def languages_of(self, guild_id: int) -> list[str]:
+        """The languages of the guild's indexed articles, the most articles first (empty
+        when its index is not in memory)."""
+        return [code for code, _count in self._languages.get(guild_id, Counter()).most_common()]
 
     def loaded(self) -> list[int]:
         """The guilds whose index is in memory, least recently used first."""
@@ -229,6 +239,7 @@ class GuildIndexes:
         await self.save_all()
         self._loaded.clear()
         self._weights.clear()
+        self._languages.clear()
 
     # -- inside ---------------------------------------------------------------------------
 
@@ -238,6 +249,7 @@ class GuildIndexes:
     def _forget(self, guild_id: int) -> None:
         self._loaded.pop(guild_id, None)
         self._weights.pop(guild_id, None)
+        self._languages.pop(guild_id, None)
         self._changed.discard(guild_id)
 
     async def _load(self, guild_id: int, *, use_snapshot: bool = True) -> BM25Index:
@@ -305,11 +317,17 @@ class GuildIndexes:
             "epsilon": self.params.epsilon,
             "title_in_paragraphs": self.title_in_paragraphs,
             "analyser": analyzer.VERSION,
+            "languages": languages.settings_version(),
         }
 
     async def _build(self, guild_id: int, *, use_snapshot: bool = True) -> BM25Index:
         """The guild's index from its snapshot when that is current, else from the store.
         Called with the guild's lock held."""
+        by_article = {
+            article_id: language or LEGACY_LANGUAGE
+            for article_id, language in (await self._store.article_languages(guild_id)).items()
+        }
+        self._languages[guild_id] = Counter(by_article.values())
         if self.snapshot_dir is not None and use_snapshot:
             signature = await self._store.paragraph_signature(guild_id)
             index = await asyncio.to_thread(
@@ -334,10 +352,10 @@ class GuildIndexes:
                 async for row in rows:
                     full = len(batch) >= self._rebuild_batch
                     if full and row[0].article_id != batch[-1][0].article_id:
-                        await asyncio.to_thread(self._add_rows, index, batch)
+                        await self._add_batch(guild_id, index, batch, by_article)
                         batch = []
                     batch.append(row)
-            await asyncio.to_thread(self._add_rows, index, batch)
+            await self._add_batch(guild_id, index, batch, by_article)
         except IndexInconsistent as error:
             # The store checks that its rows fit together; should any still not, they are
             # damaged, and are never served as if sound.
@@ -349,13 +367,32 @@ class GuildIndexes:
         await self._save(guild_id, index)
         return index
 
-    def _add_rows(self, index: BM25Index, rows: list[tuple[StoredParagraph, str]]) -> None:
+    async def _add_batch(
+        self,
+        guild_id: int,
+        index: BM25Index,
+        rows: list[tuple[StoredParagraph, str]],
+        by_article: dict[int, str],
+    ) -> None:
+        """Add the articles of ``rows`` in their languages (``by_article``, completed from
+        the store for an article stored since it was read)."""
+        missing = list({p.article_id for p, _title in rows if p.article_id not in by_article})
+        if missing:
+            for article in (await self._store.articles_by_id(guild_id, missing)).values():
+                by_article[article.id] = article.analysis_language
+                self._languages[guild_id][article.analysis_language] += 1
+        await asyncio.to_thread(self._add_rows, index, rows, by_article)
+
+    def _add_rows(
+        self, index: BM25Index, rows: list[tuple[StoredParagraph, str]], by_article: dict[int, str]
+    ) -> None:
         """Add the articles of ``rows`` (whole articles, from ``iter_paragraphs``)."""
-        by_article: dict[int, tuple[str, list[StoredParagraph]]] = {}
+        grouped: dict[int, tuple[str, list[StoredParagraph]]] = {}
         for paragraph, title in rows:
-            by_article.setdefault(paragraph.article_id, (title, []))[1].append(paragraph)
-        for article_id, (title, paragraphs) in by_article.items():
-            terms = self.paragraph_terms(title, [p.text for p in paragraphs])
+            grouped.setdefault(paragraph.article_id, (title, []))[1].append(paragraph)
+        for article_id, (title, paragraphs) in grouped.items():
+            language = by_article.get(article_id, LEGACY_LANGUAGE)
+            terms = self.paragraph_terms(title, [p.text for p in paragraphs], language)
             index.add_article(article_id, _with_ids(paragraphs, terms))
 
     async def _save(self, guild_id: int, index: BM25Index) -> None:
@@ -384,11 +421,16 @@ class IndexChange:
         self._index = index
 
     async def add_article(
-        self, article_id: int, paragraphs: Sequence[StoredParagraph], terms: Sequence[list[str]]
+        self,
+        article_id: int,
+        paragraphs: Sequence[StoredParagraph],
+        terms: Sequence[list[str]],
+        language: str = LEGACY_LANGUAGE,
     ) -> None:
-        """Index a stored article whose paragraphs' terms are ``terms``. On failure the
-        index is dropped and the error raised: the caller takes the article out of the
-        store again, so that nothing is stored that cannot be found."""
+        """Index a stored article whose paragraphs' terms are ``terms``, read in
+        ``language``. On failure the index is dropped and the error raised: the caller
+        takes the article out of the store again, so that nothing is stored that cannot
+        be found."""
         try:
             await asyncio.to_thread(
                 self._index.add_article, article_id, _with_ids(paragraphs, terms)
@@ -397,7 +439,15 @@ class IndexChange:
             self._indexes._forget(self._guild_id)
             raise
         self._indexes._changed.add(self._guild_id)
+        self._count_language(language, +1)
         await self._indexes._resized(self._guild_id, self._index)
+
+    def _count_language(self, language: str, change: int) -> None:
+        counts = self._indexes._languages.get(self._guild_id)
+        if counts is not None:
+            counts[language] += change
+            if counts[language] <= 0:
+                del counts[language]
 
     def holds(self, article_id: int) -> bool:
         """Whether the index has the article (a change made elsewhere may be applied
@@ -410,18 +460,24 @@ class IndexChange:
         """Unindex an article already deleted from the store, compacting the index when
         enough of it is dead. A failure is logged: the store no longer holds the article,
         and the index, dropped, is built again from the store when next used."""
-        await self.remove_paragraphs(article.id, article.title, paragraphs)
+        await self.remove_paragraphs(
+            article.id, article.title, paragraphs, article.analysis_language
+        )
 
     async def remove_paragraphs(
-        self, article_id: int, title: str, paragraphs: Sequence[StoredParagraph]
+        self,
+        article_id: int,
+        title: str,
+        paragraphs: Sequence[StoredParagraph],
+        language: str = LEGACY_LANGUAGE,
     ) -> None:
         """``remove_article`` given only what the index needs: the article's id, its
-        title and its paragraphs as they were stored. An article the index does not
-        hold (added by another process, not yet applied here) needs nothing."""
+        title, its paragraphs as they were stored and its language. An article the index
+        does not hold (added by another process, not yet applied here) needs nothing."""
         if not self.holds(article_id):
             return
         terms = await asyncio.to_thread(
-            self._indexes.paragraph_terms, title, [p.text for p in paragraphs]
+            self._indexes.paragraph_terms, title, [p.text for p in paragraphs], language
         )
         index = self._index
         try:
@@ -432,6 +488,7 @@ class IndexChange:
             log.exception("guild %s: could not unindex article %d", self._guild_id, article_id)
             self._indexes._forget(self._guild_id)
             return
+        self._count_language(language, -1)
         if index.wants_compaction:
             # Seconds at a million paragraphs: built off the loop while questions go to
             # the current index, which nothing changes meanwhile (the lock is held).

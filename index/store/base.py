@@ -95,6 +95,11 @@ class Store(Protocol):
 
     async def get_article(self, guild_id: int, article_id: int) -> ArticleInfo | None: ...
 
+    async def article_languages(self, guild_id: int) -> dict[int, str | None]:
+        """Each of the guild's articles' language (``ArticleInfo.language``), by id: what
+        an index needs to read their words, besides the paragraphs."""
+        ...
+
     async def list_articles(
         self, guild_id: int, *, offset: int = 0, limit: int = 50
     ) -> list[ArticleInfo]: ...

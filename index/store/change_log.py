@@ -50,6 +50,8 @@ class RemovedArticle:
 
     title: str
     paragraphs: tuple[StoredParagraph, ...]
+    language: str | None = None
+    """The article's language as stored (``ArticleInfo.language``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +78,16 @@ class ChangeBatch:
         return self.pruned_through <= self.after
 
 
-def removal_record(title: str, paragraphs: Sequence[StoredParagraph]) -> str:
+def removal_record(
+    title: str, paragraphs: Sequence[StoredParagraph], language: str | None = None
+) -> str:
     """The text kept with a removal entry."""
     return json.dumps(
-        {"title": title, "paragraphs": [[p.id, p.position, p.text] for p in paragraphs]},
+        {
+            "title": title,
+            "paragraphs": [[p.id, p.position, p.text] for p in paragraphs],
+            "language": language,
+        },
         ensure_ascii=False,
     )
 
@@ -93,6 +101,7 @@ def read_removal(article_id: int, record: str) -> RemovedArticle:
             StoredParagraph(int(paragraph_id), article_id, int(position), text)
             for paragraph_id, position, text in data["paragraphs"]
         ),
+        data.get("language"),  # absent from entries written before languages
     )
 
 

@@ -49,6 +49,7 @@ ARTICLES = Columns(
         "posted_at",
         "created_at",
         "paragraph_count",
+        "language",
     ),
     frozenset({"posted_at", "created_at"}),
 )
@@ -101,4 +102,5 @@ def article_values(
         stamp(provenance.posted_at),
         stamp(utc_now()),
         len(draft.paragraphs),
+        draft.language,
     )

@@ -540,6 +540,11 @@ class PostgresStore:
         return [row["site"] for row in rows]
 
     @_guarded
+    async def article_languages(self, guild_id: int) -> dict[int, str | None]:
+        rows = await self._fetch("SELECT id, language FROM articles WHERE guild_id = $1", guild_id)
+        return {row["id"]: row["language"] for row in rows}
+
+    @_guarded
     async def find_by_message(self, guild_id: int, message_id: int) -> ArticleInfo | None:
         rows = await self._articles(
             "WHERE guild_id = $1 AND message_id = $2 ORDER BY id LIMIT 1", guild_id, message_id
@@ -572,7 +577,7 @@ class PostgresStore:
             article = _article(row)
             paragraphs = sorted(map(_paragraph, removed), key=lambda p: p.position)
             check_whole(article.id, article.paragraph_count, paragraphs)
-            record = removal_record(article.title, paragraphs)
+            record = removal_record(article.title, paragraphs, article.language)
             await _log_change(connection, guild_id, "removed", article.id, record)
             return article, paragraphs
 
@@ -1019,6 +1024,7 @@ def _article(row: asyncpg.Record) -> ArticleInfo:
         site_name=row["site_name"],
         author=row["author"],
         published=row["published"],
+        language=row["language"],
     )
 
 

@@ -552,6 +552,12 @@ class SQLiteStore:
             return [row[0] for row in await cursor.fetchall()]
 
     @_guarded
+    async def article_languages(self, guild_id: int) -> dict[int, str | None]:
+        sql = "SELECT id, language FROM articles WHERE guild_id = ?"
+        async with self._conn.execute(sql, (guild_id,)) as cursor:
+            return {row[0]: row[1] for row in await cursor.fetchall()}
+
+    @_guarded
     async def add_question(
         self,
         guild_id: int,
@@ -694,7 +700,7 @@ class SQLiteStore:
                     "DELETE FROM articles WHERE guild_id = ? AND id = ?", (guild_id, article_id)
                 )
                 info, paragraphs = found
-                record = removal_record(info.title, paragraphs)
+                record = removal_record(info.title, paragraphs, info.language)
                 await self._log_change(db, guild_id, "removed", article_id, record)
         return found
 
@@ -1063,6 +1069,7 @@ def _article(values: Row) -> ArticleInfo:
         posted_at,
         _created_at,
         paragraph_count,
+        language,
     ) = values
     return ArticleInfo(
         id=id_,
@@ -1080,6 +1087,7 @@ def _article(values: Row) -> ArticleInfo:
         site_name=site_name,
         author=author,
         published=published,
+        language=language,
     )
 
 

@@ -84,16 +84,16 @@ async def test_an_empty_guild_answers_without_error(asker):
 
 
 async def test_the_question_is_analysed_once(asker, monkeypatch):
-    calls: list[str] = []
+    calls: list[tuple[str, str]] = []
     real = ask_module.analyse
 
-    def counted(text: str) -> list[str]:
-        calls.append(text)
-        return real(text)
+    def counted(text: str, language: str = "en") -> list[str]:
+        calls.append((text, language))
+        return real(text, language)
 
     monkeypatch.setattr(ask_module, "analyse", counted)
     answer = await asker.ask(GUILD, "Maduro Maduro boats", limit=3)
-    assert calls == ["Maduro Maduro boats"]
+    assert calls == [("Maduro Maduro boats", "en")]
     assert answer.terms == ("maduro", "boat")  # each term once
 
 
@@ -246,9 +246,9 @@ async def test_a_long_paragraph_is_trimmed_around_the_match_off_the_event_loop(
         quoted_in: list[threading.Thread] = []
         make_snippet = ask_module.make_snippet
 
-        def spy(*args):
+        def spy(*args, **options):
             quoted_in.append(threading.current_thread())
-            return make_snippet(*args)
+            return make_snippet(*args, **options)
 
         monkeypatch.setattr(ask_module, "make_snippet", spy)
         asker = asker_over(store, writes, snippet_chars=300)

@@ -6,16 +6,20 @@ import pytest
 
 from index.store.migration_files import Migration, migrations
 from index.store.sqlite_schema import (
+    ARTICLES,
     CHANGES,
     CHANGES_PRUNED,
     CHECKSUMS_SINCE,
     MIGRATIONS,
     SCHEMA_LOG,
     TABLES,
+    Table,
 )
 
 BORN_WITH_CHECKSUMS = (SCHEMA_LOG, CHANGES, CHANGES_PRUNED)
 """Tables made by that migration or later, whose rows always had a checksum."""
+ADDED_LATER = {"articles": ("language",)}
+"""Columns added by a later migration, which fills in the checksums again itself."""
 
 
 @pytest.mark.parametrize("store", ["sqlite", "postgres"])
@@ -47,5 +51,25 @@ def test_the_sqlite_checksum_migration_covers_every_column_of_every_table():
     checks, or old rows would fail their checksums after the upgrade."""
     statements = MIGRATIONS[CHECKSUMS_SINCE - 1]
     filled = [" ".join(s.split()) for s in statements if s.startswith("UPDATE")]
-    wanted = [" ".join(t.fill_checksums().split()) for t in TABLES if t not in BORN_WITH_CHECKSUMS]
+    wanted = [
+        " ".join(_as_at_that_version(t).fill_checksums().split())
+        for t in TABLES
+        if t not in BORN_WITH_CHECKSUMS
+    ]
     assert [s.replace("( ", "(").replace(" )", ")") for s in filled] == wanted
+
+
+def test_the_language_migration_refills_only_the_checksums_that_held():
+    """Migration 7 adds articles.language to the checksum: rows whose checksum held get a
+    new one over every column, a damaged row keeps its old one (still found damaged)."""
+    statements = [" ".join(s.split()) for s in MIGRATIONS[6]]
+    update = next(s for s in statements if s.startswith("UPDATE articles"))
+    columns = ", ".join(ARTICLES.columns)
+    older = ", ".join(c for c in ARTICLES.columns if c != "language")
+    assert f"newsbot_row_checksum( {columns} ) WHERE" in update
+    assert update.endswith(f"newsbot_row_checksum( {older} )")
+
+
+def _as_at_that_version(table: Table) -> Table:
+    later = ADDED_LATER.get(table.name, ())
+    return Table(table.name, tuple(c for c in table.columns if c not in later))
