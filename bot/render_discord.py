@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import discord
+import regex
 
+from bot.languages import language_name
 from bot.render_text import (
     ALSO_IN_SHOWN,
     LISTED_TITLE_LIMIT,
@@ -68,6 +70,10 @@ NO_TERMS = "That question has no words I can search for; try a few more words."
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]()<])|^([#-])", re.MULTILINE)
 _MENTION = re.compile(r"@(everyone|here|[!&]?\d+)")
 _ZERO_WIDTH = "\u200b"
+# A Chinese or Japanese character or punctuation mark, not followed by a combining mark.
+_BREAK_AFTER = regex.compile(
+    r"[\p{Han}\p{Hiragana}\p{Katakana}\u3000-\u303f\uff00-\uffef](?!\p{M})"
+)
 
 
 def escape(text: str) -> str:
@@ -291,10 +297,22 @@ def quote(passage: Passage, limit: int = QUOTE_LIMIT) -> str:
         if len(rendered) <= limit or not text:
             return rendered
         # Shorten the raw text at a space (escaping may have lengthened it) and try again.
-        cut = text.rfind(" ", 0, max(1, int(len(text) * limit / len(rendered)) - 4))
-        text = text[: cut if cut > 0 else 0].rstrip()
+        cut = _last_break(text, max(1, int(len(text) * limit / len(rendered)) - 4))
+        text = text[:cut].rstrip()
         highlights = tuple((s, e) for s, e in highlights if e <= len(text))
         trimmed_end = True
+
+
+def _last_break(text: str, end: int) -> int:
+    """Where to cut ``text`` to keep at most ``end`` characters: at its last space, or
+    after its last Chinese or Japanese character when that comes later (those are
+    written without spaces, and a line may break between any two of them); 0 when
+    there is neither, rather than through a word or a link."""
+    space = text.rfind(" ", 0, end)
+    for position in range(end, max(space, 0), -1):
+        if _BREAK_AFTER.match(text, position - 1):
+            return position
+    return max(space, 0)
 
 
 def _bolded(text: str, highlights: tuple[tuple[int, int], ...]) -> str:
@@ -393,6 +411,7 @@ def article_line(article: ArticleInfo) -> str:
     who = escape(_poster(article))
     return (
         f"`#{article.id}` {title}{link} · {article.paragraph_count} ¶ · "
+        f"{language_name(article.analysis_language)} · "
         f"shared by {who} on {article.posted_at:%Y-%m-%d}"
     )
 

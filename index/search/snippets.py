@@ -2,30 +2,31 @@
 
 A passage is always an exact substring of the stored paragraph, so it can be quoted
 word for word; whether text was left out before or after it is reported separately
-for the renderer to mark with an ellipsis.
+for the renderer to mark with an ellipsis. Sentences are those of ``sentences``, in
+every script.
+
+Highlights are spans of the passage's own characters (the analyser reads each word as
+written and folds only its term), sorted, and neither overlapping nor touching: the
+character pairs of Chinese or Japanese overlap by a character ("北京", "京大", "大学"),
+and a run of them shown as separate spans would nest or break a renderer's bold
+markers ("**北京****大学**"), so matches that overlap or touch are one span.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import regex
+
 from index.search.analyzer import term_spans
+from index.search.languages import DEFAULT_LANGUAGE
+from index.search.sentences import sentence_spans
 
-# A sentence ends at . ! or ? (and any closing quotes or brackets), before a space and a
-# capital letter, digit or opening quote.
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
-# Words after which a full stop does not end a sentence.
-_ABBREVIATIONS = frozenset(
-    """
-    mr mrs ms dr prof gen sen rep gov lt col sgt capt cmdr adm maj st jr sr inc co corp
-    ltd no vs etc e.g i.e u.s u.k u.n a.m p.m jan feb mar apr jun jul aug sep sept oct
-    nov dec fig est approx dept univ
-    """.split()
-)
-
+_INSIDE_CHARACTER = regex.compile(r"[\p{M}\u200d\p{Emoji_Modifier}]|(?<=\u200d)")
+"""At a position inside what a reader sees as one character: before an accent, a vowel
+sign or a joiner, or after a joiner."""
 
 SEARCH_CHARS = 100_000
 """Of a longer paragraph (a pasted file can be one line of 2 MB), only this much text, from
@@ -41,49 +42,30 @@ class Snippet:
     trimmed_end: bool
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of ``text``."""
-    spans = []
-    start = 0
-    for match in _SENTENCE_BREAK.finditer(text):
-        # The word before the break; read backwards from the break, so that a long run of
-        # abbreviations costs time in proportion to its length, not to its square.
-        word_start = match.start()
-        while word_start > start and not text[word_start - 1].isspace():
-            word_start -= 1
-        last_word = text[word_start : match.start()].rstrip(".").lower()
-        after = text[match.end() : match.end() + 1]
-        if last_word == "no":  # "No. 5" goes on; "voters said no." ends
-            if after.isdigit():
-                continue
-        elif last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
-            continue
-        spans.append((start, match.start() + len(match.group().rstrip())))
-        start = match.end()
-    if start < len(text):
-        spans.append((start, len(text.rstrip())))
-    return [(s, e) for s, e in spans if e > s]
-
-
 def make_snippet(
     paragraph: str,
     terms: Collection[str],
     weights: Mapping[str, float] | None = None,
     max_chars: int = 600,
+    *,
+    language: str = DEFAULT_LANGUAGE,
 ) -> Snippet:
-    """The best run of whole sentences of ``paragraph`` within ``max_chars``.
+    """The best run of whole sentences of ``paragraph`` within ``max_chars``, its words
+    read as language ``language`` (that of the terms).
 
     Sentences are worth the summed weight of the distinct question terms they contain;
     the chosen run holds the most weight, preferring fewer sentences, then earlier ones.
     """
     terms = set(terms)
     if len(paragraph) <= max_chars:
-        matches = [(term, s, e) for term, s, e in term_spans(paragraph) if term in terms]
-        return Snippet(paragraph, tuple((s, e) for _t, s, e in matches), False, False)
+        matches = [(term, s, e) for term, s, e in term_spans(paragraph, language) if term in terms]
+        return _snippet(paragraph, matches, 0, len(paragraph))
 
-    begin, end = _search_region(paragraph, terms, max_chars)
+    begin, end = _search_region(paragraph, terms, max_chars, language)
     region = paragraph[begin:end]
-    matches = [(term, s + begin, e + begin) for term, s, e in term_spans(region) if term in terms]
+    matches = [
+        (term, s + begin, e + begin) for term, s, e in term_spans(region, language) if term in terms
+    ]
     sentences = [(s + begin, e + begin) for s, e in sentence_spans(region)]
     sentence_terms = _terms_by_sentence(sentences, matches)
     worth = {term: _worth((weights or {}).get(term, 1.0)) for term in terms}
@@ -96,12 +78,16 @@ def make_snippet(
     return _snippet(paragraph, matches, sentences[first][0], sentences[last][1])
 
 
-def _search_region(paragraph: str, terms: Collection[str], max_chars: int) -> tuple[int, int]:
+def _search_region(
+    paragraph: str, terms: Collection[str], max_chars: int, language: str
+) -> tuple[int, int]:
     """The part of ``paragraph`` to search: all of it, or for a very long one the
     ``SEARCH_CHARS`` from just before its first matched word, cut at spaces."""
     if len(paragraph) <= SEARCH_CHARS:
         return 0, len(paragraph)
-    first = next((start for term, start, _end in term_spans(paragraph) if term in terms), 0)
+    first = next(
+        (start for term, start, _end in term_spans(paragraph, language) if term in terms), 0
+    )
     begin = max(0, first - max_chars)
     if begin > 0:
         space = paragraph.find(" ", begin, first)
@@ -214,17 +200,34 @@ def _window_in_sentence(
     start = max(0, center - max_chars // 3)
     end = min(len(paragraph), start + max_chars)
     start = max(0, end - max_chars)
-    # Move inwards to whole words.
+    # Move inwards to whole words; in text without spaces (Chinese, Japanese), to whole
+    # characters at least.
     if start > 0:
         space = paragraph.find(" ", start)
         start = space + 1 if 0 <= space < center else start
+        while start < center and _INSIDE_CHARACTER.match(paragraph, start):
+            start += 1
     if end < len(paragraph):
         space = paragraph.rfind(" ", start, end)
         end = space if space > start else end
+        while end > start + 1 and _INSIDE_CHARACTER.match(paragraph, end):
+            end -= 1
     return _snippet(paragraph, matches, start, end)
 
 
 def _snippet(paragraph: str, matches: list[tuple[str, int, int]], start: int, end: int) -> Snippet:
     text = paragraph[start:end]
-    highlights = tuple((s - start, e - start) for _t, s, e in matches if start <= s and e <= end)
-    return Snippet(text, highlights, start > 0, end < len(paragraph.rstrip()))
+    inside = ((s - start, e - start) for _t, s, e in matches if start <= s and e <= end)
+    return Snippet(text, merged_spans(inside), start > 0, end < len(paragraph.rstrip()))
+
+
+def merged_spans(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """``spans`` sorted, those that overlap or touch made one: ``(0, 2), (1, 3), (3, 5)``
+    -> ``(0, 5)``. Bold markers around each never nest nor meet."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
