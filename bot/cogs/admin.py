@@ -18,6 +18,16 @@ from discord.ext import commands
 
 from bot.checks import NotModerator, is_moderator
 from bot.errors import autocomplete_errors_answered
+from bot.languages import (
+    NotOneLanguage,
+    UnknownLanguages,
+    language_name,
+    names,
+    parse_language,
+    parse_languages,
+    suggest_language,
+    suggest_languages,
+)
 from bot.render_discord import (
     article_line,
     article_page,
@@ -31,7 +41,7 @@ from bot.render_discord import (
 )
 from bot.ui import NONE, Confirm, Pager
 from index.errors import ArticleNotFound
-from index.guild_config import normalise_domain
+from index.guild_config import GuildConfig, normalise_domain
 
 if TYPE_CHECKING:
     from bot.client import NewsBot
@@ -236,6 +246,8 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
         clear_domains="Forget the allowed and blocked sites",
         moderator_role="A role that may use these commands besides Manage Server",
         skip_similar="Report an article with nearly the same words as one indexed, not add it",
+        language="The main language (code or English name): questions are read in it first",
+        languages="Other languages to expect, separated by commas; none clears the list",
     )
     async def config(
         self,
@@ -249,6 +261,8 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
         clear_domains: bool | None = None,
         moderator_role: discord.Role | None = None,
         skip_similar: bool | None = None,
+        language: str | None = None,
+        languages: str | None = None,
     ) -> None:
         engine = self.bot.engine
         current = await engine.guild_config(interaction.guild_id)
@@ -281,6 +295,13 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
             changes[field] = tuple(dict.fromkeys((*existing, domain)))
         if moderator_role is not None:
             changes["moderator_role"] = moderator_role.id
+        try:
+            changes.update(_language_changes(current, language, languages))
+        except (UnknownLanguages, NotOneLanguage) as problem:
+            await interaction.response.send_message(
+                say("{problem}", problem=str(problem)), ephemeral=True, allowed_mentions=NONE
+            )
+            return
         if changes:
             current = await engine.update_guild_config(interaction.guild_id, **changes)
             await self._audit(interaction, "config", json.dumps(changes, default=str))
@@ -292,12 +313,28 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
             f"auto-ingest: {'on' if current.auto_ingest else 'off'} · "
             f"bots: {'yes' if current.allow_bots else 'no'} · "
             f"near-identical articles: {'skipped' if current.skip_similar else 'added'} · "
+            f"main language: {language_name(current.language)} · "
+            f"other languages: {names(current.languages)} · "
             "allowed sites: {allowed} · blocked sites: {blocked} · "
             f"moderator role: {role}",
             allowed=", ".join(current.allowed_domains) or "any",
             blocked=", ".join(current.blocked_domains) or "none",
         )
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+
+    @config.autocomplete("language")
+    @autocomplete_errors_answered
+    async def language_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=n, value=v) for n, v in suggest_language(current)]
+
+    @config.autocomplete("languages")
+    @autocomplete_errors_answered
+    async def languages_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=n, value=v) for n, v in suggest_languages(current)]
 
     @app_commands.command(name="export", description="Download this server's articles as JSON")
     async def export(self, interaction: discord.Interaction) -> None:
@@ -347,6 +384,22 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
             ephemeral=True,
             allowed_mentions=NONE,
         )
+
+
+def _language_changes(
+    current: GuildConfig, language: str | None, languages: str | None
+) -> dict[str, object]:
+    """The settings ``/admin config language: languages:`` change. The main language is
+    never listed among the others too. Raises ``UnknownLanguages`` or ``NotOneLanguage``."""
+    changes: dict[str, object] = {}
+    if language is not None:
+        changes["language"] = parse_language(language)
+    main = changes.get("language", current.language)
+    others = parse_languages(languages) if languages is not None else current.languages
+    others = tuple(code for code in others if code != main)
+    if languages is not None or others != current.languages:
+        changes["languages"] = others
+    return changes
 
 
 def _progress(channel: discord.TextChannel, counts: dict[str, int], done: bool = False) -> str:

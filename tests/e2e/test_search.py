@@ -9,7 +9,6 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.client import NewsBot
 from tests.e2e.test_bot import (
     ALICE,
     APP_ID,
@@ -20,9 +19,8 @@ from tests.e2e.test_bot import (
     NEWS,
     ON_SQLITE_ONLY,
     TOKEN,
-    running,
 )
-from tests.support.fake_discord import EPHEMERAL, ErrorCapture, FakeDiscord, Perm
+from tests.support.fake_discord import EPHEMERAL, FakeDiscord, Perm
 from tests.support.stories import BUDGET, FOUR_MILLION, HARBOUR, RESHARE, UPDATE
 from tests.support.web import serve
 
@@ -41,15 +39,6 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         fake.add_member(GUILD, BOB, "bob")
         fake.add_member(GUILD, MOD, "mod", permissions=Perm.MANAGE_GUILD)
         yield fake
-
-
-@pytest.fixture
-async def bot(fake, engine) -> AsyncIterator[NewsBot]:
-    capture = ErrorCapture(("discord", "fake_discord", "bot")).install()
-    async with running(fake, engine) as bot:
-        yield bot
-    capture.uninstall()
-    capture.assert_clean()
 
 
 async def share(fake: FakeDiscord, text: str, user: int = ALICE, channel: int = NEWS) -> dict:
