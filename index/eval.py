@@ -223,8 +223,11 @@ async def evaluate_retrieval(
     workdir: Path | None = None,
     share: float = SHARE_OF_FIRST,
     answers: bool = True,
+    language: str | None = None,
 ) -> RetrievalReport:
-    """Every question of a SQuAD-format file, over the whole corpus and its own article."""
+    """Every question of a SQuAD-format file, over the whole corpus and its own article.
+    ``language``: the articles' language and the guild's main language (otherwise each
+    article's language is detected, English when unclear)."""
     articles, questions = load_squad(squad)
     whole: list[Asked] = []
     scoped: list[Asked] = []
@@ -232,11 +235,16 @@ async def evaluate_retrieval(
         async with await Engine.open(
             await open_store(Path(tmp) / "eval.sqlite3"), config
         ) as engine:
+            if language is not None:
+                await engine.update_guild_config(EVAL_GUILD, language=language)
             article_ids: list[int] = []
             paragraph_ids: list[list[int]] = []
             for title, paragraphs in articles:
                 draft = ArticleDraft(
-                    title=title, paragraphs=tuple(paragraphs), fingerprint=fingerprint(paragraphs)
+                    title=title,
+                    paragraphs=tuple(paragraphs),
+                    fingerprint=fingerprint(paragraphs),
+                    language=language,
                 )
                 result = await engine.ingest_draft(
                     EVAL_GUILD, draft, Provenance(poster_name="eval")
@@ -478,6 +486,10 @@ def main(argv: list[str] | None = None) -> int:
     retrieval = commands.add_parser("retrieval", help="Recall@k and MRR on SQuAD-format data")
     retrieval.add_argument("--squad", type=Path, required=True)
     retrieval.add_argument(
+        "--language",
+        help="ISO 639-1 code of the file's language (default: detected for each article)",
+    )
+    retrieval.add_argument(
         "--share",
         type=float,
         default=SHARE_OF_FIRST,
@@ -512,7 +524,13 @@ def main(argv: list[str] | None = None) -> int:
             path = candidates[0]
         started = time.perf_counter()
         report = asyncio.run(
-            evaluate_retrieval(path, _config(args), share=args.share, answers=not args.no_answers)
+            evaluate_retrieval(
+                path,
+                _config(args),
+                share=args.share,
+                answers=not args.no_answers,
+                language=args.language,
+            )
         )
         print_retrieval(report, args.share)
         print(f"{len(report.whole)} questions in {time.perf_counter() - started:.1f} s")
