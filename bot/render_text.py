@@ -16,6 +16,7 @@ from datetime import datetime
 
 import wcwidth
 
+from bot.languages import language_name
 from index.ingest.textio import clean_text, one_line, shorten
 from index.models import (
     Answer,
@@ -232,7 +233,7 @@ def article_entry(article: ArticleInfo) -> str:
     number = f"#{article.id:<4} "
     lines = [
         f"{number}{one_line(article.title)} · {article.paragraph_count} paragraphs · "
-        f"{_provenance(article)}"
+        f"{language_name(article.analysis_language)} · {_provenance(article)}"
     ]
     if article.source_url:
         lines.append(" " * len(number) + one_line(article.source_url))

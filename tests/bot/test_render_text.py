@@ -250,9 +250,9 @@ def test_a_copy_reports_its_rows_its_guilds_and_that_it_was_checked():
 def test_article_list_puts_a_bare_link_under_the_title():
     listing = render_text.articles_text([article(), article(id=12, source_url=None)])
     assert listing.splitlines() == [
-        "#3    Harbour reopens · 4 paragraphs · shared by ann on 2025-11-24",
+        "#3    Harbour reopens · 4 paragraphs · English · shared by ann on 2025-11-24",
         "      https://x.org/harbour",
-        "#12   Harbour reopens · 4 paragraphs · shared by ann on 2025-11-24",
+        "#12   Harbour reopens · 4 paragraphs · English · shared by ann on 2025-11-24",
     ]
     assert "<" not in listing and ">" not in listing
 
@@ -261,7 +261,7 @@ def test_a_shown_article_has_its_note_and_numbered_paragraphs():
     shown = render_text.article_text(article(), paragraphs(10, "Boats \x1b[5mreturned\x1b[0m."))
     lines = shown.splitlines()
     assert lines[:4] == [
-        "#3    Harbour reopens · 4 paragraphs · shared by ann on 2025-11-24",
+        "#3    Harbour reopens · 4 paragraphs · English · shared by ann on 2025-11-24",
         "      https://x.org/harbour",
         "      note from the poster: nice",
         "",
