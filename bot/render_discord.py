@@ -427,6 +427,20 @@ def article_page(articles: list[ArticleInfo], page: int, pages: int) -> str:
     return f"{text}\n-# page {page} of {pages}"
 
 
+def reindex_message(paragraphs: int, settled: int) -> str:
+    """What ``/admin reindex`` did: the paragraphs indexed, and the articles shared before
+    languages were told apart that are now read in their own."""
+    text = f"Re-indexed {paragraphs} paragraphs."
+    if settled == 1:
+        text += " 1 article shared before languages were told apart is now read in its own."
+    elif settled:
+        text += (
+            f" {settled} articles shared before languages were told apart are now read in "
+            "their own languages."
+        )
+    return text
+
+
 def stats_message(stats: GuildStats) -> str:
     """``/admin stats``: the server's counts and whether its index is in memory."""
     last = discord.utils.format_dt(stats.last_ingest, "R") if stats.last_ingest else "never"

@@ -28,6 +28,7 @@ from index.ingest.gate import Ticket
 from index.ingest.pending import Origin, PendingWork, as_own_articles, when_reachable
 from index.ingest.pipeline import AnnouncedFile, IngestPipeline, SharedFile, SharedMessage
 from index.models import (
+    LEGACY_LANGUAGE,
     Answer,
     ArticleDraft,
     ArticleInfo,
@@ -47,6 +48,7 @@ from index.search.bm25 import Hit
 from index.search.bm25_kernels import compile_kernels
 from index.search.change_follower import ChangeFollower
 from index.search.guild_indexes import GuildIndexes, IndexMemory, keep_out_of_full_collections
+from index.search.language_detection import settle_language
 from index.search.remembered import RememberedQuestions
 from index.search.snapshot import remove_leftovers
 from index.store import Store
@@ -157,6 +159,35 @@ class Engine:
     async def reindex(self, guild_id: int) -> int:
         """Rebuild the guild's index from the store; returns the number of paragraphs."""
         return await self._indexes.reindex(guild_id)
+
+    async def settle_languages(self, guild_id: int) -> int:
+        """Tell the language of each of the guild's articles stored before languages were
+        kept (read as English until then), as an ingest would, and keep it; returns how
+        many articles are now read in another language. Their index terms change: the
+        guild's index is let go in every process (reindex to rebuild it at once)."""
+        unknown = [
+            article_id
+            for article_id, language in (await self._store.article_languages(guild_id)).items()
+            if language is None
+        ]
+        if not unknown:
+            return 0
+        guild = await self._configs.get(guild_id)
+        found: dict[int, str] = {}
+        for article_id in unknown:
+            article = await self._store.get_article(guild_id, article_id)
+            if article is None:
+                continue  # removed meanwhile
+            paragraphs = await self._store.article_paragraphs(guild_id, article_id)
+            found[article_id] = await asyncio.to_thread(
+                settle_language,
+                (article.title, *(p.text for p in paragraphs)),
+                declared=None,
+                main=guild.language,
+                expected=guild.languages,
+            )
+        await self._store.settle_article_languages(guild_id, found)
+        return sum(1 for code in found.values() if code != LEGACY_LANGUAGE)
 
     async def save_snapshots(self) -> None:
         """Save the indexes that changed since they were loaded (done on close)."""

@@ -35,6 +35,7 @@ from bot.render_discord import (
     escape,
     fit,
     ingest_summary,
+    reindex_message,
     say,
     shown,
     stats_message,
@@ -185,9 +186,11 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
     @app_commands.command(name="reindex", description="Rebuild the search index from storage")
     async def reindex(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        paragraphs = await self.bot.engine.reindex(interaction.guild_id)
+        engine = self.bot.engine
+        settled = await engine.settle_languages(interaction.guild_id)
+        paragraphs = await engine.reindex(interaction.guild_id)
         await self._audit(interaction, "reindex", str(paragraphs))
-        await interaction.followup.send(f"Re-indexed {paragraphs} paragraphs.", ephemeral=True)
+        await interaction.followup.send(reindex_message(paragraphs, settled), ephemeral=True)
 
     @app_commands.command(name="backfill", description="Index articles from a channel's history")
     @app_commands.describe(channel="The channel to read", limit="How many messages (1-1000)")

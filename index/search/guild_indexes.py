@@ -309,8 +309,12 @@ class GuildIndexes:
             self._dropped_bytes = 0
             await asyncio.to_thread(give_back_freed_memory)
 
-    def _snapshot_settings(self) -> dict[str, object]:
-        """Whatever decides the terms and scores: a snapshot made with others is not used."""
+    def _snapshot_settings(self, guild_id: int) -> dict[str, object]:
+        """Whatever decides the terms and scores: a snapshot made with others is not used.
+        Besides the analyser, the number of the guild's articles read in each language:
+        an article stored before languages were kept changes language without changing
+        its paragraphs (``Engine.settle_languages``), and only moves from English."""
+        counts = self._languages.get(guild_id, Counter())
         return {
             "k1": self.params.k1,
             "b": self.params.b,
@@ -318,6 +322,7 @@ class GuildIndexes:
             "title_in_paragraphs": self.title_in_paragraphs,
             "analyser": analyzer.VERSION,
             "languages": languages.settings_version(),
+            "article_languages": {code: counts[code] for code in sorted(counts) if counts[code]},
         }
 
     async def _build(self, guild_id: int, *, use_snapshot: bool = True) -> BM25Index:
@@ -334,7 +339,7 @@ class GuildIndexes:
                 load_snapshot,
                 snapshot_path(self.snapshot_dir, guild_id),
                 self.params,
-                self._snapshot_settings(),
+                self._snapshot_settings(guild_id),
                 signature,
             )
             if index is not None:
@@ -400,7 +405,7 @@ class GuildIndexes:
             return
         path = snapshot_path(self.snapshot_dir, guild_id)
         try:
-            await asyncio.to_thread(save_snapshot, path, index, self._snapshot_settings())
+            await asyncio.to_thread(save_snapshot, path, index, self._snapshot_settings(guild_id))
         except OSError as error:  # a snapshot only saves time; the store has everything
             log.warning("guild %s: could not save the index snapshot: %s", guild_id, error)
         else:

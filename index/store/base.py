@@ -11,7 +11,7 @@ database cannot be reached (the store reconnects by itself), ``StoreDamaged``,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -98,6 +98,13 @@ class Store(Protocol):
     async def article_languages(self, guild_id: int) -> dict[int, str | None]:
         """Each of the guild's articles' language (``ArticleInfo.language``), by id: what
         an index needs to read their words, besides the paragraphs."""
+        ...
+
+    async def settle_article_languages(self, guild_id: int, languages: Mapping[int, str]) -> int:
+        """Give each article of ``languages`` that was stored without a language (before
+        languages were kept) the one given; articles that have one keep it. Their words
+        now read differently, so a change that lets the guild's index go is logged with
+        them (every process rebuilds it). Returns how many articles changed."""
         ...
 
     async def list_articles(

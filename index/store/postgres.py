@@ -29,7 +29,7 @@ import contextlib
 import functools
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -543,6 +543,29 @@ class PostgresStore:
     async def article_languages(self, guild_id: int) -> dict[int, str | None]:
         rows = await self._fetch("SELECT id, language FROM articles WHERE guild_id = $1", guild_id)
         return {row["id"]: row["language"] for row in rows}
+
+    @_guarded
+    async def settle_article_languages(self, guild_id: int, languages: Mapping[int, str]) -> int:
+        if not languages:
+            return 0
+        ids = list(languages)
+        codes = [languages[article_id] for article_id in ids]
+
+        async def settle(connection: Connection) -> int:
+            status = await connection.execute(
+                "UPDATE articles AS a SET language = given.language "
+                "FROM unnest($2::bigint[], $3::text[]) AS given(id, language) "
+                "WHERE a.guild_id = $1 AND a.id = given.id AND a.language IS NULL",
+                guild_id,
+                ids,
+                codes,
+            )
+            settled = int(status.split()[-1])
+            if settled:
+                await _log_change(connection, guild_id, "replaced")
+            return settled
+
+        return await self._write(settle)
 
     @_guarded
     async def find_by_message(self, guild_id: int, message_id: int) -> ArticleInfo | None:

@@ -19,7 +19,7 @@ import logging
 import os
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -556,6 +556,31 @@ class SQLiteStore:
         sql = "SELECT id, language FROM articles WHERE guild_id = ?"
         async with self._conn.execute(sql, (guild_id,)) as cursor:
             return {row[0]: row[1] for row in await cursor.fetchall()}
+
+    @_guarded
+    async def settle_article_languages(self, guild_id: int, languages: Mapping[int, str]) -> int:
+        if not languages:
+            return 0
+        at = ARTICLES.columns.index("language")
+        settled = 0
+        async with self._transaction() as db:
+            rows = await self._select(
+                ARTICLES, "WHERE guild_id = ? AND language IS NULL", (guild_id,), db
+            )
+            for values in rows:
+                code = languages.get(values[0])
+                if code is None:
+                    continue
+                settled_values = (*values[:at], code, *values[at + 1 :])
+                await db.execute(
+                    "UPDATE articles SET language = ?, checksum = ? "
+                    "WHERE guild_id = ? AND id = ? AND language IS NULL",
+                    (code, row_checksum(settled_values), guild_id, values[0]),
+                )
+                settled += 1
+            if settled:
+                await self._log_change(db, guild_id, "replaced")
+        return settled
 
     @_guarded
     async def add_question(

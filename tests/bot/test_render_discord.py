@@ -501,3 +501,11 @@ def test_stats_say_whether_the_index_is_in_memory_and_its_size():
     cold = render_discord.stats_message(GuildStats(3, 27, None, None, 2))
     assert "**Index:** not in memory (loaded on the next question)" in cold.splitlines()
     assert "**Last ingest:** never" in cold and len(cold) <= render_discord.MESSAGE_LIMIT
+
+
+def test_the_reindex_message_counts_articles_now_read_in_their_own_language():
+    assert render_discord.reindex_message(12, 0) == "Re-indexed 12 paragraphs."
+    assert render_discord.reindex_message(12, 3) == (
+        "Re-indexed 12 paragraphs. 3 articles shared before languages were told apart are "
+        "now read in their own languages."
+    )

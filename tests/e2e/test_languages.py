@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from index.ingest.paste import fingerprint
+from index.models import ArticleDraft, Provenance
 from index.search.sentences import split_sentences
 from tests.e2e.test_bot import (
     ALICE,
@@ -302,3 +304,29 @@ async def test_both_language_options_suggest_languages_by_name(fake, bot):
     assert others[0] == {"name": "German, French", "value": "de, fr"}
     picked = await admin_config(fake, {"languages": others[0]["value"]})
     assert "other languages: German, French" in picked
+
+
+async def test_reindex_reads_articles_stored_before_languages_were_kept_in_their_own(fake, bot):
+    # Stored as every article was before languages were kept: read as English.
+    draft = ArticleDraft(
+        GERMAN.title,
+        GERMAN.paragraphs,
+        fingerprint(GERMAN.paragraphs),
+        source_url=GERMAN.url,
+        canonical_url=GERMAN.url,
+    )
+    await bot.engine.store.add_article(GUILD, draft, Provenance(poster_id=ALICE))
+
+    interaction = await fake.slash(GUILD, NEWS, MOD, "admin reindex")
+    reply = (await fake.wait_for_reply(interaction))["content"]
+    paragraphs = len(GERMAN.paragraphs)
+    assert reply == (
+        f"Re-indexed {paragraphs} paragraphs. 1 article shared before languages were told "
+        "apart is now read in its own."
+    )
+    asked = await ask(fake, {"question": GERMAN.question})
+    assert sources(asked)[0] == GERMAN.url
+    assert GERMAN.answer in plain(quotes(asked)[0])
+
+    again = await fake.slash(GUILD, NEWS, MOD, "admin reindex")
+    assert (await fake.wait_for_reply(again))["content"] == f"Re-indexed {paragraphs} paragraphs."

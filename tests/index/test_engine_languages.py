@@ -7,7 +7,7 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from index.ingest.paste import fingerprint
-from index.models import ArticleDraft
+from index.models import ArticleDraft, Provenance
 from index.search.analyzer import analyse, unique_terms
 from index.search.bm25 import BM25Params
 from tests.support.engines import open_engine
@@ -119,3 +119,34 @@ async def test_removing_an_article_takes_out_the_terms_of_its_language(engine):
     assert all(p.article.id != ids["de"] for p in answer.passages)
     again = await engine.ingest_text(GUILD, GERMAN.paste)
     assert (await engine.ask(GUILD, GERMAN.question)).passages[0].article.id == again.article.id
+
+
+async def test_articles_stored_before_languages_were_kept_are_read_in_theirs_once_settled(
+    store_url,
+):
+    """A German article stored as every article was before languages were kept (no
+    language: read as English) is read in German once its language is settled, even by a
+    process that only restarts (its snapshot, made before, is not used)."""
+    legacy, fresh = GUILD, GUILD + 1
+    engine = await open_engine(store_url)
+    try:
+        for sample in (ENGLISH, GERMAN):
+            draft = ArticleDraft(sample.title, sample.paragraphs, fingerprint(sample.paragraphs))
+            await engine.store.add_article(legacy, draft, Provenance())
+            assert (await engine.ingest_text(fresh, sample.paste)).status == "added"
+        read_as_english = await engine.ask(legacy, GERMAN.question)
+        assert await engine.settle_languages(legacy) == 1  # the English one stays English
+        assert sorted((await engine.store.article_languages(legacy)).values()) == ["de", "en"]
+        assert await engine.settle_languages(legacy) == 0
+    finally:
+        await engine.close()
+
+    engine = await open_engine(store_url)  # the snapshot saved before is out of date
+    try:
+        settled = await engine.ask(legacy, GERMAN.question)
+        expected = await engine.ask(fresh, GERMAN.question)
+        assert [p.score for p in settled.passages] == [p.score for p in expected.passages]
+        assert [p.score for p in settled.passages] != [p.score for p in read_as_english.passages]
+        assert settled.passages[0].text == expected.passages[0].text
+    finally:
+        await engine.close()

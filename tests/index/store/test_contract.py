@@ -201,6 +201,32 @@ async def test_remove_article_returns_what_was_removed(store):
     assert (await store.counts(GUILD))[:2] == (1, 1)
 
 
+async def test_articles_stored_without_a_language_are_given_theirs_once(store):
+    old, _ = await store.add_article(GUILD, draft("Alt", "Ein alter Artikel."), Provenance())
+    other, _ = await store.add_article(GUILD, draft("Old", "Another one."), Provenance())
+    known, _ = await store.add_article(
+        GUILD, draft("Neu", "Ein neuer Artikel.", language="de"), Provenance()
+    )
+    elsewhere, _ = await store.add_article(OTHER_GUILD, draft("Alt", "Alter."), Provenance())
+    assert await store.article_languages(GUILD) == {old.id: None, other.id: None, known.id: "de"}
+    start = await store.latest_change()
+
+    asked = {old.id: "de", known.id: "fr", elsewhere.id: "de"}
+    assert await store.settle_article_languages(GUILD, asked) == 1
+    assert await store.article_languages(GUILD) == {old.id: "de", other.id: None, known.id: "de"}
+    assert (await store.get_article(GUILD, old.id)).language == "de"
+    assert await store.article_languages(OTHER_GUILD) == {elsewhere.id: None}
+    changes = (await store.changes_since(start)).changes
+    assert [(c.guild_id, c.kind) for c in changes] == [(GUILD, "replaced")]
+    assert await store.integrity_problems() == []
+
+    again = await store.latest_change()
+    assert await store.settle_article_languages(GUILD, {old.id: "es"}) == 0
+    assert await store.settle_article_languages(GUILD, {}) == 0
+    assert (await store.changes_since(again)).changes == []
+    assert (await store.get_article(GUILD, old.id)).language == "de"
+
+
 async def test_list_articles_pages_newest_first(store):
     added = [
         (await store.add_article(GUILD, draft(f"A{n}", f"Text {n}."), Provenance()))[0]
