@@ -95,6 +95,9 @@ class _Search:
     required: list[str]
     excluded: list[str]
     notes: list[str]
+    written_in: str | None = None
+    """The language the question is written in, when the guild has several and the
+    detector could tell which of them (the same for every reading)."""
 
     @property
     def asks(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -143,7 +146,7 @@ class Asker:
         """The ``k`` best paragraphs for ``question``, best first, as an answer orders
         them before the relevance rule (for measuring the ranking itself)."""
         index = await self._indexes.index(guild_id)
-        searches = self._read(question, self._languages(guild_id, question, languages))
+        searches = self._read_in_languages(guild_id, question, languages)
         found = await self._ranked(guild_id, index, searches, max(k, RERANK_DEPTH), article_id)
         return _at_least([f.hit for f in found], self._min_score)[:k]
 
@@ -169,7 +172,7 @@ class Asker:
         if article_id is not None and await self._store.get_article(guild_id, article_id) is None:
             raise ArticleNotFound(guild_id, article_id)
         index = await self._indexes.index(guild_id)
-        searches = self._read(question, self._languages(guild_id, question, languages))
+        searches = self._read_in_languages(guild_id, question, languages)
         search = searches[0]
         depth = max(RERANK_DEPTH, 2 * (offset + limit))
         found = await self._ranked(guild_id, index, searches, depth, article_id, channels)
@@ -196,20 +199,26 @@ class Asker:
 
     # -- reading the question -------------------------------------------------------------
 
-    def _languages(self, guild_id: int, question: str, expected: Sequence[str]) -> list[str]:
-        """The languages ``question`` is read in (``MAX_QUESTION_LANGUAGES`` at most): the
-        one of the guild's it is most likely written in, then those the guild expects,
-        then those of its indexed articles, the most articles first."""
+    def _read_in_languages(
+        self, guild_id: int, question: str, expected: Sequence[str]
+    ) -> list[_Search]:
+        """The question read in the languages it may be written in
+        (``MAX_QUESTION_LANGUAGES`` at most): the one of the guild's it is most likely
+        written in, then those the guild expects, then those of its indexed articles,
+        the most articles first."""
         candidates = list(dict.fromkeys([*expected, *self._indexes.languages_of(guild_id)]))
         likely = likely_language(question[:MAX_QUESTION_CHARS], candidates)
         if likely is not None:
             candidates = list(dict.fromkeys([likely, *candidates]))
-        return candidates[:MAX_QUESTION_LANGUAGES]
+        return self._read(question, candidates[:MAX_QUESTION_LANGUAGES], written_in=likely)
 
     @staticmethod
-    def _read(question: str, languages: Sequence[str]) -> list[_Search]:
+    def _read(
+        question: str, languages: Sequence[str], written_in: str | None = None
+    ) -> list[_Search]:
         """The question read in each of ``languages`` (the first one's notes are the
-        answer's), those that would ask the index the same left out."""
+        answer's), those that would ask the index the same left out; ``written_in`` the
+        language it was told to be written in, if any."""
         query = parse_query(question[:MAX_QUESTION_CHARS])
         notes = list(query.notes)
         phrase_words = [" ".join(phrase) for phrase in query.phrases]
@@ -224,6 +233,7 @@ class Asker:
                 unique_terms(required),
                 unique_terms(excluded),
                 notes,
+                written_in,
             )
             searches.setdefault(search.asks, search)
         return list(searches.values())
@@ -295,7 +305,9 @@ class Asker:
         for search in searches:
             weights = await _without_waiting(index.try_idfs, index.idfs, search.terms)
             readings[search.language] = Reading(search.terms, weights)
-        order = await _off_loop_if_long(_reordered, candidates, readings, first.query.words)
+        order = await _off_loop_if_long(
+            _reordered, candidates, readings, first.query.words, first.written_in
+        )
         by_paragraph = {f.hit.paragraph_id: f for f in found}
         return [by_paragraph[c.hit.paragraph_id] for c in order]
 
@@ -432,9 +444,12 @@ def _holding_phrases(found: list[_Ranked], phrases: Sequence[Sequence[str]]) -> 
 
 
 def _reordered(
-    candidates: list[Candidate], readings: Mapping[str, Reading], question: str
+    candidates: list[Candidate],
+    readings: Mapping[str, Reading],
+    question: str,
+    written_in: str | None,
 ) -> list[Candidate]:
-    return reorder_in_languages(candidates, readings, question)
+    return reorder_in_languages(candidates, readings, question, written_in)
 
 
 async def _off_loop_if_long(work: Callable[..., _T], found: Sequence, *args: object) -> _T:

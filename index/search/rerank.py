@@ -52,6 +52,20 @@ the first 3 title terms only 0.7067, the first 5 0.7088. Each shortening lost on
 halves, so the titles stay whole in the paragraphs and the title feature adds the
 title's match where the question names it.
 
+Languages. In a guild of several languages each candidate is weighed with the question
+as read in its article's language (``reorder_in_languages``), and the kind of answer is
+asked in English only. When the question's language is known among the guild's, a
+candidate in it gains ``LANGUAGE_WEIGHT`` (0.2, like the title): a near tie goes to the
+language the person asked in, and a paragraph in another language that BM25 puts well
+ahead stays ahead (someone may ask in English about a German article). Measured with the
+five XQuAD files of the shared data in one guild (1,200 paragraphs; every question has a
+translation of its paragraph, with the same names, in each other language), R@1 for 0 /
+0.1 / 0.2 / 0.4 / 1.0: German 0.884 / 0.892 / 0.892 / 0.895 / 0.896, Spanish 0.881 /
+0.894 / 0.906 / 0.918 / 0.928, Russian 0.900 / 0.903 / 0.905 / 0.906 / 0.906; Chinese
+(0.923) and Arabic (0.880) do not change, their scripts keeping them apart. Larger
+weights gain more here, where every question has a same-language answer, but would let
+a weak match in the asker's language push out the one real answer in another.
+
 Cost: the candidates' texts are cut into sentences and analysed once per question:
 about 3 ms per question at depth 20 on SQuAD's paragraphs (measured over its 11,877
 questions); a very long text costs in proportion to its length (the caller moves such
@@ -78,6 +92,9 @@ SENTENCE_WEIGHT = 0.5
 WINDOW_WEIGHT = 0.5
 TITLE_WEIGHT = 0.2
 KIND_WEIGHT = 0.2
+LANGUAGE_WEIGHT = 0.2
+"""For a candidate in the language the question is written in, in a guild of several
+languages (see the module)."""
 
 _KEPT_LAYOUT_CHARS = 4000
 """Paragraphs up to this long keep their sentences' terms between questions (4,096 of
@@ -170,11 +187,16 @@ def reorder(
 
 
 def reorder_in_languages(
-    candidates: Sequence[Candidate], readings: Mapping[str, Reading], question: str = ""
+    candidates: Sequence[Candidate],
+    readings: Mapping[str, Reading],
+    question: str = "",
+    written_in: str | None = None,
 ) -> list[Candidate]:
     """``reorder`` for candidates in several languages: each is weighed with the question
     as read in its ``Candidate.language`` (``readings``), its text read in it too. The
-    kind of answer is asked in English only (its patterns are English)."""
+    kind of answer is asked in English only (its patterns are English). A candidate in
+    the language the question is ``written_in`` (when that is known) gains
+    ``LANGUAGE_WEIGHT``."""
     head, tail = list(candidates[:RERANK_DEPTH]), list(candidates[RERANK_DEPTH:])
     if len(head) < 2:
         return head + tail
@@ -207,6 +229,7 @@ def reorder_in_languages(
             + WINDOW_WEIGHT * window / total
             + TITLE_WEIGHT * title / total
             + KIND_WEIGHT * kind_found
+            + (LANGUAGE_WEIGHT if candidate.language == written_in else 0.0)
         )
         return candidate.hit.score + first * extra
 

@@ -8,6 +8,7 @@ from rank_bm25 import BM25Okapi
 
 from index.ingest.paste import fingerprint
 from index.models import ArticleDraft, Provenance
+from index.search import ask as ask_module
 from index.search.analyzer import analyse, unique_terms
 from index.search.bm25 import BM25Params
 from tests.support.engines import open_engine
@@ -150,3 +151,23 @@ async def test_articles_stored_before_languages_were_kept_are_read_in_theirs_onc
         assert settled.passages[0].text == expected.passages[0].text
     finally:
         await engine.close()
+
+
+async def test_the_language_a_question_is_written_in_reaches_the_reordering(engine, monkeypatch):
+    told: list[str | None] = []
+    real = ask_module.reorder_in_languages
+
+    def spy(candidates, readings, question="", written_in=None):
+        told.append(written_in)
+        return real(candidates, readings, question, written_in)
+
+    monkeypatch.setattr(ask_module, "reorder_in_languages", spy)
+    await engine.ingest_text(GUILD, ENGLISH.paste)
+    await engine.ask(GUILD, SPANISH.question)
+    assert told == [None]  # one language in the guild: nothing to tell apart
+
+    await add_all(engine, GUILD + 1)
+    for sample in (SPANISH, GERMAN, CHINESE):
+        told.clear()
+        await engine.ask(GUILD + 1, sample.question)
+        assert told == [sample.language]

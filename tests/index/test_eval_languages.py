@@ -239,6 +239,65 @@ def test_the_command_writes_the_table_with_every_system(tmp_path, two_languages,
     assert "| de | 4 | 4 | " in capsys.readouterr().out
 
 
+def test_one_guild_of_every_language_asks_each_files_questions_over_all(tmp_path, capsys):
+    xquad = tmp_path / "xquad"
+    xquad.mkdir()
+    write_squad(
+        xquad / "xquad.de.json",
+        [
+            (
+                "Hafen",
+                [
+                    (
+                        "Die Fischer verkaufen ihre Sardinen jeden Morgen auf dem Markt am "
+                        "Hafen von Lissabon.",
+                        ["Wo verkaufen die Fischer ihre Sardinen?"],
+                    ),
+                    (
+                        "Die Bauern trieben ihr Vieh im Sommer auf die nördlichen Weiden.",
+                        ["Wohin trieben die Bauern ihr Vieh?"],
+                    ),
+                ],
+            )
+        ],
+    )
+    write_squad(
+        xquad / "xquad.es.json",
+        [
+            (
+                "Puerto",
+                [
+                    (
+                        "Los pescadores venden sus sardinas cada mañana en el mercado del "
+                        "puerto de Lisboa.",
+                        ["¿Dónde venden los pescadores sus sardinas?"],
+                    ),
+                    (
+                        "Los campesinos llevaron su ganado en verano a los pastos del norte.",
+                        ["¿Adónde llevaron los campesinos su ganado?"],
+                    ),
+                ],
+            )
+        ],
+    )
+    out = tmp_path / "languages"
+    assert main(["--xquad", str(xquad), "--languages", "de,es", "--out", str(out)]) == 0
+    data = json.loads((tmp_path / "languages.json").read_text(encoding="utf-8"))
+    assert set(data["mixed"]) == {"de", "es"}
+    for code in ("de", "es"):
+        # Lisbon is in both languages' first paragraph: each question's own comes first.
+        assert data["mixed"][code]["questions"] == 2
+        assert data["mixed"][code]["recall_at_1"] == 1.0
+    markdown = (tmp_path / "languages.md").read_text(encoding="utf-8")
+    assert "## One guild of every language" in markdown
+    assert "| de | 1.000 / 1.000 / 1.000 | 1.000 / 1.000 / 1.000 |" in markdown
+    assert "one guild of every language" in capsys.readouterr().out
+
+    arguments = ["--xquad", str(xquad), "--languages", "de,es", "--out", str(out)]
+    assert main([*arguments, "--no-mixed"]) == 0
+    assert json.loads((tmp_path / "languages.json").read_text(encoding="utf-8"))["mixed"] == {}
+
+
 def test_a_missing_language_file_is_a_clear_error(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--xquad", str(tmp_path), "--languages", "de"])

@@ -7,11 +7,14 @@ import pytest
 from index.search.analyzer import analyse, unique_terms
 from index.search.bm25 import Hit
 from index.search.rerank import (
+    LANGUAGE_WEIGHT,
     RERANK_DEPTH,
     Candidate,
+    Reading,
     answer_kind,
     holds_kind,
     reorder,
+    reorder_in_languages,
 )
 
 
@@ -137,3 +140,40 @@ def test_the_kind_of_answer_moves_a_paragraph_up() -> None:
     question = "How many troops are stationed in Puerto Rico?"
     assert ids(reorder(terms, [vague, counted], question=question)) == [2, 1]
     assert ids(reorder(terms, [vague, counted])) == [1, 2]  # no question, no kind
+
+
+GERMAN_NEAR = "Der Vulkan brach am Montag in der Nähe des alten Hafens aus."
+SPANISH_NEAR = "El volcán entró en erupción el lunes cerca del viejo puerto."
+
+
+def in_language(paragraph_id: int, score: float, text: str, language: str) -> Candidate:
+    return Candidate(Hit(paragraph_id, 1, score, 1), text, "News", language)
+
+
+def readings(question_de: str, question_es: str) -> dict[str, Reading]:
+    return {
+        "de": Reading(unique_terms(analyse(question_de, "de"))),
+        "es": Reading(unique_terms(analyse(question_es, "es"))),
+    }
+
+
+def test_each_candidate_is_weighed_with_the_reading_in_its_language() -> None:
+    # The Spanish paragraph holds the Spanish reading's words together; read in German
+    # (or with the German reading) it would hold none of them.
+    asked = readings("Wann brach der Vulkan aus?", "¿Cuándo entró en erupción el volcán?")
+    far = in_language(1, 10.0, "Der Vulkan ist alt. " * 3 + "Er brach aus.", "de")
+    near = in_language(2, 9.5, SPANISH_NEAR, "es")
+    assert ids(reorder_in_languages([far, near], asked)) == [2, 1]
+    foreign = in_language(2, 9.5, SPANISH_NEAR, "de")  # read with the German reading
+    assert ids(reorder_in_languages([far, foreign], asked)) == [1, 2]
+
+
+def test_the_language_the_question_is_written_in_wins_a_near_tie_only() -> None:
+    asked = readings("Wann brach der Vulkan aus?", "¿Cuándo entró en erupción el volcán?")
+    german = in_language(1, 10.0, GERMAN_NEAR, "de")
+    spanish = in_language(2, 9.9, SPANISH_NEAR, "es")
+    assert ids(reorder_in_languages([german, spanish], asked)) == [1, 2]
+    assert ids(reorder_in_languages([german, spanish], asked, written_in="es")) == [2, 1]
+    # A paragraph in another language that BM25 puts well ahead stays ahead.
+    far_ahead = in_language(1, 10.0 * (1 + 2 * LANGUAGE_WEIGHT), GERMAN_NEAR, "de")
+    assert ids(reorder_in_languages([far_ahead, spanish], asked, written_in="es")) == [1, 2]
