@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 import wcwidth
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot import render_text
@@ -332,6 +332,8 @@ def test_links_are_never_broken_and_no_width_means_no_wrapping():
 
 
 MARKER = re.compile(r"^ *(> |\[\d+\] |\d+\. |#\d+ +)?")
+BREAKABLE_SPACE = re.compile(r"[ \t\n\r\x0b\x0c]+")
+"""Where a line may break: not at a no-break space, which ``str.split`` splits at too."""
 
 
 @given(
@@ -341,12 +343,14 @@ MARKER = re.compile(r"^ *(> |\[\d+\] |\d+\. |#\d+ +)?")
     ),
     width=st.integers(0, 150),
 )
+@example(text="000000000000000000\xa0⺀", width=1)  # a no-break space joins two words
 def test_fitting_never_raises_keeps_every_word_and_only_long_words_overflow(text, width):
     fitted = render_text.fit_to_width(text, width)
     assert fitted.split() == text.split()
     for line in fitted.splitlines():
         too_wide = render_text.visible_width(line) > max(width, render_text.NARROWEST)
-        words_after_marker = MARKER.sub("", wcwidth.strip_sequences(line), count=1).split()
+        after_marker = MARKER.sub("", wcwidth.strip_sequences(line), count=1)
+        words_after_marker = [word for word in BREAKABLE_SPACE.split(after_marker) if word]
         assert not too_wide or width == 0 or len(words_after_marker) == 1, line
 
 
