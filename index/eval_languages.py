@@ -280,38 +280,67 @@ def engine_scores(path: Path, code: str) -> RetrievalScores:
     return report.ranks(report.whole)
 
 
-async def _mixed_guild_ranks(files: Sequence[tuple[str, Path]]) -> dict[str, list[int | None]]:
-    """Each file's questions' ranks, asked in one guild holding every file's articles."""
+@dataclass(frozen=True, slots=True)
+class MixedResult:
+    """One file's questions in the guild of every language."""
+
+    scores: RetrievalScores
+    ms_per_question: float
+    """``Engine.rank`` there, per question (each read in up to four languages)."""
+    alone_ms_per_question: float
+    """The same questions in a guild of their own file alone (one reading)."""
+
+
+async def _add_file(engine: Engine, guild_id: int, path: Path) -> list[tuple[str, int]]:
+    """The file's articles added to the guild (languages detected); each question with
+    the id of its paragraph."""
+    articles, questions = load_squad(path)
+    paragraph_ids = []
+    for title, paragraphs in articles:
+        draft = ArticleDraft(title, tuple(paragraphs), fingerprint(paragraphs))
+        result = await engine.ingest_draft(guild_id, draft, Provenance(poster_name="eval"))
+        if result.article is None or result.status != "added":
+            raise ValueError(f"{path.name}: {title!r} was not added ({result.status})")
+        stored = await engine.article_paragraphs(guild_id, result.article.id)
+        paragraph_ids.append([paragraph.id for paragraph in stored])
+    return [(q.text, paragraph_ids[q.article][q.paragraph]) for q in questions]
+
+
+async def _ranks(
+    engine: Engine, guild_id: int, asked: Sequence[tuple[str, int]]
+) -> tuple[list[int | None], float]:
+    """Each question's gold rank in the guild, and the seconds the ranking took."""
+    ranks = []
+    started = time.perf_counter()
+    for question, gold in asked:
+        hits = await engine.rank(guild_id, question, k=TOP_K)
+        ranks.append(rank_of(gold, [hit.paragraph_id for hit in hits]))
+    return ranks, time.perf_counter() - started
+
+
+async def _mixed_guild(files: Sequence[tuple[str, Path]]) -> dict[str, MixedResult]:
     with tempfile.TemporaryDirectory() as folder:
         store = await open_store(Path(folder) / "mixed.sqlite3")
         async with await Engine.open(store) as engine:
-            asked: dict[str, list[tuple[str, int]]] = {}
-            for code, path in files:
-                articles, questions = load_squad(path)
-                paragraph_ids = []
-                for title, paragraphs in articles:
-                    draft = ArticleDraft(title, tuple(paragraphs), fingerprint(paragraphs))
-                    result = await engine.ingest_draft(
-                        MIXED_GUILD, draft, Provenance(poster_name="eval")
-                    )
-                    if result.article is None or result.status != "added":
-                        raise ValueError(f"{path.name}: {title!r} was not added ({result.status})")
-                    stored = await engine.article_paragraphs(MIXED_GUILD, result.article.id)
-                    paragraph_ids.append([paragraph.id for paragraph in stored])
-                asked[code] = [(q.text, paragraph_ids[q.article][q.paragraph]) for q in questions]
-            ranks: dict[str, list[int | None]] = {}
-            for code, pairs in asked.items():
-                ranks[code] = []
-                for question, gold in pairs:
-                    hits = await engine.rank(MIXED_GUILD, question, k=TOP_K)
-                    ranks[code].append(rank_of(gold, [hit.paragraph_id for hit in hits]))
-            return ranks
+            mixed = {code: await _add_file(engine, MIXED_GUILD, path) for code, path in files}
+            results = {}
+            for number, (code, path) in enumerate(files, start=MIXED_GUILD + 1):
+                alone = await _add_file(engine, number, path)
+                await _ranks(engine, number, alone[:20])  # loads the index
+                _alone_ranks, alone_seconds = await _ranks(engine, number, alone)
+                await engine.unload(number)
+                ranks, seconds = await _ranks(engine, MIXED_GUILD, mixed[code])
+                results[code] = MixedResult(
+                    score_ranks(ranks),
+                    1000 * seconds / max(len(ranks), 1),
+                    1000 * alone_seconds / max(len(alone), 1),
+                )
+            return results
 
 
-def mixed_guild_scores(files: Sequence[tuple[str, Path]]) -> dict[str, RetrievalScores]:
+def mixed_guild_results(files: Sequence[tuple[str, Path]]) -> dict[str, MixedResult]:
     """The engine's figures for each file's questions in one guild of every file."""
-    ranks = asyncio.run(_mixed_guild_ranks(files))
-    return {code: score_ranks(found) for code, found in ranks.items()}
+    return asyncio.run(_mixed_guild(files))
 
 
 # -- a run --------------------------------------------------------------------------------
@@ -338,7 +367,7 @@ class LanguagesRun:
     k: int = TOP_K
     calls: dict[str, str] = field(default_factory=lambda: dict(CALLS))
     rows: list[LanguageRow] = field(default_factory=list)
-    mixed: dict[str, RetrievalScores] = field(default_factory=dict)
+    mixed: dict[str, MixedResult] = field(default_factory=dict)
     """The engine's figures per language in one guild of every language (may be empty)."""
 
 
@@ -405,22 +434,23 @@ def table(rows: Sequence[LanguageRow]) -> list[str]:
     return lines
 
 
+def _figures(scores: RetrievalScores) -> str:
+    return f"{scores.recall_at_1:.3f} / {scores.recall_at_3:.3f} / {scores.mrr_at_10:.3f}"
+
+
 def mixed_table(run: LanguagesRun) -> list[str]:
     alone = {row.language: row.scores.get(THIS_INDEX) for row in run.rows}
     lines = [
-        "| language | one guild of every language | its file alone |",
-        "|---|---|---|",
+        "| language | one guild of every language | its file alone | ms per question, "
+        "one guild / alone |",
+        "|---|---|---|---|",
     ]
-    for code, scores in run.mixed.items():
+    for code, result in run.mixed.items():
         own = alone.get(code)
-        by_itself = (
-            "not run"
-            if own is None
-            else f"{own.recall_at_1:.3f} / {own.recall_at_3:.3f} / {own.mrr_at_10:.3f}"
-        )
         lines.append(
-            f"| {code} | {scores.recall_at_1:.3f} / {scores.recall_at_3:.3f} / "
-            f"{scores.mrr_at_10:.3f} | {by_itself} |"
+            f"| {code} | {_figures(result.scores)} | "
+            f"{'not run' if own is None else _figures(own)} | "
+            f"{result.ms_per_question:.2f} / {result.alone_ms_per_question:.2f} |"
         )
     return lines
 
@@ -461,7 +491,9 @@ def markdown(run: LanguagesRun) -> str:
             "language detected as the bot does (the guild's main language English); each "
             "file's questions asked over the whole guild. The files are translations of "
             "each other: every question has a paragraph saying the same, with the same "
-            "names and numbers, in each other language.",
+            "names and numbers, in each other language. Milliseconds per question: "
+            "Engine.rank in that guild (each question read in up to four languages) and "
+            "in a guild of the file alone (one reading), its index loaded.",
             "",
             *mixed_table(run),
             "",
@@ -541,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     for code, path in files:
         run.rows.append(measure_language(code, path, progress=lambda line: print(line, flush=True)))
     if not args.no_mixed and len(files) > 1:
-        run.mixed = mixed_guild_scores(files)
+        run.mixed = mixed_guild_results(files)
     print()
     print("\n".join(table(run.rows)))
     if run.mixed:

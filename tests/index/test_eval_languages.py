@@ -286,8 +286,9 @@ def test_one_guild_of_every_language_asks_each_files_questions_over_all(tmp_path
     assert set(data["mixed"]) == {"de", "es"}
     for code in ("de", "es"):
         # Lisbon is in both languages' first paragraph: each question's own comes first.
-        assert data["mixed"][code]["questions"] == 2
-        assert data["mixed"][code]["recall_at_1"] == 1.0
+        assert data["mixed"][code]["scores"]["questions"] == 2
+        assert data["mixed"][code]["scores"]["recall_at_1"] == 1.0
+        assert data["mixed"][code]["ms_per_question"] > 0
     markdown = (tmp_path / "languages.md").read_text(encoding="utf-8")
     assert "## One guild of every language" in markdown
     assert "| de | 1.000 / 1.000 / 1.000 | 1.000 / 1.000 / 1.000 |" in markdown
