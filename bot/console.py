@@ -34,6 +34,7 @@ from prompt_toolkit.input import create_input
 from prompt_toolkit.output import create_output
 
 from bot import render_text
+from bot.languages import NotOneLanguage, UnknownLanguages, language_changes, languages_line
 from index import Engine, IngestRefused, Provenance
 from index.errors import ArticleNotFound, StoreError
 from index.ingest.urls import find_urls, is_link
@@ -63,6 +64,8 @@ HELP = "\n".join(
         "  /show ID              show an article's paragraphs",
         "  /remove ID            remove an article",
         "  /stats                counts for this console's articles",
+        "  /language [MAIN]      show or set the main language (a code or an English name)",
+        "  /languages [LIST]     show or set the other languages to expect (none clears)",
         "  /help                 this text",
         "  /quit                 leave (Ctrl-D works too)",
         "",
@@ -174,6 +177,8 @@ class Console:
                 self.say(render_text.articles_text(articles))
         elif name == "stats":
             self.say(render_text.stats_text(await self.engine.stats(self.guild_id)))
+        elif name in ("language", "languages"):
+            await self._languages_command(name, rest)
         elif name in ("remove", "show", "in"):
             await self._article_command(name, rest)
         elif name == "ingest":
@@ -188,6 +193,21 @@ class Console:
         else:
             self.say(f"Unknown command /{name}. Type /help for the list.")
         return True
+
+    async def _languages_command(self, name: str, rest: str) -> None:
+        """``/language [MAIN]`` and ``/languages [OTHERS|none]``: show, or set and show,
+        the languages questions are read in (see ``/admin config`` on Discord)."""
+        current = await self.engine.guild_config(self.guild_id)
+        if rest:
+            main, others = (rest, None) if name == "language" else (None, rest)
+            try:
+                changes = language_changes(current, main, others)
+            except (UnknownLanguages, NotOneLanguage) as problem:
+                self.say(str(problem))
+                return
+            current = await self.engine.update_guild_config(self.guild_id, **changes)
+        line = languages_line(current)
+        self.say(line[:1].upper() + line[1:])
 
     async def _article_command(self, name: str, rest: str) -> None:
         raw_id, _, question = rest.partition(" ")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from index.guild_config import GuildConfig
 from index.search.languages import NAMES, fold_accents, known, normalise_code
 
 CLEAR_WORDS = frozenset({"none", "-"})
@@ -77,13 +78,13 @@ def parse_language(text: str) -> str:
     if len(items) != 1 or _folded(items[0]) in CLEAR_WORDS:
         raise NotOneLanguage(
             f"The main language is one language, {EXAMPLES}; "
-            "list the others in the languages option."
+            "the others go in languages."
         )
     codes = parse_languages(items[0])
     if len(codes) != 1:
         raise NotOneLanguage(
             f"The main language is one language, {EXAMPLES}; "
-            "list the others in the languages option."
+            "the others go in languages."
         )
     return codes[0]
 
@@ -113,6 +114,30 @@ def parse_languages(text: str) -> tuple[str, ...]:
     if unknown:
         raise UnknownLanguages(unknown)
     return tuple(dict.fromkeys(codes))
+
+
+def language_changes(
+    current: GuildConfig, language: str | None, languages: str | None
+) -> dict[str, object]:
+    """The settings a moderator's ``language`` (the main one) and ``languages`` (the
+    others) change, for ``GuildConfig``; None leaves a setting as it is. The main
+    language is never listed among the others too. Raises ``UnknownLanguages`` or
+    ``NotOneLanguage``."""
+    changes: dict[str, object] = {}
+    if language is not None:
+        changes["language"] = parse_language(language)
+    main = changes.get("language", current.language)
+    others = parse_languages(languages) if languages is not None else current.languages
+    others = tuple(code for code in others if code != main)
+    if languages is not None or others != current.languages:
+        changes["languages"] = others
+    return changes
+
+
+def languages_line(config: GuildConfig) -> str:
+    """The languages part of a settings summary."""
+    main, others = language_name(config.language), names(config.languages)
+    return f"main language: {main} · other languages: {others}"
 
 
 def suggest_language(typed: str, limit: int = 25) -> list[tuple[str, str]]:

@@ -21,10 +21,8 @@ from bot.errors import autocomplete_errors_answered
 from bot.languages import (
     NotOneLanguage,
     UnknownLanguages,
-    language_name,
-    names,
-    parse_language,
-    parse_languages,
+    language_changes,
+    languages_line,
     suggest_language,
     suggest_languages,
 )
@@ -42,7 +40,7 @@ from bot.render_discord import (
 )
 from bot.ui import NONE, Confirm, Pager
 from index.errors import ArticleNotFound
-from index.guild_config import GuildConfig, normalise_domain
+from index.guild_config import normalise_domain
 
 if TYPE_CHECKING:
     from bot.client import NewsBot
@@ -299,7 +297,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
         if moderator_role is not None:
             changes["moderator_role"] = moderator_role.id
         try:
-            changes.update(_language_changes(current, language, languages))
+            changes.update(language_changes(current, language, languages))
         except (UnknownLanguages, NotOneLanguage) as problem:
             await interaction.response.send_message(
                 say("{problem}", problem=str(problem)), ephemeral=True, allowed_mentions=NONE
@@ -316,8 +314,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
             f"auto-ingest: {'on' if current.auto_ingest else 'off'} · "
             f"bots: {'yes' if current.allow_bots else 'no'} · "
             f"near-identical articles: {'skipped' if current.skip_similar else 'added'} · "
-            f"main language: {language_name(current.language)} · "
-            f"other languages: {names(current.languages)} · "
+            f"{languages_line(current)} · "
             "allowed sites: {allowed} · blocked sites: {blocked} · "
             f"moderator role: {role}",
             allowed=", ".join(current.allowed_domains) or "any",
@@ -387,22 +384,6 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Moderate t
             ephemeral=True,
             allowed_mentions=NONE,
         )
-
-
-def _language_changes(
-    current: GuildConfig, language: str | None, languages: str | None
-) -> dict[str, object]:
-    """The settings ``/admin config language: languages:`` change. The main language is
-    never listed among the others too. Raises ``UnknownLanguages`` or ``NotOneLanguage``."""
-    changes: dict[str, object] = {}
-    if language is not None:
-        changes["language"] = parse_language(language)
-    main = changes.get("language", current.language)
-    others = parse_languages(languages) if languages is not None else current.languages
-    others = tuple(code for code in others if code != main)
-    if languages is not None or others != current.languages:
-        changes["languages"] = others
-    return changes
 
 
 def _progress(channel: discord.TextChannel, counts: dict[str, int], done: bool = False) -> str:

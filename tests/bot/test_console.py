@@ -18,6 +18,7 @@ from index import Engine
 from index.store import StoreError
 from tests.conftest import SEED, SEED_URL
 from tests.support.engines import open_engine
+from tests.support.languages import GERMAN
 from tests.support.stories import BUDGET, FOUR_MILLION, HARBOUR, RESHARE
 
 GUILD = 0
@@ -266,3 +267,31 @@ async def test_operators_dates_and_near_identical_articles_in_the_console(engine
     assert "Note: after:yesterday was read as words" in output
     assert "harbour reopened" in words.lower()
     assert "https://daily.example/budget" in site and "coast.example" not in site
+
+
+async def test_the_languages_are_shown_and_set_by_code_or_name(engine):
+    output = await converse(
+        engine,
+        "/language",
+        "/language German",
+        "/languages fr, Spanish",
+        "/languages Klingon, es",
+        "/language de, fr",
+        "/languages none",
+    )
+    lines = output.splitlines()
+    assert "Main language: English · other languages: none" in lines
+    assert "Main language: German · other languages: none" in lines
+    assert "Main language: German · other languages: French, Spanish" in lines
+    assert "Not a language I know: “Klingon”. Use a code such as de or pt" in output
+    assert "The main language is one language" in output
+    assert lines.count("Main language: German · other languages: none") == 2
+    config = await engine.guild_config(GUILD)
+    assert (config.language, config.languages) == ("de", ())
+
+
+async def test_a_german_question_finds_a_german_paste(engine):
+    await engine.ingest_text(GUILD, GERMAN.paste)
+    output = await converse(engine, "/articles", GERMAN.question)
+    assert " · German · " in output
+    assert GERMAN.answer_words in output
