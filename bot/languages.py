@@ -75,16 +75,11 @@ def language_code(text: str) -> str | None:
 def parse_language(text: str) -> str:
     """The main language: exactly one. Raises ``UnknownLanguages`` or ``NotOneLanguage``."""
     items = [item.strip() for item in _SEPARATORS.split(text) if item.strip()]
-    if len(items) != 1 or _folded(items[0]) in CLEAR_WORDS:
-        raise NotOneLanguage(
-            f"The main language is one language, {EXAMPLES}; "
-            "the others go in languages."
-        )
-    codes = parse_languages(items[0])
+    one = len(items) == 1 and _folded(items[0]) not in CLEAR_WORDS
+    codes = parse_languages(items[0]) if one else ()
     if len(codes) != 1:
         raise NotOneLanguage(
-            f"The main language is one language, {EXAMPLES}; "
-            "the others go in languages."
+            f"The main language is one language, {EXAMPLES}; the others go in languages."
         )
     return codes[0]
 

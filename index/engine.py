@@ -174,10 +174,8 @@ class Engine:
             return 0
         guild = await self._configs.get(guild_id)
         found: dict[int, str] = {}
-        for article_id in unknown:
-            article = await self._store.get_article(guild_id, article_id)
-            if article is None:
-                continue  # removed meanwhile
+        # Those removed meanwhile are not among them.
+        for article_id, article in (await self._store.articles_by_id(guild_id, unknown)).items():
             paragraphs = await self._store.article_paragraphs(guild_id, article_id)
             found[article_id] = await asyncio.to_thread(
                 settle_language,

@@ -113,6 +113,8 @@ class _Ranked:
     paragraph: StoredParagraph
     article: ArticleInfo
     search: _Search
+    reading: Reading
+    """The search's terms with their idf, as the re-ordering weighed them."""
 
 
 class Asker:
@@ -184,7 +186,7 @@ class Asker:
         shown = shown[offset : offset + limit]
         floor = stricter(self._min_score, min_score)
         shown = [s for s in shown if floor is None or s[0].hit.score >= floor]
-        passages = await self._passages(guild_id, index, shown)
+        passages = await self._passages(guild_id, shown)
         if passages and offset == 0:
             # Counted in memory and written in the background (never waits for the store).
             self._writes.count(guild_id, QUESTIONS_ANSWERED)
@@ -294,17 +296,17 @@ class Asker:
             return []
         phrases = first.query.phrases
         hits = [await self._hits(index, search, depth, allowed, article_id) for search in searches]
-        found = await self._with_text(guild_id, searches, hits)
+        readings = {}
+        for search in searches:
+            weights = await _without_waiting(index.try_idfs, index.idfs, search.terms)
+            readings[search.language] = Reading(search.terms, weights)
+        found = await self._with_text(guild_id, searches, hits, readings)
         if phrases:
             found = await _off_loop_if_long(_holding_phrases, found, phrases)
         found = found[:depth]
         candidates = [
             Candidate(f.hit, f.paragraph.text, f.article.title, f.search.language) for f in found
         ]
-        readings = {}
-        for search in searches:
-            weights = await _without_waiting(index.try_idfs, index.idfs, search.terms)
-            readings[search.language] = Reading(search.terms, weights)
         order = await _off_loop_if_long(
             _reordered, candidates, readings, first.query.words, first.written_in
         )
@@ -332,7 +334,11 @@ class Asker:
         )
 
     async def _with_text(
-        self, guild_id: int, searches: Sequence[_Search], hits: Sequence[Sequence[Hit]]
+        self,
+        guild_id: int,
+        searches: Sequence[_Search],
+        hits: Sequence[Sequence[Hit]],
+        readings: Mapping[str, Reading],
     ) -> list[_Ranked]:
         """Each paragraph found, once, with its text and article and the reading it is
         scored with (see ``_ranked``), best score first."""
@@ -354,27 +360,19 @@ class Asker:
                     continue  # scored with the reading in its own language
                 held = chosen.get(hit.paragraph_id)
                 if held is None or hit.score > held.hit.score:
-                    chosen[hit.paragraph_id] = _Ranked(hit, paragraph, article, search)
+                    chosen[hit.paragraph_id] = _Ranked(
+                        hit, paragraph, article, search, readings[search.language]
+                    )
         order = {hit.paragraph_id: position for position, hit in enumerate(every)}
         return sorted(chosen.values(), key=lambda f: (-f.hit.score, order[f.hit.paragraph_id]))
 
     # -- quoting --------------------------------------------------------------------------
 
     async def _passages(
-        self,
-        guild_id: int,
-        index: BM25Index,
-        shown: Sequence[tuple[_Ranked, list[ArticleInfo]]],
+        self, guild_id: int, shown: Sequence[tuple[_Ranked, list[ArticleInfo]]]
     ) -> list[Passage]:
         if not shown:
             return []
-        weights_of: dict[str, Mapping[str, float]] = {}
-        for found, _also_in in shown:
-            search = found.search
-            if search.language not in weights_of:
-                weights_of[search.language] = await _without_waiting(
-                    index.try_idfs, index.idfs, search.terms
-                )
         newer = await stories.newer_reports(
             self._store, guild_id, list({f.article.id: f.article for f, _ in shown}.values())
         )
@@ -386,7 +384,7 @@ class Asker:
                 make_snippet,
                 text,
                 search.terms,
-                weights_of[search.language],
+                found.reading.weights,
                 self._snippet_chars,
                 language=search.language,
             )
